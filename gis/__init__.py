@@ -1,0 +1,1 @@
+"""Data model, database access and loaders (OSM, demo city, facilities)."""

@@ -1,0 +1,35 @@
+"""Database engines: the one URL the whole project uses, and a helper to run SQL files."""
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.engine import Connection
+
+from rescuecircle import cluster
+from rescuecircle.settings import Settings
+
+
+def database_url(settings: Settings) -> str:
+    """``RC_DATABASE_URL`` when given, else the project-local cluster's URL."""
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+    return cluster.local_url(settings)
+
+
+def make_engine(settings: Settings, url: str | None = None) -> Engine:
+    """An engine with pre-ping, so connections dropped by a database restart are replaced."""
+    return create_engine(
+        url or database_url(settings),
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"connect_timeout": 5, "application_name": "rescuecircle"},
+    )
+
+
+def run_sql_file(conn: Connection, path: Path) -> None:
+    """Execute a whole SQL file as one batch (psycopg's simple protocol takes many statements)."""
+    conn.exec_driver_sql(path.read_text())

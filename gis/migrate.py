@@ -1,0 +1,92 @@
+"""Schema migrations after pgstac: append-only numbered files, re-run idempotent files around them.
+
+Order on every ``migrate``: ``sql/idempotent/pre.sql``; each ``sql/migrations/NNNN_*.sql`` not yet
+recorded in ``rc.migration`` (one transaction each); every ``sql/functions/*.sql`` (CREATE OR
+REPLACE, so functions follow the checkout); ``sql/idempotent/post.sql`` (grants, comments).
+An applied migration whose file has changed since is an error: migrations are append-only.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from gis.db import run_sql_file
+from rescuecircle.errors import RescueCircleError
+from rescuecircle.paths import FUNCTIONS_DIR, MIGRATIONS_DIR, SQL_DIR
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class MigrationError(RescueCircleError):
+    """The migration files and the database's record of them disagree."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered, append-only schema file."""
+
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migration files in version order; gaps and duplicates are errors."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path.name}: migration names are NNNN_name.sql")
+        found.append(Migration(int(match[1]), match[2], path))
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise MigrationError(f"{migration.path.name}: expected version {expected:04d}")
+    return found
+
+
+def schema_version(engine: Engine) -> int:
+    """The highest applied migration, 0 for an empty database."""
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT to_regclass('rc.migration')")).scalar()
+        if exists is None:
+            return 0
+        return int(conn.execute(text("SELECT coalesce(max(version), 0) FROM rc.migration"))
+                   .scalar_one())
+
+
+def migrate(engine: Engine) -> list[Migration]:
+    """Bring the database to the newest schema; returns the migrations applied now."""
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('rescuecircle.migrate'))"))
+        run_sql_file(conn, SQL_DIR / "idempotent" / "pre.sql")
+        applied = dict(conn.execute(text("SELECT version, sha256 FROM rc.migration")).all())
+    done = []
+    for migration in migrations():
+        if migration.version in applied:
+            if applied[migration.version] != migration.sha256:
+                raise MigrationError(
+                    f"{migration.path.name} changed after it was applied; "
+                    "migrations are append-only: add a new one instead"
+                )
+            continue
+        with engine.begin() as conn:
+            run_sql_file(conn, migration.path)
+            conn.execute(
+                text("INSERT INTO rc.migration (version, name, sha256) VALUES (:v, :n, :s)"),
+                {"v": migration.version, "n": migration.name, "s": migration.sha256},
+            )
+        done.append(migration)
+    with engine.begin() as conn:
+        for path in sorted(FUNCTIONS_DIR.glob("*.sql")):
+            run_sql_file(conn, path)
+        post = SQL_DIR / "idempotent" / "post.sql"
+        if post.exists():
+            run_sql_file(conn, post)
+    return done

@@ -1,0 +1,45 @@
+"""What the database holds and runs: the facts behind ``/health`` and ``rescuecircle db status``."""
+
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from gis.migrate import schema_version
+
+
+def database_status(engine: Engine) -> dict[str, Any]:
+    """Reachability, PostGIS and pgRouting versions, schema version and network size per mode.
+
+    Never raises for an unreachable database: that is a status to report, not an error.
+    """
+    try:
+        with engine.connect() as conn:
+            postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar()
+            pgrouting = conn.execute(text("SELECT pgr_version()")).scalar()
+            server = conn.execute(text("SHOW server_version")).scalar()
+    except OperationalError as exc:
+        return {"database": "unreachable", "error": str(exc.orig).strip().splitlines()[0]}
+    except ProgrammingError as exc:
+        return {"database": "incomplete", "error": str(exc.orig).strip().splitlines()[0]}
+    status: dict[str, Any] = {
+        "database": "ok",
+        "postgresql": server,
+        "postgis": postgis,
+        "pgrouting": pgrouting,
+        "schema_version": schema_version(engine),
+    }
+    if status["schema_version"]:
+        with engine.connect() as conn:
+            status["network"] = {
+                row.mode: {"edges": row.edge_count, "length_km": round(row.length_km, 1)}
+                for row in conn.execute(text("SELECT * FROM rc.network_size()"))
+            }
+            source = conn.execute(text(
+                "SELECT source, synthetic, imported_at FROM rc.network ORDER BY id DESC LIMIT 1"
+            )).first()
+            status["network_source"] = (
+                {"source": source.source, "synthetic": source.synthetic,
+                 "imported_at": source.imported_at.isoformat()} if source else None
+            )
+    return status

@@ -1,0 +1,149 @@
+"""The ``rescuecircle`` command: database, imports, tokens and the server.
+
+Every subcommand reads the settings once, here, and passes them down. Errors this project raises
+on purpose end the command with one line on stderr and exit status 2; anything else is a bug and
+keeps its traceback.
+"""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rescuecircle.errors import RescueCircleError
+from rescuecircle.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], None]
+
+
+def _db_init(args: argparse.Namespace, settings: Settings) -> None:
+    from rescuecircle import cluster
+
+    if settings.database_url:
+        print("RC_DATABASE_URL is set: using that database, no local cluster to create")
+        return
+    paths = cluster.init(settings)
+    print(f"cluster ready in {paths.pgdata} on 127.0.0.1:{settings.pg_port}")
+
+
+def _db_start(args: argparse.Namespace, settings: Settings) -> None:
+    from rescuecircle import cluster
+
+    cluster.start(settings)
+    print(f"PostgreSQL running on 127.0.0.1:{settings.pg_port}")
+
+
+def _db_stop(args: argparse.Namespace, settings: Settings) -> None:
+    from rescuecircle import cluster
+
+    cluster.stop(settings)
+    print("PostgreSQL stopped")
+
+
+def _db_status(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.status import database_status
+
+    status = database_status(make_engine(settings))
+    for key, value in status.items():
+        print(f"{key}: {value}")
+    if not status["database"] == "ok":
+        raise SystemExit(1)
+
+
+def _db_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.migrate import migrate, schema_version
+
+    engine = make_engine(settings)
+    applied = migrate(engine)
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "nothing new"
+    print(f"schema version {schema_version(engine)} (applied: {names})")
+
+
+def _import_osm(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.osm_import import import_osm
+
+    summary = import_osm(make_engine(settings), Path(args.file), progress=not args.quiet)
+    print(summary)
+
+
+def _demo_load(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.demo_load import load_demo_city
+
+    print(load_demo_city(make_engine(settings), seed=args.seed, progress=not args.quiet))
+
+
+def _token_create(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.tokens import create_token
+
+    print(create_token(make_engine(settings), role=args.role, label=args.label))
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    from api.serve import serve
+
+    serve(settings, threads=args.threads)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; each leaf carries its handler as ``args.handler``."""
+    parser = argparse.ArgumentParser(prog="rescuecircle", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="the PostgreSQL database").add_subparsers(
+        dest="action", required=True)
+    for name, handler, help_text in (
+        ("init", _db_init, "create the project-local cluster, role and database"),
+        ("start", _db_start, "start the project-local cluster"),
+        ("stop", _db_stop, "stop the project-local cluster"),
+        ("status", _db_status, "reachability, versions, schema version, network size"),
+        ("migrate", _db_migrate, "apply new migrations and refresh SQL functions"),
+    ):
+        db.add_parser(name, help=help_text).set_defaults(handler=handler)
+
+    imports = commands.add_parser("import", help="load data").add_subparsers(
+        dest="kind", required=True)
+    osm = imports.add_parser("osm", help="replace the road network (and OSM POIs) from a file")
+    osm.add_argument("file", help="an .osm.pbf, .osm or .osm.bz2 extract")
+    osm.add_argument("--quiet", action="store_true", help="no progress bar")
+    osm.set_defaults(handler=_import_osm)
+
+    demo = commands.add_parser("demo", help="the synthetic demo city").add_subparsers(
+        dest="action", required=True)
+    demo_load = demo.add_parser("load", help="generate the demo city and load it")
+    demo_load.add_argument("--seed", type=int, default=42)
+    demo_load.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo_load.set_defaults(handler=_demo_load)
+
+    token = commands.add_parser("token", help="API tokens").add_subparsers(
+        dest="action", required=True)
+    token_create = token.add_parser("create", help="print a new token (stored hashed)")
+    token_create.add_argument(
+        "--role", required=True, choices=["public", "volunteer", "dispatcher", "analyst", "admin"])
+    token_create.add_argument("--label", default=None, help="who or what the token is for")
+    token_create.set_defaults(handler=_token_create)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API (waitress)")
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    handler: Handler = args.handler
+    try:
+        handler(args, settings)
+    except RescueCircleError as exc:
+        print(f"rescuecircle: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Fixtures: real PostGIS + pgRouting databases in the project's cluster, and the shared data.
+
+Each fixture database is created afresh (dropped first) once per test session and migrated, so a
+test run never touches the database ``make run`` serves. ``RC_TEST_DATABASE_URL`` points the
+suite at an existing database instead; the suite then drops and rebuilds its ``rc`` schema.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from gis.db import make_engine
+from gis.migrate import migrate
+from rescuecircle import cluster
+from rescuecircle.paths import PROJECT_ROOT
+from rescuecircle.settings import Settings
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """Settings for the test run: the local cluster, a test database name."""
+    return Settings(db_name="rc_test", database_url=None)
+
+
+@pytest.fixture(scope="session")
+def make_database(settings: Settings) -> Iterator[Callable[[str], Engine]]:
+    """A factory of fresh, migrated databases, one per name and session."""
+    engines: dict[str, Engine] = {}
+    external = os.environ.get("RC_TEST_DATABASE_URL")
+
+    def factory(name: str) -> Engine:
+        if name in engines:
+            return engines[name]
+        if external:
+            engine = make_engine(settings, external)
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS rc CASCADE"))
+        else:
+            cluster.create_database(settings, f"rc_test_{name}", replace=True)
+            engine = make_engine(settings, cluster.local_url(settings, f"rc_test_{name}"))
+        migrate(engine)
+        engines[name] = engine
+        return engine
+
+    if not external:
+        cluster.init(settings)
+    yield factory
+    for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data beside the project (../shared/data); skips when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not found at {SHARED_DATA}; see shared/data/README.md")
+    return SHARED_DATA
