@@ -1,0 +1,49 @@
+"""The Flask application factory, after flaskr: settings come in, an app goes out.
+
+Nothing here or in the modules it wires reads configuration: :func:`create_app` receives the
+Settings read once at start-up (CLI, WSGI entry point or test) and hands them down.
+"""
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Engine
+
+from api import EXTENSION_KEY, AppState, app_state, auth, errors, health, ogc
+from gis.db import make_engine
+from rescuecircle import __version__
+from rescuecircle.settings import Settings
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
+    """The rescuecircle app; ``engine`` defaults to one built from ``settings``.
+
+    The database is not contacted here, so the app starts while it is down and says so on
+    ``/health``; pygeoapi's collections use their own connection pool to the same database.
+    """
+    app = Flask(__name__, static_folder=None)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION_KEY] = AppState(settings, engine or make_engine(settings))
+    errors.register(app)
+    app.before_request(auth.authenticate)
+    app.add_url_rule("/", view_func=landing_page)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(ogc.create_blueprint(settings))
+    return app
+
+
+def landing_page() -> ResponseReturnValue:
+    """What this server offers, as links."""
+    base = app_state().settings.base_url
+    return jsonify(
+        title="rescuecircle",
+        version=__version__,
+        links=[
+            {"rel": "self", "href": f"{base}/", "title": "this document"},
+            {"rel": "status", "href": f"{base}/health", "title": "database and network status"},
+            {"rel": "data", "href": f"{base}{ogc.PREFIX}", "title": "OGC API - Features"},
+            {"rel": "item", "href": f"{base}{ogc.PREFIX}/collections/aeds/items",
+             "title": "AEDs as GeoJSON"},
+            {"rel": "related", "href": f"{base}/api/whoami", "title": "the caller's role"},
+        ],
+    )

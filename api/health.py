@@ -1,0 +1,25 @@
+"""``GET /health``: is the database reachable, which PostGIS and pgRouting, how big a network.
+
+200 when the database answers and has our schema, 503 otherwise, so a load balancer or
+``docker compose`` health check takes the instance out of service while the database is down.
+"""
+
+from http import HTTPStatus
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from api import app_state
+from gis.status import database_status
+from rescuecircle import __version__
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/health")
+def health() -> ResponseReturnValue:
+    """Database status (see ``gis.status.database_status``) and the application's version."""
+    status = database_status(app_state().engine)
+    ready = status["database"] == "ok" and status["schema_version"] > 0
+    code = HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE
+    return jsonify(version=__version__, **status), code
