@@ -1,0 +1,136 @@
+"""A directed graph for one mode, as compressed sparse rows, and Dijkstra searches over it.
+
+Searches start from *seeds*: vertices with an initial time (a point snapped part-way along an
+edge reaches both ends with different times). Seeds enter through one virtual vertex appended
+for the search, so one run of scipy's Dijkstra answers a multi-source query exactly.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from rescuecircle.errors import NoRoute
+
+NO_VERTEX = -9999  # scipy's marker for "no predecessor"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A search start: ``vertex`` reached at ``time_s`` seconds."""
+
+    vertex: int
+    time_s: float
+
+
+@dataclass(frozen=True, eq=False)
+class SearchResult:
+    """Times from the seeds to every vertex (inf where beyond the limit) and the search tree."""
+
+    time_s: np.ndarray
+    predecessor: np.ndarray
+    virtual: int
+
+    def vertex_path(self, vertex: int) -> list[int]:
+        """Vertices from the seed that reached ``vertex`` to ``vertex``, both included."""
+        if not np.isfinite(self.time_s[vertex]):
+            raise NoRoute(f"vertex {vertex} is not reachable within the search limit")
+        path = [vertex]
+        while (previous := int(self.predecessor[path[-1]])) not in (self.virtual, NO_VERTEX):
+            path.append(previous)
+        path.reverse()
+        return path
+
+
+@dataclass(frozen=True, eq=False)
+class ModeGraph:
+    """CSR adjacency over vertices ``0..n_vertices-1``; each entry remembers its edge.
+
+    ``edge`` is the index of the network edge an entry stands for and ``forward`` whether it is
+    traversed from the edge's source to its target. Parallel edges keep only the cheapest.
+    """
+
+    n_vertices: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    cost_s: np.ndarray
+    edge: np.ndarray
+    forward: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        n_vertices: int,
+        source: np.ndarray,
+        target: np.ndarray,
+        cost_s: np.ndarray,
+        reverse_cost_s: np.ndarray,
+    ) -> "ModeGraph":
+        """Build from edge arrays over vertex indices; negative costs mean "no passage"."""
+        edge_index = np.arange(len(source))
+        fwd = cost_s >= 0
+        rev = reverse_cost_s >= 0
+        rows = np.concatenate([source[fwd], target[rev]])
+        cols = np.concatenate([target[fwd], source[rev]])
+        costs = np.concatenate([cost_s[fwd], reverse_cost_s[rev]]).astype(np.float64)
+        edges = np.concatenate([edge_index[fwd], edge_index[rev]])
+        forward = np.concatenate([np.ones(fwd.sum(), bool), np.zeros(rev.sum(), bool)])
+        return cls._from_entries(n_vertices, rows, cols, costs, edges, forward)
+
+    @classmethod
+    def _from_entries(
+        cls,
+        n_vertices: int,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        costs: np.ndarray,
+        edges: np.ndarray,
+        forward: np.ndarray,
+    ) -> "ModeGraph":
+        order = np.lexsort((costs, cols, rows))
+        rows, cols, costs = rows[order], cols[order], costs[order]
+        edges, forward = edges[order], forward[order]
+        keep = np.ones(len(rows), bool)
+        keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        rows, cols, costs, edges, forward = (
+            rows[keep], cols[keep], costs[keep], edges[keep], forward[keep])
+        indptr = np.zeros(n_vertices + 2, np.int64)  # one spare row for the virtual vertex
+        np.cumsum(np.bincount(rows, minlength=n_vertices), out=indptr[1:n_vertices + 1])
+        indptr[n_vertices + 1] = indptr[n_vertices]
+        return cls(n_vertices, indptr, cols.astype(np.int32), costs, edges, forward)
+
+    def reversed(self) -> "ModeGraph":
+        """The transposed graph: a search on it gives times *to* the seeds."""
+        rows = np.repeat(np.arange(self.n_vertices), np.diff(self.indptr[:self.n_vertices + 1]))
+        return self._from_entries(
+            self.n_vertices, self.indices.astype(np.int64), rows, self.cost_s, self.edge,
+            ~self.forward)
+
+    @property
+    def edge_count(self) -> int:
+        """Directed entries in the graph."""
+        return len(self.indices)
+
+    def search(self, seeds: Sequence[Seed], *, limit_s: float = np.inf) -> SearchResult:
+        """Dijkstra from all seeds at once, stopping at ``limit_s`` seconds."""
+        if not seeds:
+            raise ValueError("a search needs at least one seed")
+        virtual = self.n_vertices
+        indptr = self.indptr.copy()
+        indptr[-1] += len(seeds)
+        indices = np.concatenate([self.indices, np.array([s.vertex for s in seeds], np.int32)])
+        data = np.concatenate([self.cost_s, np.array([s.time_s for s in seeds], np.float64)])
+        matrix = csr_matrix((data, indices, indptr), shape=(virtual + 1, virtual + 1))
+        time_s, predecessor = dijkstra(
+            matrix, directed=True, indices=virtual, return_predecessors=True, limit=limit_s)
+        return SearchResult(time_s[:virtual], predecessor[:virtual], virtual)
+
+    def entry(self, tail: int, head: int) -> int:
+        """The CSR entry for the step ``tail -> head`` (the cheapest of parallel edges)."""
+        start, end = self.indptr[tail], self.indptr[tail + 1]
+        hits = np.nonzero(self.indices[start:end] == head)[0]
+        if not len(hits):
+            raise KeyError(f"no edge from vertex {tail} to {head}")
+        return int(start + hits[0])

@@ -1,0 +1,172 @@
+"""Isochrones: a travel-time surface over a grid, polygonised by band.
+
+The surface is true to the network: every reached edge is sampled along its length with the
+time the search gives there (partial edges at the frontier included, one-way streets honoured),
+then time spreads off the road at walking speed for a short distance. Cells that no sample
+reaches stay unreached, so large blocks without roads become holes and a river is crossed only
+where a bridge carries the network over it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio.features
+import shapely
+import shapely.geometry
+from rasterio.io import MemoryFile
+from rasterio.transform import Affine, from_origin
+from shapely import MultiPolygon, Polygon
+
+from rescuecircle.errors import InvalidInput
+from routing.network import OFF_NETWORK_SPEED_KMH, Network, Snap
+
+MAX_MINUTES = 60
+CELL_M = {"walk": 25.0, "bike": 40.0, "drive": 60.0}
+OFF_ROAD_M = 75.0  # how far time spreads from a road into the blocks beside it
+
+
+@dataclass(frozen=True, eq=False)
+class TimeGrid:
+    """Seconds to reach each cell (inf where not reached), north-up, in local metres."""
+
+    time_s: np.ndarray
+    transform: Affine
+    cell_m: float
+
+    def to_geotiff(self, crs_wkt: str) -> bytes:
+        """The surface as a tiled, compressed GeoTIFF (float32 seconds, nodata -1)."""
+        data = np.where(np.isfinite(self.time_s), self.time_s, -1).astype(np.float32)
+        height, width = data.shape
+        profile = {
+            "driver": "GTiff", "height": height, "width": width, "count": 1,
+            "dtype": "float32", "crs": crs_wkt, "transform": self.transform, "nodata": -1,
+            "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
+        }
+        with MemoryFile() as memory:
+            with memory.open(**profile) as dataset:
+                dataset.write(data, 1)
+                dataset.update_tags(1, units="seconds")
+            return bytes(memory.read())
+
+
+@dataclass(frozen=True)
+class Band:
+    """The area reachable within ``minutes``, in local metres."""
+
+    minutes: float
+    geometry: MultiPolygon
+    area_km2: float
+
+
+def check_minutes(minutes: Sequence[float]) -> list[float]:
+    """Sorted, distinct band limits; InvalidInput unless each lies in 1-60 minutes."""
+    if not minutes:
+        raise InvalidInput("minutes must list at least one value between 1 and 60")
+    for value in minutes:
+        if not isinstance(value, int | float) or not 1 <= value <= MAX_MINUTES:
+            raise InvalidInput(f"minutes value {value!r} is outside the allowed range 1-60")
+    return sorted(set(float(v) for v in minutes))
+
+
+def network_time_grid(
+    network: Network, origin: Snap, mode: str, *, limit_s: float, hour: int | None = None,
+    cell_m: float | None = None,
+) -> TimeGrid:
+    """Travel times from ``origin`` over the network, on a grid around what is reached."""
+    cell = cell_m or CELL_M[mode]
+    result = network.search_from(origin, mode, limit_s=limit_s, hour=hour)
+    x, y, time_s = _edge_samples(network, origin, mode, result.time_s, limit_s, hour, cell / 2)
+    return _spread(x, y, time_s, limit_s=limit_s, cell_m=cell)
+
+
+def _edge_samples(
+    network: Network, origin: Snap, mode: str, vertex_s: np.ndarray, limit_s: float,
+    hour: int | None, spacing_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points along every reached edge with their travel time, ``spacing_m`` apart at most."""
+    forward, reverse = network.costs(mode, hour)
+    t_source, t_target = vertex_s[network.source], vertex_s[network.target]
+    reached = ((t_source < limit_s) & (forward >= 0)) | ((t_target < limit_s) & (reverse >= 0))
+    reached[origin.edge] = True
+    edges = np.nonzero(reached)[0]
+    counts = np.maximum(2, np.ceil(network.length_m[edges] / spacing_m).astype(int) + 1)
+    edge_of = np.repeat(edges, counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    fraction = (np.arange(len(edge_of)) - starts) / np.repeat(counts - 1, counts)
+    fwd, rev = forward[edge_of], reverse[edge_of]
+    time_s = np.minimum(
+        np.where(fwd >= 0, t_source[edge_of] + fraction * fwd, np.inf),
+        np.where(rev >= 0, t_target[edge_of] + (1 - fraction) * rev, np.inf),
+    )
+    on_origin = edge_of == origin.edge
+    if on_origin.any():
+        delta = fraction[on_origin] - origin.fraction
+        direct = np.where(
+            delta >= 0,
+            np.where(forward[origin.edge] >= 0, delta * forward[origin.edge], np.inf),
+            np.where(reverse[origin.edge] >= 0, -delta * reverse[origin.edge], np.inf),
+        ) + origin.off_network_s
+        time_s[on_origin] = np.minimum(time_s[on_origin], direct)
+    keep = time_s <= limit_s
+    points = shapely.line_interpolate_point(
+        network.geometry[edge_of[keep]], fraction[keep], normalized=True)
+    xy = shapely.get_coordinates(points)
+    # The origin itself, reached after its off-network leg.
+    return (np.append(xy[:, 0], origin.x), np.append(xy[:, 1], origin.y),
+            np.append(time_s[keep], 0.0))
+
+
+def _spread(
+    x: np.ndarray, y: np.ndarray, time_s: np.ndarray, *, limit_s: float, cell_m: float
+) -> TimeGrid:
+    """Grid the samples (earliest time per cell), then let time flow off-road on foot."""
+    radius = int(np.ceil(OFF_ROAD_M / cell_m))
+    west = np.floor(x.min() / cell_m) * cell_m - (radius + 1) * cell_m
+    north = np.ceil(y.max() / cell_m) * cell_m + (radius + 1) * cell_m
+    width = int(np.ceil((x.max() - west) / cell_m)) + radius + 2
+    height = int(np.ceil((north - y.min()) / cell_m)) + radius + 2
+    col = ((x - west) / cell_m).astype(np.int64)
+    row = ((north - y) / cell_m).astype(np.int64)
+    grid = np.full(height * width, np.inf)
+    np.minimum.at(grid, row * width + col, time_s)
+    grid = grid.reshape(height, width)
+    walk_mps = OFF_NETWORK_SPEED_KMH / 3.6
+    spread = grid.copy()
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            step_m = cell_m * np.hypot(dx, dy)
+            if (dx == 0 and dy == 0) or step_m > OFF_ROAD_M + 1e-9:
+                continue
+            shifted = np.full_like(grid, np.inf)
+            shifted[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+                grid[max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
+            np.minimum(spread, shifted + step_m / walk_mps, out=spread)
+    spread[spread > limit_s] = np.inf
+    return TimeGrid(spread, from_origin(west, north, cell_m, cell_m), cell_m)
+
+
+def bands(grid: TimeGrid, minutes: Sequence[float]) -> list[Band]:
+    """One (multi)polygon per limit: every cell reached within it; holes where none is."""
+    result = []
+    for limit in check_minutes(minutes):
+        inside = grid.time_s <= limit * 60
+        polygons = [
+            shapely.geometry.shape(shape)
+            for shape, value in rasterio.features.shapes(
+                inside.astype(np.uint8), mask=inside, transform=grid.transform)
+            if value == 1
+        ]
+        merged = shapely.simplify(shapely.union_all(polygons), grid.cell_m / 2)
+        geometry = _as_multipolygon(merged)
+        result.append(Band(limit, geometry, float(geometry.area) / 1e6))
+    return result
+
+
+def _as_multipolygon(geometry: shapely.Geometry) -> MultiPolygon:
+    if isinstance(geometry, MultiPolygon):
+        return geometry
+    if isinstance(geometry, Polygon):
+        return MultiPolygon([geometry]) if not geometry.is_empty else MultiPolygon()
+    parts = [g for g in getattr(geometry, "geoms", []) if isinstance(g, Polygon)]
+    return MultiPolygon(parts)

@@ -1,0 +1,284 @@
+"""The in-memory road network: vertex indexing, snapping, per-mode graphs, searches and routes.
+
+Built once from ``gis.network_arrays.NetworkArrays`` and kept while the network is unchanged;
+per-mode (and, for driving, per-hour) graphs are built on first use and cached.
+"""
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+import shapely.ops
+from shapely import LineString, STRtree
+
+from gis.network_arrays import MODES, NetworkArrays
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.graph import ModeGraph, SearchResult, Seed
+from routing.projection import LocalProjection
+from routing.time_of_day import FREE_FLOW, SpeedFactors
+
+OFF_NETWORK_SPEED_KMH = 5.0  # walking from the point to the road, whatever the mode
+_AT_VERTEX = 1e-9  # fractions this close to 0 or 1 are the edge's end vertex
+
+
+@dataclass(frozen=True)
+class Snap:
+    """A point placed on the network: an edge, a position along it and the off-network leg."""
+
+    edge: int                 # index into the network's edge arrays
+    fraction: float           # 0 at the edge's source, 1 at its target (by length)
+    distance_m: float         # from the point to the edge
+    x: float                  # the point itself, in local metres
+    y: float
+
+    @property
+    def off_network_s(self) -> float:
+        """Seconds to walk between the point and the road."""
+        return self.distance_m / (OFF_NETWORK_SPEED_KMH / 3.6)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A path between two snapped points, with its time, length and geometry (local metres)."""
+
+    time_s: float
+    length_m: float
+    edges: list[int]
+    geometry: LineString
+
+
+class Network:
+    """One loaded network and everything derived from it for routing."""
+
+    def __init__(
+        self,
+        arrays: NetworkArrays,
+        *,
+        snap_max_m: float = 500.0,
+        speed_factors: SpeedFactors = FREE_FLOW,
+    ) -> None:
+        if len(arrays.edge_id) == 0:
+            raise NoRoute("the road network is empty: import one first")
+        self.arrays = arrays
+        self.snap_max_m = snap_max_m
+        self.speed_factors = speed_factors
+        self.vertex_id, inverse = np.unique(
+            np.concatenate([arrays.source, arrays.target]), return_inverse=True)
+        self.source = inverse[: len(arrays.source)]
+        self.target = inverse[len(arrays.source):]
+        lon_min, lat_min, lon_max, lat_max = shapely.total_bounds(arrays.geometry)
+        self.projection = LocalProjection((lon_min + lon_max) / 2, (lat_min + lat_max) / 2)
+        self.geometry = shapely.transform(arrays.geometry, self._project_coords)
+        self.length_m = arrays.length_m.astype(np.float64)
+        start = shapely.get_coordinates(shapely.get_point(self.geometry, 0))
+        self.vertex_xy = np.empty((len(self.vertex_id), 2))
+        self.vertex_xy[self.source] = start
+        self.vertex_xy[self.target] = shapely.get_coordinates(shapely.get_point(self.geometry, -1))
+        self._graphs: dict[tuple[str, int | None, bool], ModeGraph] = {}
+        self._trees: dict[str, tuple[STRtree, np.ndarray]] = {}
+        self._lock = threading.RLock()  # graph() recurses for the transpose
+
+    def _project_coords(self, lonlat: np.ndarray) -> np.ndarray:
+        return np.column_stack(self.projection.to_xy(lonlat[:, 0], lonlat[:, 1]))
+
+    @property
+    def network_id(self) -> int:
+        """The imported network this was built from (changes with every import)."""
+        return self.arrays.network_id
+
+    def costs(self, mode: str, hour: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Forward and reverse seconds per edge for a mode, with the hour's factors for driving."""
+        _check_mode(mode)
+        forward, reverse = self.arrays.cost_s[mode], self.arrays.reverse_cost_s[mode]
+        if mode != "drive" or hour is None or not self.speed_factors.by_class:
+            return forward, reverse
+        classes, codes = np.unique(self.arrays.road_class, return_inverse=True)
+        factor = np.array([self.speed_factors.factor(c, hour) for c in classes])[codes]
+        return (np.where(forward >= 0, forward * factor, forward),
+                np.where(reverse >= 0, reverse * factor, reverse))
+
+    def graph(self, mode: str, hour: int | None = None, *, reverse: bool = False) -> ModeGraph:
+        """The directed graph of a mode (driving at an hour), or its transpose; cached."""
+        key = (mode, hour if mode == "drive" and self.speed_factors.by_class else None, reverse)
+        with self._lock:
+            if key not in self._graphs:
+                if reverse:
+                    self._graphs[key] = self.graph(mode, hour).reversed()
+                else:
+                    forward, backward = self.costs(mode, key[1])
+                    self._graphs[key] = ModeGraph.build(
+                        len(self.vertex_id), self.source, self.target, forward, backward)
+            return self._graphs[key]
+
+    def project(self, lon: float, lat: float) -> tuple[float, float]:
+        """A WGS84 point in local metres."""
+        x, y = self.projection.to_xy(np.array([lon]), np.array([lat]))
+        return float(x[0]), float(y[0])
+
+    def snap(self, lon: float, lat: float, mode: str) -> Snap:
+        """The nearest point on an edge the mode may use; InvalidInput beyond ``snap_max_m``."""
+        x, y = self.project(lon, lat)
+        tree, edges = self._tree(mode)
+        point = shapely.Point(x, y)
+        hits, distance = tree.query_nearest(
+            point, max_distance=self.snap_max_m, return_distance=True)
+        if not len(hits):
+            raise InvalidInput(
+                f"point ({lon:.6f}, {lat:.6f}) is more than {self.snap_max_m:.0f} m from any "
+                f"road usable by mode '{mode}'")
+        edge = int(edges[hits[0]])
+        fraction = float(shapely.line_locate_point(self.geometry[edge], point, normalized=True))
+        return Snap(edge, fraction, float(distance[0]), x, y)
+
+    def _tree(self, mode: str) -> tuple[STRtree, np.ndarray]:
+        _check_mode(mode)
+        with self._lock:
+            if mode not in self._trees:
+                usable = np.nonzero(
+                    (self.arrays.cost_s[mode] >= 0) | (self.arrays.reverse_cost_s[mode] >= 0))[0]
+                self._trees[mode] = (STRtree(self.geometry[usable]), usable)
+            return self._trees[mode]
+
+    def seeds(self, snap: Snap, mode: str, hour: int | None = None) -> list[Seed]:
+        """Leaving a snapped point: the edge's ends it reaches, with the time to each."""
+        forward, reverse = self.costs(mode, hour)
+        edge, off_s = snap.edge, snap.off_network_s
+        seeds = []
+        if forward[edge] >= 0:
+            seeds.append(Seed(int(self.target[edge]), off_s + (1 - snap.fraction) * forward[edge]))
+        if reverse[edge] >= 0:
+            seeds.append(Seed(int(self.source[edge]), off_s + snap.fraction * reverse[edge]))
+        return seeds + self._vertex_seeds(snap)
+
+    def arrival_seeds(self, snap: Snap, mode: str, hour: int | None = None) -> list[Seed]:
+        """Arriving at a snapped point: the edge's ends it is entered from, with the time left.
+
+        Used as seeds of a search on the reversed graph (who can reach this point).
+        """
+        forward, reverse = self.costs(mode, hour)
+        edge, off_s = snap.edge, snap.off_network_s
+        seeds = []
+        if forward[edge] >= 0:
+            seeds.append(Seed(int(self.source[edge]), off_s + snap.fraction * forward[edge]))
+        if reverse[edge] >= 0:
+            seeds.append(Seed(int(self.target[edge]), off_s + (1 - snap.fraction) * reverse[edge]))
+        return seeds + self._vertex_seeds(snap)
+
+    def _vertex_seeds(self, snap: Snap) -> list[Seed]:
+        """A point snapped onto an edge's end *is* that vertex, whatever the edge's direction."""
+        if snap.fraction <= _AT_VERTEX:
+            return [Seed(int(self.source[snap.edge]), snap.off_network_s)]
+        if snap.fraction >= 1 - _AT_VERTEX:
+            return [Seed(int(self.target[snap.edge]), snap.off_network_s)]
+        return []
+
+    def search_from(
+        self, snap: Snap, mode: str, *, limit_s: float = np.inf, hour: int | None = None
+    ) -> SearchResult:
+        """Travel times from a snapped point to every vertex, up to ``limit_s``."""
+        seeds = self.seeds(snap, mode, hour)
+        if not seeds:
+            raise NoRoute(f"the road at this point cannot be travelled by mode '{mode}'")
+        return self.graph(mode, hour).search(seeds, limit_s=limit_s)
+
+    def search_to(
+        self, snap: Snap, mode: str, *, limit_s: float = np.inf, hour: int | None = None
+    ) -> SearchResult:
+        """Travel times from every vertex to a snapped point (one-way streets respected)."""
+        seeds = self.arrival_seeds(snap, mode, hour)
+        if not seeds:
+            raise NoRoute(f"the road at this point cannot be travelled by mode '{mode}'")
+        return self.graph(mode, hour, reverse=True).search(seeds, limit_s=limit_s)
+
+    def arrival_time_s(
+        self, result: SearchResult, snap: Snap, mode: str, hour: int | None = None
+    ) -> float:
+        """Time to reach a snapped point given the times at its edge's ends (inf if unreached)."""
+        best = np.inf
+        for seed in self.arrival_seeds(snap, mode, hour):
+            best = min(best, result.time_s[seed.vertex] + seed.time_s)
+        return float(best)
+
+    def route(
+        self, origin: Snap, destination: Snap, mode: str, *, hour: int | None = None
+    ) -> Route:
+        """The fastest path between two snapped points; NoRoute when none exists."""
+        forward, reverse = self.costs(mode, hour)
+        result = self.search_from(origin, mode, hour=hour)
+        best_s, via = np.inf, None
+        for seed in self.arrival_seeds(destination, mode, hour):
+            total = result.time_s[seed.vertex] + seed.time_s
+            if total < best_s:
+                best_s, via = total, seed.vertex
+        along = self._along_same_edge(origin, destination, forward, reverse)
+        if along is not None and along <= best_s:
+            geometry = self._piece(origin.edge, origin.fraction, destination.fraction)
+            return Route(along, self.length_m[origin.edge]
+                         * abs(destination.fraction - origin.fraction),
+                         [int(self.arrays.edge_id[origin.edge])],
+                         self._with_legs(origin, geometry, destination))
+        if via is None or not np.isfinite(best_s):
+            raise NoRoute(f"no {mode} route between the two points")
+        return self._assemble(result, origin, destination, via, mode, hour, best_s)
+
+    def _along_same_edge(
+        self, origin: Snap, destination: Snap, forward: np.ndarray, reverse: np.ndarray
+    ) -> float | None:
+        if origin.edge != destination.edge:
+            return None
+        edge, delta = origin.edge, destination.fraction - origin.fraction
+        cost = forward[edge] if delta >= 0 else reverse[edge]
+        if cost < 0:
+            return None
+        return abs(delta) * cost + origin.off_network_s + destination.off_network_s
+
+    def _assemble(
+        self, result: SearchResult, origin: Snap, destination: Snap, via: int, mode: str,
+        hour: int | None, time_s: float,
+    ) -> Route:
+        graph = self.graph(mode, hour)
+        vertices = result.vertex_path(via)
+        leave = 1.0 if vertices[0] == self.target[origin.edge] else 0.0
+        steps = [(int(origin.edge), origin.fraction, leave)]
+        for tail, head in zip(vertices, vertices[1:], strict=False):
+            entry = graph.entry(tail, head)
+            forward = bool(graph.forward[entry])
+            steps.append((int(graph.edge[entry]), 0.0 if forward else 1.0, 1.0 if forward else 0.0))
+        enter = 0.0 if via == self.source[destination.edge] else 1.0
+        steps.append((int(destination.edge), enter, destination.fraction))
+        steps = [step for step in steps if step[1] != step[2]]
+        length = sum(self.length_m[edge] * abs(end - start) for edge, start, end in steps)
+        pieces = [self._piece(*step) for step in steps]
+        coords = (np.concatenate([shapely.get_coordinates(p) for p in pieces]) if pieces
+                  else self.vertex_xy[[via, via]])
+        keep = np.ones(len(coords), bool)
+        keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
+        line = LineString(coords[keep]) if keep.sum() >= 2 else LineString(coords[:1].repeat(2, 0))
+        return Route(time_s, float(length), [int(self.arrays.edge_id[e]) for e, _, _ in steps],
+                     self._with_legs(origin, line, destination))
+
+    def _piece(self, edge: int, start: float, end: float) -> LineString:
+        """The part of an edge between two fractions, in the direction start -> end."""
+        line = self.geometry[edge]
+        low, high = sorted((start, end))
+        piece = shapely.ops.substring(line, low, high, normalized=True)
+        if piece.geom_type == "Point":
+            piece = LineString([piece, piece])
+        return piece if start <= end else piece.reverse()
+
+    @staticmethod
+    def _with_legs(origin: Snap, line: LineString, destination: Snap) -> LineString:
+        coords = shapely.get_coordinates(line)
+        return LineString(np.concatenate([[[origin.x, origin.y]], coords,
+                                          [[destination.x, destination.y]]]))
+
+    def to_lonlat(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """A geometry in local metres back in WGS84."""
+        return shapely.transform(
+            geometry, lambda xy: np.column_stack(self.projection.to_lonlat(xy[:, 0], xy[:, 1])))
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise InvalidInput(f"mode '{mode}' is unknown; use one of {', '.join(MODES)}")

@@ -1,0 +1,107 @@
+"""The in-memory engine on a network small enough to check by hand (no database)."""
+
+import numpy as np
+import pytest
+import shapely
+
+from gis.network_arrays import MODES, NetworkArrays
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.network import Network
+
+# Four vertices near the equator, about 111 m apart:
+#   A -- B : 10 s both ways;  B -> C : 10 s one way (C -> B closed)
+#   A -- D : 30 s both ways;  D -- C : 30 s both ways
+A, B, C, D = 1, 2, 3, 4
+XY = {A: (0.0, 0.0), B: (0.001, 0.0), C: (0.002, 0.0), D: (0.001, 0.001)}
+EDGES = [  # id, source, target, forward s, reverse s
+    (10, A, B, 10.0, 10.0),
+    (11, B, C, 10.0, -1.0),
+    (12, A, D, 30.0, 30.0),
+    (13, D, C, 30.0, 30.0),
+]
+
+
+def toy_network() -> Network:
+    edge_id = np.array([e[0] for e in EDGES])
+    source = np.array([e[1] for e in EDGES])
+    target = np.array([e[2] for e in EDGES])
+    geometry = shapely.linestrings([[XY[s], XY[t]] for s, t in zip(source, target, strict=False)])
+    length_m = shapely.length(geometry) * 111_320
+    forward = np.array([e[3] for e in EDGES])
+    reverse = np.array([e[4] for e in EDGES])
+    arrays = NetworkArrays(
+        network_id=1, edge_id=edge_id, source=source, target=target, length_m=length_m,
+        road_class=np.array(["residential"] * len(EDGES), dtype=object),
+        cost_s={m: forward for m in MODES}, reverse_cost_s={m: reverse for m in MODES},
+        island={m: np.zeros(len(EDGES), bool) for m in MODES}, geometry=geometry)
+    return Network(arrays)
+
+
+def test_one_way_forces_a_detour():
+    network = toy_network()
+    at_a = network.snap(0.0, 0.0, "drive")
+    at_c = network.snap(0.002, 0.0, "drive")
+    assert network.route(at_a, at_c, "drive").time_s == pytest.approx(20.0, abs=1e-6)
+    back = network.route(at_c, at_a, "drive")
+    assert back.time_s == pytest.approx(60.0, abs=1e-6)  # C -> D -> A, B is one way
+    assert back.edges == [13, 12]
+
+
+def test_snapping_keeps_the_fraction_along_the_edge():
+    network = toy_network()
+    snap = network.snap(0.00025, 0.0, "drive")  # a quarter along A-B
+    assert snap.fraction == pytest.approx(0.25, abs=1e-3)
+    result = network.search_from(snap, "drive")
+    vertex = {int(v): i for i, v in enumerate(network.vertex_id)}
+    assert result.time_s[vertex[B]] == pytest.approx(7.5, abs=0.01)
+    assert result.time_s[vertex[A]] == pytest.approx(2.5, abs=0.01)
+    assert result.time_s[vertex[C]] == pytest.approx(17.5, abs=0.01)
+
+
+def test_reverse_search_gives_times_to_a_point():
+    network = toy_network()
+    at_c = network.snap(0.002, 0.0, "drive")
+    to_c = network.search_to(at_c, "drive")
+    vertex = {int(v): i for i, v in enumerate(network.vertex_id)}
+    assert to_c.time_s[vertex[A]] == pytest.approx(20.0, abs=0.01)
+    assert to_c.time_s[vertex[D]] == pytest.approx(30.0, abs=0.01)
+
+
+def test_search_limit_stops_early():
+    network = toy_network()
+    result = network.search_from(network.snap(0.0, 0.0, "drive"), "drive", limit_s=15)
+    assert np.isfinite(result.time_s).sum() == 2  # A and B only
+
+
+def test_route_along_one_edge_and_its_geometry():
+    network = toy_network()
+    route = network.route(network.snap(0.0002, 0.0, "walk"), network.snap(0.0008, 0.0, "walk"),
+                          "walk")
+    assert route.time_s == pytest.approx(6.0, abs=0.05)
+    assert route.length_m == pytest.approx(66.8, abs=0.5)
+    lon_lat = shapely.get_coordinates(network.to_lonlat(route.geometry))
+    assert lon_lat[0] == pytest.approx([0.0002, 0.0], abs=1e-7)
+    assert lon_lat[-1] == pytest.approx([0.0008, 0.0], abs=1e-7)
+
+
+def test_far_point_and_unknown_mode_are_refused():
+    network = toy_network()
+    with pytest.raises(InvalidInput, match="more than 500 m"):
+        network.snap(0.1, 0.1, "drive")
+    with pytest.raises(InvalidInput, match="mode 'fly' is unknown"):
+        network.snap(0.0, 0.0, "fly")
+
+
+def test_no_route_when_the_only_way_is_closed():
+    edge_id = np.array([1])
+    geometry = shapely.linestrings([[(0, 0), (0.001, 0)]])
+    arrays = NetworkArrays(
+        network_id=2, edge_id=edge_id, source=np.array([1]), target=np.array([2]),
+        length_m=np.array([111.3]), road_class=np.array(["residential"], dtype=object),
+        cost_s={m: np.array([10.0]) for m in MODES},
+        reverse_cost_s={m: np.array([-1.0]) for m in MODES},
+        island={m: np.zeros(1, bool) for m in MODES}, geometry=geometry)
+    network = Network(arrays)
+    with pytest.raises(NoRoute):
+        network.route(network.snap(0.0009, 0, "drive"), network.snap(0.0001, 0, "drive"),
+                      "drive")
