@@ -1,0 +1,18 @@
+# The rescuecircle app for deployments (docker-compose.yml). Local development does not use it:
+# `make run` installs the same stack on the machine itself.
+FROM python:3.12-slim-bookworm
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY rescuecircle ./rescuecircle
+COPY gis ./gis
+COPY routing ./routing
+COPY api ./api
+COPY sql ./sql
+COPY web ./web
+# Editable install: SQL migrations and web assets are read from /app, as in a checkout.
+RUN pip install --no-cache-dir -e .
+ENV RC_HOST=0.0.0.0 RC_PORT=8000
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=5s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health').status != 200)"
+CMD ["sh", "-c", "rescuecircle db migrate && rescuecircle serve"]

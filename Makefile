@@ -1,0 +1,50 @@
+# rescuecircle: `make run` serves the demo city (or OSM=path/to/city.osm.pbf), `make test` runs
+# the suite. Both install what is missing: Debian packages, a Python >= 3.12 virtualenv, the
+# project-local PostgreSQL cluster.
+
+PYTHON ?= $(shell scripts/find-python.sh)
+VENV   := .venv
+RC     := $(VENV)/bin/rescuecircle
+PYTEST_ARGS ?=
+
+.PHONY: run test deps test-deps venv db lint bench clean
+
+run: deps venv db
+ifdef OSM
+	$(RC) import osm "$(OSM)"
+else
+	$(RC) demo load
+endif
+	$(RC) serve
+
+test: test-deps venv
+	$(RC) db init
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+deps:
+	scripts/install-deps.sh
+
+test-deps:
+	scripts/install-deps.sh --test
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || exit 1
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	touch $@
+
+db: venv
+	$(RC) db init
+	$(RC) db migrate
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy rescuecircle gis routing api
+
+clean:
+	-$(RC) db stop
+	rm -rf $(VENV) .rc

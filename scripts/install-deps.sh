@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the Debian packages rescuecircle needs, only those missing. Usage: install-deps.sh [--test]
+# Runtime: PostgreSQL 15 with PostGIS 3 and pgRouting. Tests also use osmium-tool (independent
+# counts of OSM extracts).
+set -euo pipefail
+packages=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
+if [ "${1:-}" = "--test" ]; then packages+=(osmium-tool); fi
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+    echo "rescuecircle: missing Debian packages: ${missing[*]}; install them as root:" >&2
+    echo "  apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
