@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import Engine
 
+from api.network import NetworkProvider
 from rescuecircle.settings import Settings
 
 EXTENSION_KEY = "rescuecircle"
@@ -16,10 +17,11 @@ EXTENSION_KEY = "rescuecircle"
 
 @dataclass(frozen=True)
 class AppState:
-    """What every request may need: the settings read at start-up and the database engine."""
+    """What every request may need: the settings read at start-up, the engine, the network."""
 
     settings: Settings
     engine: Engine
+    networks: NetworkProvider
 
 
 def app_state() -> AppState:

@@ -8,10 +8,12 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 
-from api import EXTENSION_KEY, AppState, app_state, auth, errors, health, ogc
+from api import EXTENSION_KEY, AppState, app_state, auth, errors, health, ogc, processes, routes
+from api.network import NetworkProvider
 from gis.db import make_engine
 from rescuecircle import __version__
 from rescuecircle.settings import Settings
+from routing.time_of_day import SpeedFactors
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
@@ -22,12 +24,17 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     """
     app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION_KEY] = AppState(settings, engine or make_engine(settings))
+    engine = engine or make_engine(settings)
+    networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
+                               speed_factors=SpeedFactors())
+    app.extensions[EXTENSION_KEY] = AppState(settings, engine, networks)
     errors.register(app)
     app.before_request(auth.authenticate)
     app.add_url_rule("/", view_func=landing_page)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(processes.blueprint)
+    app.register_blueprint(routes.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))
     return app
 

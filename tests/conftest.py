@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
+from api.app import create_app
 from gis.db import make_engine
 from gis.migrate import migrate
 from rescuecircle import cluster
@@ -60,3 +62,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not found at {SHARED_DATA}; see shared/data/README.md")
     return SHARED_DATA
+
+
+def app_settings(engine: Engine) -> Settings:
+    """Settings whose database is the engine's, so pygeoapi's own connections read it too."""
+    return Settings(database_url=engine.url.render_as_string(hide_password=False))
+
+
+def client_for(engine: Engine) -> FlaskClient:
+    """A test client of an app serving the database behind ``engine``."""
+    return create_app(app_settings(engine), engine=engine).test_client()

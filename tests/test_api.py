@@ -20,13 +20,9 @@ from api.auth import require_roles
 from gis.tokens import create_token, revoke_token
 from rescuecircle.errors import Forbidden, InvalidInput, NoRoute, NotFound, Unavailable
 from rescuecircle.settings import Settings
+from tests.conftest import app_settings, client_for
 
 SECRET_SQL = "SELECT secret FROM rc.api_token"
-
-
-def settings_for(engine: Engine) -> Settings:
-    """Settings whose database is the engine's, so pygeoapi reads the same database."""
-    return Settings(database_url=engine.url.render_as_string(hide_password=False))
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +32,7 @@ def engine(make_database) -> Engine:
 
 @pytest.fixture(scope="module")
 def client(engine) -> FlaskClient:
-    return create_app(settings_for(engine), engine=engine).test_client()
+    return client_for(engine)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +145,7 @@ def test_revoked_token_is_401_everywhere(client, engine):
 
 
 def test_require_roles_admits_only_the_named_roles(engine):
-    app = create_app(settings_for(engine), engine=engine)
+    app = create_app(app_settings(engine), engine=engine)
     app.add_url_rule("/test/dispatch-only", "dispatch_only",
                      require_roles("dispatcher", "admin")(lambda: {"ok": True}))
     client = app.test_client()

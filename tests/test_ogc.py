@@ -7,9 +7,9 @@ from flask.testing import FlaskClient
 from pygeoapi.config import validate_config
 from sqlalchemy import Engine, text
 
-from api.app import create_app
 from api.ogc import BLANK_TILE, LAYERS, pygeoapi_config
 from rescuecircle.settings import Settings
+from tests.conftest import client_for
 
 PRIVATE = {"volunteers", "volunteer", "volunteer_positions", "volunteer_position", "incidents",
            "incident", "dispatches", "dispatch", "api_token"}
@@ -29,8 +29,7 @@ def engine(make_database) -> Engine:
 
 @pytest.fixture(scope="module")
 def client(engine) -> FlaskClient:
-    settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
-    return create_app(settings, engine=engine).test_client()
+    return client_for(engine)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,41 @@
+"""The routing network of the running app: built from the database once, rebuilt after an import.
+
+Each use asks the database for the newest network id (one indexed query); a new id means a new
+import landed, and the next request builds the new routing network while the old one keeps
+serving the requests already under way.
+"""
+
+import threading
+
+from sqlalchemy import Engine
+
+from gis.network_loader import current_network_id, load_network_arrays
+from rescuecircle.errors import NoRoute
+from routing.network import Network
+from routing.time_of_day import SpeedFactors
+
+
+class NetworkProvider:
+    """Hands out the current ``routing.network.Network``."""
+
+    def __init__(self, engine: Engine, *, snap_max_m: float, speed_factors: SpeedFactors) -> None:
+        self._engine = engine
+        self._snap_max_m = snap_max_m
+        self._speed_factors = speed_factors
+        self._network: Network | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> Network:
+        """The network for the newest import; NoRoute when none is loaded."""
+        network_id = current_network_id(self._engine)
+        if network_id is None:
+            raise NoRoute("no road network is loaded: run `rescuecircle import osm FILE`")
+        network = self._network
+        if network is not None and network.network_id == network_id:
+            return network
+        with self._lock:
+            if self._network is None or self._network.network_id != network_id:
+                self._network = Network(
+                    load_network_arrays(self._engine), snap_max_m=self._snap_max_m,
+                    speed_factors=self._speed_factors)
+            return self._network

@@ -1,0 +1,77 @@
+"""Parsing request values: each function returns a clean value or raises InvalidInput naming
+the parameter, the value and what is allowed."""
+
+import math
+from datetime import datetime
+from typing import Any
+
+from gis.network_arrays import MODES
+from rescuecircle.errors import InvalidInput
+
+CRS_NAMES = ("wgs84",)
+
+
+def json_body(raw: Any) -> dict[str, Any]:
+    """The request's JSON object; InvalidInput for anything else."""
+    if not isinstance(raw, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return raw
+
+
+def number(value: Any, name: str, *, low: float, high: float) -> float:
+    """A finite number within [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidInput(f"{name} must be a number between {low:g} and {high:g}")
+    try:
+        parsed = float(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(parsed) or not low <= parsed <= high:
+        raise InvalidInput(f"{name} = {value!r} is outside the allowed range {low:g} to {high:g}")
+    return parsed
+
+
+def point(value: Any, name: str) -> tuple[float, float]:
+    """A ``[lon, lat]`` pair in degrees."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise InvalidInput(f"{name} must be [longitude, latitude], not {value!r}")
+    return (number(value[0], f"{name} longitude", low=-180, high=180),
+            number(value[1], f"{name} latitude", low=-90, high=90))
+
+
+def mode(value: Any, *, allowed: tuple[str, ...] = MODES) -> str:
+    """A travel mode among ``allowed``."""
+    if value not in allowed:
+        raise InvalidInput(f"mode {value!r} is unknown; use one of {', '.join(allowed)}")
+    return str(value)
+
+
+def minutes_list(value: Any) -> list[float]:
+    """A non-empty list of minutes, each from 1 to 60 (a comma-separated string is accepted)."""
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise InvalidInput("minutes must be a non-empty list of values between 1 and 60")
+    if len(value) > 12:
+        raise InvalidInput(f"minutes lists {len(value)} values; at most 12 are allowed")
+    return sorted({number(v, "minutes", low=1, high=60) for v in value})
+
+
+def depart_at(value: Any) -> datetime | None:
+    """An ISO 8601 departure time, or None for free-flow travel times."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("depart_at must be an ISO 8601 date-time string")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"depart_at {value!r} is not an ISO 8601 date-time") from None
+
+
+def crs(value: Any) -> str:
+    """The coordinate system of input points."""
+    name = "wgs84" if value is None else str(value).lower()
+    if name not in CRS_NAMES:
+        raise InvalidInput(f"crs {value!r} is unknown; use one of {', '.join(CRS_NAMES)}")
+    return name

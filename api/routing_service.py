@@ -1,0 +1,109 @@
+"""Isochrones and routes as the API serves them: parsed inputs in, GeoJSON out.
+
+Shared by the OGC API Processes (``isochrone``, ``route``) and OGC API - Routes, so every
+surface gives the same answer for the same question.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import shapely
+import shapely.geometry
+
+from api import params
+from gis.population import population_within
+from rescuecircle.errors import NoRoute
+from routing.isochrone import bands, network_time_grid
+from routing.network import Network, Route
+
+
+@dataclass(frozen=True)
+class IsochroneRequest:
+    """A validated isochrone question."""
+
+    lon: float
+    lat: float
+    mode: str
+    minutes: list[float]
+    depart_at: datetime | None
+
+    @classmethod
+    def parse(cls, inputs: dict[str, Any]) -> "IsochroneRequest":
+        """From a JSON object with ``point`` or ``lon``/``lat``, ``mode``, ``minutes``."""
+        params.crs(inputs.get("crs"))
+        if "point" in inputs:
+            lon, lat = params.point(inputs["point"], "point")
+        else:
+            lon = params.number(inputs.get("lon"), "lon", low=-180, high=180)
+            lat = params.number(inputs.get("lat"), "lat", low=-90, high=90)
+        return cls(lon, lat, params.mode(inputs.get("mode", "drive")),
+                   params.minutes_list(inputs.get("minutes", [5, 8, 12])),
+                   params.depart_at(inputs.get("depart_at")))
+
+
+def isochrone_geojson(network: Network, request: IsochroneRequest, engine: Any) -> dict[str, Any]:
+    """One feature per band (largest first, so smaller bands draw on top)."""
+    grid = _grid(network, request)
+    features = []
+    for band in reversed(bands(grid, request.minutes)):
+        geometry = network.to_lonlat(band.geometry)
+        features.append({
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(geometry),
+            "properties": {
+                "minutes": band.minutes,
+                "mode": request.mode,
+                "area_km2": round(band.area_km2, 4),
+                "population": population_within(engine, geometry),
+            },
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def isochrone_geotiff(network: Network, request: IsochroneRequest) -> bytes:
+    """The travel-time surface behind the isochrone, as a GeoTIFF in seconds."""
+    return _grid(network, request).to_geotiff(network.projection.crs.to_wkt())
+
+
+def _grid(network: Network, request: IsochroneRequest) -> Any:
+    origin = network.snap(request.lon, request.lat, request.mode)
+    if network.arrays.island[request.mode][origin.edge]:
+        raise NoRoute(
+            f"the point lies on a part of the {request.mode} network that is cut off from the "
+            "rest (an island): no isochrone can leave it")
+    hour = request.depart_at.hour if request.depart_at else None
+    return network_time_grid(network, origin, request.mode,
+                             limit_s=max(request.minutes) * 60, hour=hour)
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """A validated point-to-point question."""
+
+    origin: tuple[float, float]
+    destination: tuple[float, float]
+    mode: str
+    depart_at: datetime | None
+
+
+def route(network: Network, request: RouteRequest) -> Route:
+    """The fastest route, in local metres (see ``route_feature`` for GeoJSON)."""
+    origin = network.snap(*request.origin, request.mode)
+    destination = network.snap(*request.destination, request.mode)
+    hour = request.depart_at.hour if request.depart_at else None
+    return network.route(origin, destination, request.mode, hour=hour)
+
+
+def route_feature(network: Network, found: Route, mode: str) -> dict[str, Any]:
+    """A route as a GeoJSON Feature with duration, length and the edges it follows."""
+    return {
+        "type": "Feature",
+        "geometry": shapely.geometry.mapping(network.to_lonlat(found.geometry)),
+        "properties": {
+            "mode": mode,
+            "duration_s": round(found.time_s, 1),
+            "length_m": round(found.length_m, 1),
+            "edges": found.edges,
+        },
+    }
