@@ -4,6 +4,8 @@ Nothing here or in the modules it wires reads configuration: :func:`create_app` 
 Settings read once at start-up (CLI, WSGI entry point or test) and hands them down.
 """
 
+import json
+
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
@@ -12,8 +14,9 @@ from api import EXTENSION_KEY, AppState, app_state, auth, errors, health, ogc, p
 from api.network import NetworkProvider
 from gis.db import make_engine
 from rescuecircle import __version__
+from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
-from routing.time_of_day import SpeedFactors
+from routing.time_of_day import SpeedFactors, speed_factors_from_json
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
@@ -26,7 +29,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     engine = engine or make_engine(settings)
     networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
-                               speed_factors=SpeedFactors())
+                               speed_factors=speed_factors(settings))
     app.extensions[EXTENSION_KEY] = AppState(settings, engine, networks)
     errors.register(app)
     app.before_request(auth.authenticate)
@@ -37,6 +40,16 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))
     return app
+
+
+def speed_factors(settings: Settings) -> SpeedFactors:
+    """The driving speed factors: the configured file, else the rush-hour default."""
+    if settings.speed_factors_file is None:
+        return SpeedFactors()
+    try:
+        return speed_factors_from_json(json.loads(settings.speed_factors_file.read_text()))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"RC_SPEED_FACTORS_FILE {settings.speed_factors_file}: {exc}") from exc
 
 
 def landing_page() -> ResponseReturnValue:

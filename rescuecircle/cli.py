@@ -70,8 +70,9 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _demo_load(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
     from gis.demo_load import load_demo_city
+
+    from gis.db import make_engine
 
     print(load_demo_city(make_engine(settings), seed=args.seed, progress=not args.quiet))
 

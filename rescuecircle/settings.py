@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     snap_max_m: float = Field(
         default=500.0, gt=0, le=5000, description="Farthest a point may lie from the network."
     )
+    speed_factors_file: Path | None = Field(
+        default=None,
+        description="JSON {road_class: [24 hourly travel-time factors]} for driving; "
+        "unset: the built-in rush-hour profile.",
+    )
+    drone_cruise_speed_kmh: float = Field(default=60.0, ge=5, le=300)
+    drone_takeoff_s: float = Field(default=30.0, ge=0, le=600)
+    drone_landing_s: float = Field(default=30.0, ge=0, le=600)
+    drone_range_km: float = Field(default=8.0, gt=0, le=100, description="Farthest one-way flight.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("data_dir")

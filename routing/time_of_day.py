@@ -51,3 +51,13 @@ class SpeedFactors:
 
 FREE_FLOW = SpeedFactors(by_class={})
 
+
+
+def speed_factors_from_json(document: object) -> SpeedFactors:
+    """Factors from a parsed JSON document ``{road_class: [24 numbers]}``."""
+    if not isinstance(document, dict) or not all(
+        isinstance(hourly, list) and all(isinstance(f, int | float) for f in hourly)
+        for hourly in document.values()
+    ):
+        raise ValueError("speed factors must be a JSON object {road_class: [24 numbers]}")
+    return SpeedFactors(by_class={str(k): tuple(float(f) for f in v) for k, v in document.items()})

@@ -7,6 +7,7 @@ import shapely
 from gis.network_arrays import MODES, NetworkArrays
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.network import Network
+from routing.time_of_day import FREE_FLOW, SpeedFactors
 
 # Four vertices near the equator, about 111 m apart:
 #   A -- B : 10 s both ways;  B -> C : 10 s one way (C -> B closed)
@@ -21,7 +22,7 @@ EDGES = [  # id, source, target, forward s, reverse s
 ]
 
 
-def toy_network() -> Network:
+def toy_network(speed_factors: SpeedFactors = FREE_FLOW) -> Network:
     edge_id = np.array([e[0] for e in EDGES])
     source = np.array([e[1] for e in EDGES])
     target = np.array([e[2] for e in EDGES])
@@ -34,7 +35,7 @@ def toy_network() -> Network:
         road_class=np.array(["residential"] * len(EDGES), dtype=object),
         cost_s={m: forward for m in MODES}, reverse_cost_s={m: reverse for m in MODES},
         island={m: np.zeros(len(EDGES), bool) for m in MODES}, geometry=geometry)
-    return Network(arrays)
+    return Network(arrays, speed_factors=speed_factors)
 
 
 def test_one_way_forces_a_detour():
