@@ -6,8 +6,8 @@ more by road ways, including twice by one way), at way ends and at POI nodes lyi
 a station on a road node is a vertex). Vertex ids are OSM node ids; edge ids run 1..n per import
 and each edge keeps its ``osm_way_id``. Lengths are geodesic metres on WGS84 (pyproj, the
 ellipsoid and algorithm of PostGIS's ``ST_Length(geography)``). Tag meaning is in
-``gis.osm_tags``; islands (small pieces outside a mode's largest weakly connected component) are marked
-with scipy in memory, which the benchmark shows to be faster than ``pgr_connectedComponents``.
+``gis.osm_tags``; islands (small pieces outside a mode's largest weakly connected component)
+are marked with scipy in memory, which the benchmark shows faster than pgr_connectedComponents.
 
 The whole file is read and checked before the database is touched, then loaded with COPY in one
 transaction: a bad file or a failed load leaves the previous network as it was, and readers keep
