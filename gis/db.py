@@ -31,5 +31,10 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
 
 
 def run_sql_file(conn: Connection, path: Path) -> None:
-    """Execute a whole SQL file as one batch (psycopg's simple protocol takes many statements)."""
-    conn.exec_driver_sql(path.read_text())
+    """Execute a whole SQL file as one batch, in the connection's transaction.
+
+    Goes to the psycopg cursor without parameters, so many statements run in one call and a
+    ``%`` in the SQL (RAISE formats) is not taken for a placeholder.
+    """
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.execute(path.read_text().encode())
