@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -118,11 +119,16 @@ class Network:
     length_m: np.ndarray
 
 
-def import_osm(engine: Engine, path: Path, *, progress: bool = False) -> ImportSummary:
+def import_osm(
+    engine: Engine, path: Path, *, progress: bool = False, synthetic: bool = False,
+    also: Callable[[Connection], None] | None = None,
+) -> ImportSummary:
     """Replace the loaded network with the one in ``path`` (.osm.pbf, .osm, .osm.bz2/.gz).
 
     Raises InvalidInput, naming the file and the problem in one line, for a missing, truncated,
     corrupt or non-OSM file or one without roads; the loaded network is then unchanged.
+    ``also`` runs inside the same transaction after the POIs (the demo city loads its
+    registry data there, so network and data land together or not at all).
     """
     started = time.perf_counter()
     with tqdm(total=len(_STAGES), desc=path.name, unit="step", file=sys.stderr,
@@ -148,13 +154,17 @@ def import_osm(engine: Engine, path: Path, *, progress: bool = False) -> ImportS
             raw = cast(psycopg.Connection, conn.connection.driver_connection)
             vertices = _load_network(raw, columns, node_ids, lon, lat, network)
             conn.execute(text(
-                "INSERT INTO rc.network (source, edge_count, vertex_count, bbox) VALUES "
-                "(:source, :edges, :vertices, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"),
-                {"source": path.name, "edges": len(first), "vertices": vertices,
+                "INSERT INTO rc.network (source, synthetic, edge_count, vertex_count, bbox) "
+                "VALUES (:source, :synthetic, :edges, :vertices, "
+                "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"),
+                {"source": path.name, "synthetic": synthetic, "edges": len(first),
+                 "vertices": vertices,
                  "x0": lon.min(), "y0": lat.min(), "x1": lon.max(), "y1": lat.max()})
             bar.update()
             bar.set_postfix_str(f"{_STAGES[4]} {len(extract.pois):,}")
             pois = {kind: _upsert_pois(conn, kind, extract.pois) for kind in POI_KINDS}
+            if also is not None:
+                also(conn)
             conn.execute(text("ANALYZE rc.road_edge"))
             conn.execute(text("ANALYZE rc.road_vertex"))
         bar.update()

@@ -1,16 +1,66 @@
-"""Population: how many people live inside an area (for isochrones and coverage)."""
+"""Population: loading rasters into rc.population, and reading it back as weighted points."""
 
-import shapely
-from sqlalchemy import Engine, text
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.transform
+from sqlalchemy import Connection, Engine, text
+
+from rescuecircle.errors import InvalidInput
 
 
-def population_within(engine: Engine, area: shapely.Geometry) -> float | None:
-    """People inside ``area`` (WGS84), areal-weighted; None when no population is loaded."""
+@dataclass(frozen=True, eq=False)
+class PopulationPoints:
+    """People as weighted points (WGS84); ``version`` changes whenever rc.population does."""
+
+    version: tuple[int, int]
+    lon: np.ndarray
+    lat: np.ndarray
+    people: np.ndarray
+
+
+def population_version(engine: Engine) -> tuple[int, int]:
+    """A cheap fingerprint of rc.population: row count and highest id."""
     with engine.connect() as conn:
-        if conn.execute(text("SELECT NOT EXISTS (SELECT 1 FROM rc.population)")).scalar():
-            return None
-        value = conn.execute(
-            text("SELECT rc.population_within(ST_GeomFromWKB(:wkb, 4326))"),
-            {"wkb": shapely.to_wkb(area)},
-        ).scalar_one()
-    return round(float(value))
+        count, top = conn.execute(
+            text("SELECT count(*), coalesce(max(id), 0) FROM rc.population")).one()
+    return int(count), int(top)
+
+
+def load_population_points(engine: Engine) -> PopulationPoints:
+    """All population as weighted points (see ``rc.population_points``)."""
+    version = population_version(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT lon, lat, people FROM rc.population_points()")).all()
+    lon, lat, people = (np.array(column, np.float64) for column in zip(*rows, strict=True)) \
+        if rows else (np.empty(0), np.empty(0), np.empty(0))
+    return PopulationPoints(version, lon, lat, people)
+
+
+def load_population_raster(conn: Connection, path: Path, *, source: str) -> float:
+    """Replace the population of ``source`` with the cells of a GeoTIFF (people per cell).
+
+    Cells become polygons in ``rc.population`` (empty cells are skipped), reprojected to WGS84
+    when the raster is in another CRS. Returns the total loaded.
+    """
+    with rasterio.open(path) as raster:
+        if raster.crs is None or raster.crs.to_epsg() is None:
+            raise InvalidInput(f"{path.name}: the raster needs a CRS with an EPSG code")
+        people = raster.read(1, masked=True).filled(0).astype(np.float64)
+        transform, epsg = raster.transform, raster.crs.to_epsg()
+    rows, cols = np.nonzero(people > 0)
+    x0, y0 = rasterio.transform.xy(transform, rows, cols, offset="ul")
+    x1, y1 = rasterio.transform.xy(transform, rows, cols, offset="lr")
+    conn.execute(text("DELETE FROM rc.population WHERE source = :source"), {"source": source})
+    conn.execute(text(
+        "INSERT INTO rc.population (population, source, geom) "
+        "SELECT p, :source, ST_Multi(ST_Transform(ST_MakeEnvelope("
+        "least(a, c), least(b, d), greatest(a, c), greatest(b, d), :epsg), 4326)) "
+        "FROM unnest(CAST(:p AS float8[]), CAST(:a AS float8[]), CAST(:b AS float8[]), "
+        "CAST(:c AS float8[]), CAST(:d AS float8[])) AS t (p, a, b, c, d)"),
+        {"source": source, "epsg": epsg, "p": people[rows, cols].tolist(),
+         "a": np.asarray(x0).tolist(), "b": np.asarray(y0).tolist(),
+         "c": np.asarray(x1).tolist(), "d": np.asarray(y1).tolist()})
+    return float(people.sum())
