@@ -10,19 +10,22 @@ import threading
 from sqlalchemy import Engine
 
 from gis.network_loader import current_network_id, load_network_arrays
+from gis.population import load_population_points, population_version
 from rescuecircle.errors import NoRoute
+from routing.isochrone import PeopleXY
 from routing.network import Network
 from routing.time_of_day import SpeedFactors
 
 
 class NetworkProvider:
-    """Hands out the current ``routing.network.Network``."""
+    """Hands out the current ``routing.network.Network`` and population points for it."""
 
     def __init__(self, engine: Engine, *, snap_max_m: float, speed_factors: SpeedFactors) -> None:
         self._engine = engine
         self._snap_max_m = snap_max_m
         self._speed_factors = speed_factors
         self._network: Network | None = None
+        self._people: tuple[tuple[int, tuple[int, int]], PeopleXY | None] | None = None
         self._lock = threading.Lock()
 
     def current(self) -> Network:
@@ -39,3 +42,19 @@ class NetworkProvider:
                     load_network_arrays(self._engine), snap_max_m=self._snap_max_m,
                     speed_factors=self._speed_factors)
             return self._network
+
+    def people(self, network: Network) -> PeopleXY | None:
+        """Population points in the network's local metres; None when none is loaded."""
+        key = (network.network_id, population_version(self._engine))
+        cached = self._people
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        with self._lock:
+            if self._people is None or self._people[0] != key:
+                points = load_population_points(self._engine)
+                people = None
+                if len(points.people):
+                    x, y = network.projection.to_xy(points.lon, points.lat)
+                    people = PeopleXY(x, y, points.people)
+                self._people = (key, people)
+            return self._people[1]

@@ -78,7 +78,7 @@ def _run_isochrone(inputs: dict[str, Any]) -> ResponseReturnValue:
     network = state.networks.current()
     if output == "geotiff":
         return Response(isochrone_geotiff(network, question), mimetype=GEOTIFF)
-    body = isochrone_geojson(network, question, state.engine)
+    body = isochrone_geojson(network, question, state.networks.people(network))
     return Response(json.dumps(body), mimetype=GEOJSON)
 
 

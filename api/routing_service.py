@@ -12,9 +12,8 @@ import shapely
 import shapely.geometry
 
 from api import params
-from gis.population import population_within
 from rescuecircle.errors import NoRoute
-from routing.isochrone import bands, network_time_grid
+from routing.isochrone import PeopleXY, bands, network_time_grid
 from routing.network import Network, Route
 
 
@@ -42,11 +41,13 @@ class IsochroneRequest:
                    params.depart_at(inputs.get("depart_at")))
 
 
-def isochrone_geojson(network: Network, request: IsochroneRequest, engine: Any) -> dict[str, Any]:
+def isochrone_geojson(
+    network: Network, request: IsochroneRequest, people: PeopleXY | None
+) -> dict[str, Any]:
     """One feature per band (largest first, so smaller bands draw on top)."""
     grid = _grid(network, request)
     features = []
-    for band in reversed(bands(grid, request.minutes)):
+    for band in reversed(bands(grid, request.minutes, population=people)):
         geometry = network.to_lonlat(band.geometry)
         features.append({
             "type": "Feature",
@@ -55,7 +56,7 @@ def isochrone_geojson(network: Network, request: IsochroneRequest, engine: Any) 
                 "minutes": band.minutes,
                 "mode": request.mode,
                 "area_km2": round(band.area_km2, 4),
-                "population": population_within(engine, geometry),
+                "population": None if band.people is None else round(band.people),
             },
         })
     return {"type": "FeatureCollection", "features": features}

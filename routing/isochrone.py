@@ -16,6 +16,7 @@ import shapely
 import shapely.geometry
 from rasterio.io import MemoryFile
 from rasterio.transform import Affine, from_origin
+from scipy import ndimage
 from shapely import MultiPolygon, Polygon
 
 from rescuecircle.errors import InvalidInput
@@ -24,6 +25,7 @@ from routing.network import OFF_NETWORK_SPEED_KMH, Network, Snap
 MAX_MINUTES = 60
 CELL_M = {"walk": 25.0, "bike": 40.0, "drive": 60.0}
 OFF_ROAD_M = 75.0  # how far time spreads from a road into the blocks beside it
+MIN_HOLE_M2 = 20_000.0  # unreached pockets smaller than this are filled (2 hectares)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,11 +54,21 @@ class TimeGrid:
 
 @dataclass(frozen=True)
 class Band:
-    """The area reachable within ``minutes``, in local metres."""
+    """The area reachable within ``minutes``, in local metres, and the people living in it."""
 
     minutes: float
     geometry: MultiPolygon
     area_km2: float
+    people: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PeopleXY:
+    """Population as weighted points in the network's local metres."""
+
+    x: np.ndarray
+    y: np.ndarray
+    people: np.ndarray
 
 
 def check_minutes(minutes: Sequence[float]) -> list[float]:
@@ -89,11 +101,9 @@ def _edge_samples(
     t_source, t_target = vertex_s[network.source], vertex_s[network.target]
     reached = ((t_source < limit_s) & (forward >= 0)) | ((t_target < limit_s) & (reverse >= 0))
     reached[origin.edge] = True
-    edges = np.nonzero(reached)[0]
-    counts = np.maximum(2, np.ceil(network.length_m[edges] / spacing_m).astype(int) + 1)
-    edge_of = np.repeat(edges, counts)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    fraction = (np.arange(len(edge_of)) - starts) / np.repeat(counts - 1, counts)
+    samples = network.samples(spacing_m)
+    take = reached[samples.edge]
+    edge_of, fraction = samples.edge[take], samples.fraction[take]
     fwd, rev = forward[edge_of], reverse[edge_of]
     time_s = np.minimum(
         np.where(fwd >= 0, t_source[edge_of] + fraction * fwd, np.inf),
@@ -109,11 +119,8 @@ def _edge_samples(
         ) + origin.off_network_s
         time_s[on_origin] = np.minimum(time_s[on_origin], direct)
     keep = time_s <= limit_s
-    points = shapely.line_interpolate_point(
-        network.geometry[edge_of[keep]], fraction[keep], normalized=True)
-    xy = shapely.get_coordinates(points)
     # The origin itself, reached after its off-network leg.
-    return (np.append(xy[:, 0], origin.x), np.append(xy[:, 1], origin.y),
+    return (np.append(samples.x[take][keep], origin.x), np.append(samples.y[take][keep], origin.y),
             np.append(time_s[keep], 0.0))
 
 
@@ -146,21 +153,52 @@ def _spread(
     return TimeGrid(spread, from_origin(west, north, cell_m, cell_m), cell_m)
 
 
-def bands(grid: TimeGrid, minutes: Sequence[float]) -> list[Band]:
-    """One (multi)polygon per limit: every cell reached within it; holes where none is."""
+def bands(
+    grid: TimeGrid, minutes: Sequence[float], *, population: PeopleXY | None = None
+) -> list[Band]:
+    """One (multi)polygon per limit: every cell reached within it; holes where none is.
+
+    Unreached pockets smaller than ``MIN_HOLE_M2`` (a courtyard between roads) are filled:
+    they are noise of the grid, not places the network cannot reach. With ``population``,
+    each band counts the people whose point falls in one of its cells.
+    """
+    min_hole_cells = MIN_HOLE_M2 / grid.cell_m**2
     result = []
     for limit in check_minutes(minutes):
-        inside = grid.time_s <= limit * 60
+        inside = _fill_small_holes(grid.time_s <= limit * 60, min_hole_cells)
         polygons = [
             shapely.geometry.shape(shape)
             for shape, value in rasterio.features.shapes(
                 inside.astype(np.uint8), mask=inside, transform=grid.transform)
             if value == 1
         ]
-        merged = shapely.simplify(shapely.union_all(polygons), grid.cell_m / 2)
-        geometry = _as_multipolygon(merged)
-        result.append(Band(limit, geometry, float(geometry.area) / 1e6))
+        geometry = _as_multipolygon(shapely.simplify(MultiPolygon(polygons), grid.cell_m / 2))
+        people = None if population is None else _people_in(grid, inside, population)
+        result.append(Band(limit, geometry, float(geometry.area) / 1e6, people))
     return result
+
+
+def _people_in(grid: TimeGrid, inside: np.ndarray, population: PeopleXY) -> float:
+    col = np.floor((population.x - grid.transform.c) / grid.cell_m).astype(np.int64)
+    row = np.floor((grid.transform.f - population.y) / grid.cell_m).astype(np.int64)
+    height, width = inside.shape
+    on_grid = (row >= 0) & (row < height) & (col >= 0) & (col < width)
+    hit = np.zeros(len(population.people), bool)
+    hit[on_grid] = inside[row[on_grid], col[on_grid]]
+    return float(population.people[hit].sum())
+
+
+def _fill_small_holes(inside: np.ndarray, min_cells: float) -> np.ndarray:
+    """``inside`` with enclosed outside pockets of fewer than ``min_cells`` cells filled."""
+    labels, count = ndimage.label(~inside)
+    if count == 0:
+        return inside
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    small = sizes < min_cells
+    small[0] = False
+    small[border] = False
+    return inside | small[labels]
 
 
 def _as_multipolygon(geometry: shapely.Geometry) -> MultiPolygon:

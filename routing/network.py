@@ -38,6 +38,16 @@ class Snap:
         return self.distance_m / (OFF_NETWORK_SPEED_KMH / 3.6)
 
 
+@dataclass(frozen=True, eq=False)
+class EdgeSamples:
+    """Points spaced along every edge, ordered by edge: where isochrones read travel times."""
+
+    edge: np.ndarray
+    fraction: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+
 @dataclass(frozen=True)
 class Route:
     """A path between two snapped points, with its time, length and geometry (local metres)."""
@@ -77,6 +87,7 @@ class Network:
         self.vertex_xy[self.target] = shapely.get_coordinates(shapely.get_point(self.geometry, -1))
         self._graphs: dict[tuple[str, int | None, bool], ModeGraph] = {}
         self._trees: dict[str, tuple[STRtree, np.ndarray]] = {}
+        self._samples: dict[float, EdgeSamples] = {}
         self._lock = threading.RLock()  # graph() recurses for the transpose
 
     def _project_coords(self, lonlat: np.ndarray) -> np.ndarray:
@@ -110,6 +121,19 @@ class Network:
                     self._graphs[key] = ModeGraph.build(
                         len(self.vertex_id), self.source, self.target, forward, backward)
             return self._graphs[key]
+
+    def samples(self, spacing_m: float) -> EdgeSamples:
+        """Points at most ``spacing_m`` apart along every edge, both ends included; cached."""
+        with self._lock:
+            if spacing_m not in self._samples:
+                counts = np.maximum(2, np.ceil(self.length_m / spacing_m).astype(int) + 1)
+                edge = np.repeat(np.arange(len(counts)), counts)
+                starts = np.repeat(np.cumsum(counts) - counts, counts)
+                fraction = (np.arange(len(edge)) - starts) / np.repeat(counts - 1, counts)
+                xy = shapely.get_coordinates(shapely.line_interpolate_point(
+                    self.geometry[edge], fraction, normalized=True))
+                self._samples[spacing_m] = EdgeSamples(edge, fraction, xy[:, 0], xy[:, 1])
+            return self._samples[spacing_m]
 
     def project(self, lon: float, lat: float) -> tuple[float, float]:
         """A WGS84 point in local metres."""
