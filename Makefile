@@ -7,7 +7,7 @@ VENV   := .venv
 RC     := $(VENV)/bin/rescuecircle
 PYTEST_ARGS ?=
 
-.PHONY: run test deps test-deps venv db lint bench clean
+.PHONY: run test deps test-deps venv db lint bench-env bench clean
 
 run: deps venv db
 ifdef OSM
@@ -44,6 +44,13 @@ db: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy rescuecircle gis routing api
+
+bench-env:  # the benchmark-only venv with the anchors (pyvalhalla, osrm-bindings)
+	PYTHON=$(PYTHON) bench/setup-env.sh
+
+bench: bench-env db  # every benchmark; figures go to docs/benchmarks.md by hand
+	bench/.venv/bin/python bench/import_osm.py
+	bench/.venv/bin/python bench/routing.py
 
 clean:
 	-$(RC) db stop
