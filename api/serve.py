@@ -4,7 +4,9 @@ import logging
 
 import waitress
 
+from api import EXTENSION_KEY
 from api.app import create_app
+from rescuecircle.errors import RescueCircleError
 from rescuecircle.settings import Settings
 
 
@@ -21,7 +23,13 @@ def serve(settings: Settings, *, threads: int) -> None:
         ("/health", "database and network status"),
         ("/ogc", "OGC API - Features"),
         ("/ogc/collections/aeds/items", "AEDs as GeoJSON"),
+        ("/ogc/processes", "OGC API - Processes: isochrone, route"),
+        ("/routes", "OGC API - Routes (POST)"),
     ):
         print(f"  {base}{path:<30} {what}")
+    try:  # build the routing network now, not on the first dispatcher's request
+        app.extensions[EXTENSION_KEY].networks.current()
+    except RescueCircleError as exc:
+        print(f"  routing is not ready yet: {exc}")
     waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
                    ident="rescuecircle")
