@@ -1,9 +1,11 @@
 """The migration chain runs from an empty database and records its version."""
 
 import pytest
+from geoalchemy2 import Geometry
 from sqlalchemy import inspect, text
 
 from gis.migrate import MigrationError, migrate, migrations, schema_version
+from gis.models import Base
 
 
 def test_chain_from_empty_database(make_database):
@@ -39,3 +41,21 @@ def test_changed_migration_is_refused(make_database):
 def test_migration_numbers_are_contiguous():
     versions = [m.version for m in migrations()]
     assert versions == list(range(1, len(versions) + 1))
+
+
+def test_models_match_the_migrated_schema(make_database):
+    """Every geoalchemy2 model has exactly its table's columns, nullability and geometry."""
+    engine = make_database("migrations")
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        reflected = {c["name"]: c for c in inspector.get_columns(table.name, schema="rc")}
+        assert set(reflected) == set(table.columns.keys()), table.name
+        for column in table.columns:
+            assert reflected[column.name]["nullable"] == column.nullable, (
+                table.name, column.name)
+            if isinstance(column.type, Geometry):
+                found = reflected[column.name]["type"]
+                assert (found.geometry_type, found.srid) == (
+                    column.type.geometry_type, column.type.srid), (table.name, column.name)
+    migrated = set(inspector.get_table_names(schema="rc")) - {"migration"}
+    assert migrated == {t.name for t in Base.metadata.sorted_tables}
