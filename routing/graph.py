@@ -113,15 +113,23 @@ class ModeGraph:
         """Directed entries in the graph."""
         return len(self.indices)
 
-    def search(self, seeds: Sequence[Seed], *, limit_s: float = np.inf) -> SearchResult:
-        """Dijkstra from all seeds at once, stopping at ``limit_s`` seconds."""
+    def search(
+        self, seeds: Sequence[Seed], *, limit_s: float = np.inf,
+        edge_factor: np.ndarray | None = None,
+    ) -> SearchResult:
+        """Dijkstra from all seeds at once, stopping at ``limit_s`` seconds.
+
+        ``edge_factor`` (one per network edge) multiplies travel times for this search only:
+        ``inf`` blocks an edge (a closed road), 2 makes it twice as slow (a path penalty).
+        """
         if not seeds:
             raise ValueError("a search needs at least one seed")
         virtual = self.n_vertices
         indptr = self.indptr.copy()
         indptr[-1] += len(seeds)
         indices = np.concatenate([self.indices, np.array([s.vertex for s in seeds], np.int32)])
-        data = np.concatenate([self.cost_s, np.array([s.time_s for s in seeds], np.float64)])
+        costs = self.cost_s if edge_factor is None else self.cost_s * edge_factor[self.edge]
+        data = np.concatenate([costs, np.array([s.time_s for s in seeds], np.float64)])
         matrix = csr_matrix((data, indices, indptr), shape=(virtual + 1, virtual + 1))
         time_s, predecessor = dijkstra(
             matrix, directed=True, indices=virtual, return_predecessors=True, limit=limit_s)

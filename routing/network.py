@@ -244,7 +244,8 @@ class Network:
                          self._with_legs(origin, geometry, destination))
         if via is None or not np.isfinite(best_s):
             raise NoRoute(f"no {mode} route between the two points")
-        return self._assemble(result, origin, destination, via, mode, hour, best_s)
+        return self.route_along(origin, destination, result.vertex_path(via), mode,
+                                time_s=best_s, hour=hour)
 
     def _along_same_edge(
         self, origin: Snap, destination: Snap, forward: np.ndarray, reverse: np.ndarray
@@ -257,25 +258,36 @@ class Network:
             return None
         return abs(delta) * cost + origin.off_network_s + destination.off_network_s
 
-    def _assemble(
-        self, result: SearchResult, origin: Snap, destination: Snap, via: int, mode: str,
-        hour: int | None, time_s: float,
-    ) -> Route:
+    def path_steps(
+        self, origin: Snap, destination: Snap, vertices: list[int], mode: str,
+        hour: int | None = None,
+    ) -> list[tuple[int, float, float]]:
+        """The pieces of edges a path covers, as (edge index, from fraction, to fraction).
+
+        ``vertices`` runs from the vertex the path leaves the origin's edge by to the vertex it
+        enters the destination's edge by; pieces of zero length are left out.
+        """
         graph = self.graph(mode, hour)
-        vertices = result.vertex_path(via)
         leave = 1.0 if vertices[0] == self.target[origin.edge] else 0.0
         steps = [(int(origin.edge), origin.fraction, leave)]
         for tail, head in zip(vertices, vertices[1:], strict=False):
             entry = graph.entry(tail, head)
             forward = bool(graph.forward[entry])
             steps.append((int(graph.edge[entry]), 0.0 if forward else 1.0, 1.0 if forward else 0.0))
-        enter = 0.0 if via == self.source[destination.edge] else 1.0
+        enter = 0.0 if vertices[-1] == self.source[destination.edge] else 1.0
         steps.append((int(destination.edge), enter, destination.fraction))
-        steps = [step for step in steps if step[1] != step[2]]
+        return [step for step in steps if step[1] != step[2]]
+
+    def route_along(
+        self, origin: Snap, destination: Snap, vertices: list[int], mode: str, *,
+        time_s: float, hour: int | None = None,
+    ) -> Route:
+        """The route following ``vertices`` (see ``path_steps``), with its geometry."""
+        steps = self.path_steps(origin, destination, vertices, mode, hour)
         length = sum(self.length_m[edge] * abs(end - start) for edge, start, end in steps)
         pieces = [self._piece(*step) for step in steps]
         coords = (np.concatenate([shapely.get_coordinates(p) for p in pieces]) if pieces
-                  else self.vertex_xy[[via, via]])
+                  else self.vertex_xy[[vertices[-1], vertices[-1]]])
         keep = np.ones(len(coords), bool)
         keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
         line = LineString(coords[keep]) if keep.sum() >= 2 else LineString(coords[:1].repeat(2, 0))

@@ -1,0 +1,255 @@
+"""Choosing k responders robustly, on diverse paths, so one blocked road cannot delay them all.
+
+Formulation (docs/dispatch.md has the long form). Each candidate responder v reaches the
+patient by an *approach*: a path P_v with nominal time t_v. A choice S of k approaches is
+judged by its worst first arrival over disruption scenarios:
+
+* nominal: min_{v in S} t_v;
+* one road segment e blocked, for every e on a chosen path: responders not using e arrive as
+  planned; those using e take their best detour d_v(e) (computed exactly, by a search with e
+  closed, only where it decides the outcome: when every member of S uses e);
+* a correlated slow-down: every road within ``slow_radius_m`` of the patient takes
+  ``slow_factor`` times longer (rain, a crowd, an accident nearby).
+
+W(S) = max over scenarios of the first arrival. We pick S minimising W(S), then the nominal
+first arrival, then the sum of times, subject to: pairwise overlap (shared length / length of
+the shorter path) at most ``theta``, and each path at most ``max_stretch`` times the
+responder's shortest. Candidates are the fastest few by network time; each has its shortest
+path and an alternative found by penalising the best responder's path (the penalty method).
+When no choice meets ``theta``, it is relaxed step by step and the selection says so.
+"""
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.graph import SearchResult
+from routing.network import Network, Snap
+
+PENALTY_FACTOR = 2.0     # how much slower the best path's roads are for alternative paths
+MAX_CANDIDATES = 7       # fastest responders considered for the robust choice
+RELAXED_THETAS = (0.75, 1.0)
+
+
+@dataclass(frozen=True)
+class Responder:
+    """A candidate: an id the caller knows, and where they stand on the network."""
+
+    id: int
+    snap: Snap
+
+
+@dataclass(frozen=True, eq=False)
+class Approach:
+    """One way a responder reaches the patient: the path, its time and what it is made of."""
+
+    responder: Responder
+    time_s: float
+    vertices: list[int]
+    steps: list[tuple[int, float, float]]
+    edges: frozenset[int] = field(init=False)
+    length_m: float = field(init=False)
+    shortest_s: float = 0.0        # the responder's shortest time (stretch = time / shortest)
+    slow_extra_s: float = 0.0      # delay under the correlated slow-down
+    step_length_m: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "edges", frozenset(edge for edge, _, _ in self.steps))
+        object.__setattr__(self, "length_m", sum(self.step_length_m.values()))
+
+    @property
+    def stretch(self) -> float:
+        """Time of this path over the responder's shortest time."""
+        return self.time_s / self.shortest_s if self.shortest_s > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen approaches (fastest first) and how robust they are."""
+
+    approaches: list[Approach]
+    worst_case_s: float
+    theta: float                 # the overlap bound the choice meets
+    relaxed: bool                # True when theta had to be relaxed to find k responders
+
+    @property
+    def first_arrival_s(self) -> float:
+        """Nominal time of the first responder to arrive."""
+        return min(a.time_s for a in self.approaches)
+
+
+@dataclass
+class Scenarios:
+    """The disruption model for one patient: the slow-down zone and cached detour searches."""
+
+    network: Network
+    patient: Snap
+    mode: str
+    limit_s: float
+    hour: int | None = None
+    slow_radius_m: float = 500.0
+    slow_factor: float = 1.5
+    _detours: dict[int, SearchResult] = field(default_factory=dict)
+
+    def detour_s(self, approach: Approach, blocked_edge: int) -> float:
+        """The responder's best time with ``blocked_edge`` closed (inf when cut off)."""
+        if blocked_edge not in self._detours:
+            factor = np.ones(len(self.network.length_m))
+            factor[blocked_edge] = np.inf
+            graph = self.network.graph(self.mode, self.hour, reverse=True)
+            seeds = self.network.arrival_seeds(self.patient, self.mode, self.hour)
+            self._detours[blocked_edge] = graph.search(
+                seeds, limit_s=self.limit_s * 3, edge_factor=factor)
+        result = self._detours[blocked_edge]
+        snap = approach.responder.snap
+        return float(min(
+            (seed.time_s + result.time_s[seed.vertex]
+             for seed in self.network.seeds(snap, self.mode, self.hour)), default=np.inf))
+
+
+def approaches(
+    network: Network, patient: Snap, responders: Sequence[Responder], *, mode: str,
+    limit_s: float, hour: int | None = None, edge_factor: np.ndarray | None = None,
+    slow_zone: np.ndarray | None = None,
+) -> list[Approach]:
+    """Each responder's best path to the patient (one reverse search), fastest first.
+
+    With ``edge_factor`` the paths are chosen on penalised times but timed on true ones.
+    Responders who cannot arrive within ``limit_s`` are left out.
+    """
+    graph = network.graph(mode, hour, reverse=True)
+    seeds = network.arrival_seeds(patient, mode, hour)
+    result = graph.search(seeds, limit_s=limit_s * (PENALTY_FACTOR if edge_factor is not None
+                                                    else 1.0), edge_factor=edge_factor)
+    forward, reverse = network.costs(mode, hour)
+    found = []
+    for responder in responders:
+        best = _best_leave(network, responder.snap, result, mode, hour)
+        if best is None:
+            continue
+        vertex = best
+        path = result.vertex_path(vertex)[::-1]     # forward order: responder -> patient
+        steps = network.path_steps(responder.snap, patient, path, mode, hour)
+        time_s = responder.snap.off_network_s + patient.off_network_s + sum(
+            abs(end - start) * (forward[e] if end > start else reverse[e])
+            for e, start, end in steps)
+        if time_s > limit_s:
+            continue
+        lengths = {e: network.length_m[e] * abs(end - start) for e, start, end in steps}
+        slow = 0.0
+        if slow_zone is not None:
+            slow = sum(abs(end - start) * (forward[e] if end > start else reverse[e])
+                       for e, start, end in steps if slow_zone[e])
+        found.append(Approach(responder, float(time_s), path, steps, slow_extra_s=slow,
+                              step_length_m=lengths))
+    found.sort(key=lambda a: a.time_s)
+    return found
+
+
+def select_robust(
+    network: Network, patient: Snap, responders: Sequence[Responder], *, k: int = 3,
+    theta: float = 0.5, max_stretch: float = 1.4, mode: str = "walk", limit_s: float = 900,
+    hour: int | None = None, scenarios: Scenarios | None = None,
+) -> Selection:
+    """The k responders minimising the worst-case first arrival, on diverse paths."""
+    _check(k, theta, max_stretch)
+    scenarios = scenarios or Scenarios(network, patient, mode, limit_s, hour)
+    slow_zone = _slow_zone(network, patient, scenarios.slow_radius_m)
+    shortest = approaches(network, patient, responders, mode=mode, limit_s=limit_s, hour=hour,
+                          slow_zone=slow_zone)
+    if not shortest:
+        raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s")
+    candidates = [replace(a, shortest_s=a.time_s) for a in shortest[:MAX_CANDIDATES]]
+    options = list(candidates)
+    factor = np.ones(len(network.length_m))
+    factor[list(candidates[0].edges)] = PENALTY_FACTOR
+    shortest_by_id = {a.responder.id: a for a in candidates}
+    for penalised in approaches(network, patient, [a.responder for a in candidates],
+                                mode=mode, limit_s=limit_s * max_stretch, hour=hour,
+                                edge_factor=factor, slow_zone=slow_zone):
+        own = shortest_by_id[penalised.responder.id]
+        alternative = replace(penalised, shortest_s=own.time_s)
+        if alternative.stretch <= max_stretch and alternative.edges != own.edges:
+            options.append(alternative)
+    size = min(k, len(candidates))
+    for bound, relaxed in ((theta, False), *((t, True) for t in RELAXED_THETAS if t > theta)):
+        best = _best_choice(options, size, bound, scenarios)
+        if best is not None:
+            chosen, worst = best
+            return Selection(sorted(chosen, key=lambda a: a.time_s), worst, bound, relaxed)
+    raise NoRoute("no choice of responders was found")  # unreachable: theta 1.0 always fits
+
+
+def worst_case_s(chosen: Sequence[Approach], scenarios: Scenarios) -> float:
+    """W(S): the latest first arrival over the disruption scenarios (see module docstring)."""
+    ordered = sorted(chosen, key=lambda a: a.time_s)
+    worst = ordered[0].time_s
+    worst = max(worst, min(a.time_s + a.slow_extra_s * (scenarios.slow_factor - 1)
+                           for a in ordered))
+    shared: frozenset[int] = ordered[0].edges
+    for next_fastest in ordered[1:]:
+        if shared - next_fastest.edges:
+            worst = max(worst, next_fastest.time_s)   # block an edge only the faster ones use
+        shared = shared & next_fastest.edges
+    # Edges every one of them uses; the patient's own street is the same for any choice.
+    for edge in shared - {scenarios.patient.edge}:
+        worst = max(worst, min(scenarios.detour_s(a, edge) for a in ordered))
+    return float(worst)
+
+
+def overlap(a: Approach, b: Approach) -> float:
+    """Shared length over the length of the shorter path (0 = disjoint, 1 = one inside other)."""
+    shorter = min(a.length_m, b.length_m)
+    if shorter <= 0:
+        return 1.0
+    common = sum(min(a.step_length_m[e], b.step_length_m[e]) for e in a.edges & b.edges)
+    return float(common / shorter)
+
+
+def _best_choice(
+    options: list[Approach], size: int, theta: float, scenarios: Scenarios
+) -> tuple[list[Approach], float] | None:
+    best: tuple[tuple[float, float, float], list[Approach], float] | None = None
+    pair_ok: dict[tuple[int, int], bool] = {}
+    for combo in itertools.combinations(range(len(options)), size):
+        chosen = [options[i] for i in combo]
+        if len({a.responder.id for a in chosen}) < size:
+            continue
+        if not all(pair_ok.setdefault((i, j), overlap(options[i], options[j]) <= theta)
+                   for i, j in itertools.combinations(combo, 2)):
+            continue
+        worst = worst_case_s(chosen, scenarios)
+        key = (worst, min(a.time_s for a in chosen), sum(a.time_s for a in chosen))
+        if best is None or key < best[0]:
+            best = (key, chosen, worst)
+    return None if best is None else (best[1], best[2])
+
+
+def _slow_zone(network: Network, patient: Snap, radius_m: float) -> np.ndarray:
+    """Edges whose midpoint lies within ``radius_m`` of the patient."""
+    middle = (network.vertex_xy[network.source] + network.vertex_xy[network.target]) / 2
+    return np.hypot(middle[:, 0] - patient.x, middle[:, 1] - patient.y) <= radius_m
+
+
+def _best_leave(
+    network: Network, snap: Snap, result: SearchResult, mode: str, hour: int | None
+) -> int | None:
+    """The vertex by which a responder's fastest path leaves their own edge."""
+    best_s, best_vertex = np.inf, None
+    for seed in network.seeds(snap, mode, hour):
+        total = seed.time_s + result.time_s[seed.vertex]
+        if total < best_s:
+            best_s, best_vertex = total, seed.vertex
+    return best_vertex if np.isfinite(best_s) else None
+
+
+def _check(k: int, theta: float, max_stretch: float) -> None:
+    if not 1 <= k <= 5:
+        raise InvalidInput(f"k = {k} is outside the allowed range 1 to 5")
+    if not 0 <= theta <= 1:
+        raise InvalidInput(f"theta = {theta} is outside the allowed range 0 to 1")
+    if not 1 <= max_stretch <= 3:
+        raise InvalidInput(f"max_stretch = {max_stretch} is outside the allowed range 1 to 3")

@@ -1,0 +1,99 @@
+"""Robust, diverse responder choice on a river town small enough to check by hand.
+
+    N0 --- N1 --- N2 --- N3 --- N4 --- N5 --- N6     north bank, y = 0.002
+            |                           |
+         bridge 1                    bridge 2         (river between)
+            |                           |
+    S0 --- S1 --- S2 --- S3 --- S4 --- S5 --- S6     south bank, y = 0
+
+0.001 degree is about 111 m; everyone walks at 5 km/h. The patient stands on S1-S2 at
+x = 0.0018. Volunteers A (x = 0.0009) and B (x = 0.0012) stand on the north bank by bridge 1,
+C (x = 0.005) by bridge 2. A and B are fastest but both need bridge 1: if it is blocked, both
+detour over bridge 2 (over 1 km). C is slower but crosses elsewhere.
+"""
+
+import numpy as np
+import pytest
+import shapely
+
+from gis.network_arrays import MODES, NetworkArrays
+from rescuecircle.errors import InvalidInput
+from routing.diverse import Responder, Scenarios, overlap, select_robust, worst_case_s
+from routing.network import Network
+
+WALK_MPS = 5 / 3.6
+
+
+def river_town() -> Network:
+    xy, edges = {}, []
+    for i in range(7):
+        xy[f"N{i}"] = (i * 0.001, 0.002)
+        xy[f"S{i}"] = (i * 0.001, 0.0)
+    for bank in "NS":
+        edges += [(f"{bank}{i}", f"{bank}{i + 1}") for i in range(6)]
+    edges += [("N1", "S1"), ("N5", "S5")]
+    ids = {name: n + 1 for n, name in enumerate(xy)}
+    geometry = shapely.linestrings([[xy[a], xy[b]] for a, b in edges])
+    length_m = shapely.length(geometry) * 111_320
+    cost = length_m / WALK_MPS
+    arrays = NetworkArrays(
+        network_id=1, edge_id=np.arange(1, len(edges) + 1),
+        source=np.array([ids[a] for a, _ in edges]), target=np.array([ids[b] for _, b in edges]),
+        length_m=length_m, road_class=np.array(["footway"] * len(edges), dtype=object),
+        cost_s={m: cost for m in MODES}, reverse_cost_s={m: cost for m in MODES},
+        island={m: np.zeros(len(edges), bool) for m in MODES}, geometry=geometry)
+    return Network(arrays)
+
+
+@pytest.fixture(scope="module")
+def town() -> Network:
+    return river_town()
+
+
+def responders(town: Network) -> dict[str, Responder]:
+    spots = {"A": (0.0009, 0.002), "B": (0.0012, 0.002), "C": (0.005, 0.002)}
+    return {name: Responder(n, town.snap(*xy, "walk")) for n, (name, xy) in
+            enumerate(spots.items())}
+
+
+def chosen_names(town: Network, **options) -> set[str]:
+    people = responders(town)
+    patient = town.snap(0.0018, 0.0, "walk")
+    selection = select_robust(town, patient, list(people.values()), mode="walk", **options)
+    names = {v.id: k for k, v in people.items()}
+    return {names[a.responder.id] for a in selection.approaches}
+
+
+def test_two_responders_sharing_a_bridge_are_not_both_chosen(town):
+    assert chosen_names(town, k=2) == {"A", "C"}
+
+
+def test_robustness_alone_prefers_the_other_bridge(town):
+    # With the overlap bound switched off, the worst case still rules out A + B.
+    assert chosen_names(town, k=2, theta=1.0) == {"A", "C"}
+
+
+def test_worst_case_counts_the_detour_when_the_shared_bridge_is_blocked(town):
+    people = responders(town)
+    patient = town.snap(0.0018, 0.0, "walk")
+    scenarios = Scenarios(town, patient, "walk", limit_s=900)
+    selection = select_robust(town, patient, list(people.values()), k=3, theta=1.0,
+                              scenarios=scenarios)
+    by_name = {a.responder.id: a for a in selection.approaches}
+    a, b, c = (by_name[people[n].id] for n in "ABC")
+    assert overlap(a, b) > 0.8
+    assert overlap(a, c) < 0.1
+    together = worst_case_s([a, b], scenarios)
+    # Bridge 1 blocked: the first of A and B to arrive is B, who walks east to N5 (0.0038 deg
+    # of longitude), over bridge 2 (0.002 deg of latitude) and back west along the south bank
+    # to the patient (0.0032 deg): 779.2 m + 221.1 m = 1000.4 m at 5 km/h = 720.3 s.
+    detour_m = (0.0038 + 0.0032) * 111_320 + 0.002 * 110_574
+    assert together == pytest.approx(detour_m / WALK_MPS, rel=0.005)
+    assert worst_case_s([a, c], scenarios) == pytest.approx(c.time_s, rel=1e-6)
+
+
+def test_bad_parameters_are_refused(town):
+    with pytest.raises(InvalidInput, match="k = 0"):
+        chosen_names(town, k=0)
+    with pytest.raises(InvalidInput, match="theta"):
+        chosen_names(town, k=2, theta=1.5)
