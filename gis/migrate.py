@@ -38,16 +38,16 @@ class Migration:
 
 
 def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """The migration files in version order; gaps and duplicates are errors."""
+    """The migration files in version order; two files with one version are an error."""
     found = []
     for path in sorted(directory.glob("*.sql")):
         match = _NAME.match(path.name)
         if not match:
             raise MigrationError(f"{path.name}: migration names are NNNN_name.sql")
         found.append(Migration(int(match[1]), match[2], path))
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise MigrationError(f"{migration.path.name}: expected version {expected:04d}")
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError("two migration files share a version number")
     return found
 
 
@@ -68,7 +68,16 @@ def migrate(engine: Engine) -> list[Migration]:
         run_sql_file(conn, SQL_DIR / "idempotent" / "pre.sql")
         applied = dict(conn.execute(text("SELECT version, sha256 FROM rc.migration")).all())
     done = []
-    for migration in migrations():
+    known = migrations()
+    missing = sorted(set(applied) - {m.version for m in known})
+    if missing:
+        raise MigrationError(f"the database has migration {missing[0]:04d} applied, which no "
+                             "file in sql/migrations holds: this checkout is older than it")
+    for migration in known:
+        if migration.version not in applied and applied and migration.version < max(applied):
+            raise MigrationError(
+                f"{migration.path.name} is older than the applied {max(applied):04d}: migrations "
+                "must be applied in order; rebuild this database")
         if migration.version in applied:
             if applied[migration.version] != migration.sha256:
                 raise MigrationError(

@@ -155,6 +155,24 @@ class Network:
         fraction = float(shapely.line_locate_point(self.geometry[edge], point, normalized=True))
         return Snap(edge, fraction, float(distance[0]), x, y)
 
+    def snap_many(
+        self, lon: np.ndarray, lat: np.ndarray, mode: str
+    ) -> list[Snap | None]:
+        """``snap`` for many points at once; None for a point beyond ``snap_max_m``."""
+        if len(lon) == 0:
+            return []
+        x, y = self.projection.to_xy(np.asarray(lon, float), np.asarray(lat, float))
+        tree, edges = self._tree(mode)
+        points = shapely.points(x, y)
+        (which, hits), distance = tree.query_nearest(
+            points, max_distance=self.snap_max_m, return_distance=True, all_matches=False)
+        snaps: list[Snap | None] = [None] * len(points)
+        fractions = shapely.line_locate_point(
+            self.geometry[edges[hits]], points[which], normalized=True)
+        for i, hit, fraction, dist in zip(which, hits, fractions, distance, strict=True):
+            snaps[i] = Snap(int(edges[hit]), float(fraction), float(dist), float(x[i]), float(y[i]))
+        return snaps
+
     def _tree(self, mode: str) -> tuple[STRtree, np.ndarray]:
         _check_mode(mode)
         with self._lock:
@@ -308,6 +326,10 @@ class Network:
         coords = shapely.get_coordinates(line)
         return LineString(np.concatenate([[[origin.x, origin.y]], coords,
                                           [[destination.x, destination.y]]]))
+
+    def from_lonlat(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """A WGS84 geometry in local metres."""
+        return shapely.transform(geometry, self._project_coords)
 
     def to_lonlat(self, geometry: shapely.Geometry) -> shapely.Geometry:
         """A geometry in local metres back in WGS84."""

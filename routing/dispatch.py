@@ -1,0 +1,227 @@
+"""One dispatch plan for one patient: ambulance, k volunteers, an AED runner, a drone.
+
+Pure: the caller hands in the networks and the candidates (already filtered to those
+available: fresh positions, ready AEDs open now, stations with a free ambulance, ready pads);
+this module decides. Times are seconds, points local metres of the network.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from shapely import Polygon
+
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.diverse import Approach, Responder, Scenarios, Selection, approaches, select_robust
+from routing.drone import DroneSpec, flight_time_s
+from routing.network import Network, Route, Snap
+
+CIRCLE_S = 300.0           # the 5-minute rescue circle
+AED_CANDIDATES = 3         # nearest AEDs (by time to the patient) considered for the runner
+BACKUPS = 3
+
+
+@dataclass(frozen=True)
+class Site:
+    """A fixed place a resource starts from: station, AED or drone pad, by its id."""
+
+    id: int
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class Pad:
+    """A drone pad with the drone that flies from it."""
+
+    site: Site
+    spec: DroneSpec
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What may be sent: volunteers (id, lon, lat), AEDs, stations, pads."""
+
+    volunteers: Sequence[Site]
+    aeds: Sequence[Site]
+    stations: Sequence[Site]
+    pads: Sequence[Pad]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to plan: responders' mode, k, diversity bounds, targets, the hour for driving."""
+
+    k: int = 3
+    theta: float = 0.5
+    max_stretch: float = 1.4
+    responder_mode: str = "walk"
+    responder_limit_s: float = 900.0
+    ambulance_target_s: float = 480.0
+    hour: int | None = None
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A resource heading for the patient, with its route(s) and arrival time."""
+
+    id: int
+    eta_s: float
+    routes: list[Route]
+
+
+@dataclass(frozen=True)
+class Runner:
+    """The volunteer fetching an AED: to the AED, then on to the patient."""
+
+    volunteer: Leg
+    aed_id: int
+    aed_eta_s: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The decision, plus what it considered (for the audit)."""
+
+    ambulance: Leg | None
+    ambulance_target_s: float
+    volunteers: list[Leg]
+    runner: Runner | None
+    drone: Leg | None
+    backups: list[Leg]
+    selection: Selection | None
+    considered: dict[str, int]
+
+    @property
+    def first_arrival_s(self) -> float | None:
+        """Nominal arrival of the first volunteer (direct or runner)."""
+        times = [v.eta_s for v in self.volunteers]
+        return min(times) if times else None
+
+    @property
+    def aed_arrival_s(self) -> float | None:
+        """When the first AED reaches the patient: the runner's or the drone's."""
+        times = [t for t in (self.runner and self.runner.aed_eta_s,
+                             self.drone and self.drone.eta_s) if t]
+        return min(times) if times else None
+
+    @property
+    def circle_holds(self) -> bool:
+        """First volunteer and an AED both within 5 minutes."""
+        first, aed = self.first_arrival_s, self.aed_arrival_s
+        return first is not None and aed is not None and first <= CIRCLE_S and aed <= CIRCLE_S
+
+
+def plan(
+    network: Network, lon: float, lat: float, candidates: Candidates,
+    options: Options = Options(), *, no_fly: Sequence[Polygon] = (),
+) -> Plan:
+    """The plan for a patient at (lon, lat); ``no_fly`` zones are in local metres.
+
+    The runner is chosen first (the AED decides survival as much as the first pair of hands),
+    then the direct volunteers robustly from everyone else.
+    """
+    mode, hour = options.responder_mode, options.hour
+    if mode not in ("walk", "bike"):
+        raise InvalidInput(f"responder mode {mode!r} is unknown; use walk or bike")
+    patient = network.snap(lon, lat, mode)
+    volunteers = _responders(network, candidates.volunteers, mode)
+    direct_pool = approaches(network, patient, volunteers, mode=mode,
+                             limit_s=options.responder_limit_s)
+    runner = _runner(network, patient, candidates.aeds, direct_pool, options)
+    selection = None
+    direct: list[Leg] = []
+    others = [a.responder for a in direct_pool
+              if runner is None or a.responder.id != runner.volunteer.id]
+    if others:
+        scenarios = Scenarios(network, patient, mode, options.responder_limit_s, hour)
+        selection = select_robust(
+            network, patient, others, k=options.k, theta=options.theta,
+            max_stretch=options.max_stretch, mode=mode, limit_s=options.responder_limit_s,
+            hour=hour, scenarios=scenarios)
+        direct = [_leg(network, patient, a, mode) for a in selection.approaches]
+    chosen = {v.id for v in direct} | ({runner.volunteer.id} if runner else set())
+    backups = [_leg(network, patient, a, mode) for a in direct_pool
+               if a.responder.id not in chosen][:BACKUPS]
+    drone = _drone(network, patient, candidates.pads, runner, no_fly)
+    ambulance = _ambulance(network, lon, lat, candidates.stations, hour)
+    return Plan(
+        ambulance=ambulance, ambulance_target_s=options.ambulance_target_s, volunteers=direct,
+        runner=runner, drone=drone, backups=backups, selection=selection,
+        considered={"volunteers": len(candidates.volunteers), "reachable_volunteers":
+                    len(direct_pool), "aeds": len(candidates.aeds),
+                    "stations": len(candidates.stations), "pads": len(candidates.pads)},
+    )
+
+
+def _responders(network: Network, sites: Sequence[Site], mode: str) -> list[Responder]:
+    snaps = network.snap_many(np.array([s.lon for s in sites]),
+                              np.array([s.lat for s in sites]), mode)
+    return [Responder(site.id, snap) for site, snap in zip(sites, snaps, strict=True)
+            if snap is not None]
+
+
+def _leg(network: Network, patient: Snap, approach: Approach, mode: str) -> Leg:
+    route = network.route_along(approach.responder.snap, patient, approach.vertices, mode,
+                                time_s=approach.time_s)
+    return Leg(approach.responder.id, approach.time_s, [route])
+
+
+def _runner(
+    network: Network, patient: Snap, aeds: Sequence[Site], pool: list[Approach],
+    options: Options,
+) -> Runner | None:
+    """The volunteer and AED pair that brings an AED soonest (volunteer -> AED -> patient)."""
+    mode = options.responder_mode
+    sites = _responders(network, aeds, mode)
+    to_patient = approaches(network, patient, sites, mode=mode, limit_s=options.responder_limit_s)
+    best: tuple[float, Approach, Approach] | None = None
+    for aed_leg in to_patient[:AED_CANDIDATES]:
+        aed_snap = aed_leg.responder.snap
+        fetchers = approaches(network, aed_snap, [a.responder for a in pool], mode=mode,
+                              limit_s=options.responder_limit_s)
+        if fetchers and (best is None or fetchers[0].time_s + aed_leg.time_s < best[0]):
+            best = (fetchers[0].time_s + aed_leg.time_s, fetchers[0], aed_leg)
+    if best is None:
+        return None
+    total_s, fetch, aed_leg = best
+    to_aed = network.route_along(fetch.responder.snap, aed_leg.responder.snap, fetch.vertices,
+                                 mode, time_s=fetch.time_s)
+    onward = network.route_along(aed_leg.responder.snap, patient, aed_leg.vertices, mode,
+                                 time_s=aed_leg.time_s)
+    return Runner(Leg(fetch.responder.id, total_s, [to_aed, onward]), aed_leg.responder.id,
+                  total_s)
+
+
+def _drone(
+    network: Network, patient: Snap, pads: Sequence[Pad], runner: Runner | None,
+    no_fly: Sequence[Polygon],
+) -> Leg | None:
+    """The fastest drone, only when it brings the AED before the runner does."""
+    best: Leg | None = None
+    for pad in pads:
+        origin = network.project(pad.site.lon, pad.site.lat)
+        try:
+            eta_s = flight_time_s(origin, (patient.x, patient.y), pad.spec, no_fly)
+        except NoRoute:
+            continue
+        if best is None or eta_s < best.eta_s:
+            best = Leg(pad.site.id, eta_s, [])
+    if best is None or (runner is not None and best.eta_s >= runner.aed_eta_s):
+        return None
+    return best
+
+
+def _ambulance(
+    network: Network, lon: float, lat: float, stations: Sequence[Site], hour: int | None
+) -> Leg | None:
+    """The station with a free ambulance and the shortest drive to the patient."""
+    patient = network.snap(lon, lat, "drive")
+    sites = _responders(network, stations, "drive")
+    found = approaches(network, patient, sites, mode="drive", limit_s=3600, hour=hour)
+    if not found:
+        return None
+    fastest = found[0]
+    route = network.route_along(fastest.responder.snap, patient, fastest.vertices, "drive",
+                                time_s=fastest.time_s, hour=hour)
+    return Leg(fastest.responder.id, fastest.time_s, [route])

@@ -1,0 +1,86 @@
+-- Candidates for one dispatch, near the patient and available at the given time.
+-- plpgsql so the bodies are checked when called, not when this file is applied (they use
+-- registry functions applied from another file).
+
+CREATE OR REPLACE FUNCTION rc.dispatch_volunteers(
+    lon double precision, lat double precision, radius_m double precision,
+    at timestamptz, max_age_s double precision)
+RETURNS TABLE (id integer, vlon double precision, vlat double precision, level text,
+               observed_at timestamptz)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF radius_m <= 0 OR radius_m > 50000 THEN
+        RAISE EXCEPTION 'radius_m = % is outside the allowed range 0 to 50000', radius_m
+            USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY
+    SELECT p.volunteer_id, ST_X(p.geom), ST_Y(p.geom), v.level, p.observed_at
+    FROM (
+        SELECT DISTINCT ON (vp.volunteer_id) vp.volunteer_id, vp.geom, vp.observed_at
+        FROM rc.volunteer_position vp
+        WHERE vp.observed_at <= at + interval '5 minutes'
+        ORDER BY vp.volunteer_id, vp.observed_at DESC
+    ) p
+    JOIN rc.volunteer v ON v.id = p.volunteer_id
+    WHERE v.availability = 'available'
+      AND p.observed_at >= at - make_interval(secs => max_age_s)
+      AND ST_DWithin(p.geom::geography,
+                     ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m);
+END;
+$$;
+COMMENT ON FUNCTION rc.dispatch_volunteers(double precision, double precision, double precision,
+    timestamptz, double precision) IS
+    'Available volunteers whose latest position (not older than max_age_s) is within radius_m';
+
+CREATE OR REPLACE FUNCTION rc.dispatch_aeds(
+    lon double precision, lat double precision, radius_m double precision, at timestamptz)
+RETURNS TABLE (id integer, alon double precision, alat double precision)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY
+    SELECT a.id, ST_X(a.geom), ST_Y(a.geom)
+    FROM rc.aed a
+    WHERE ST_DWithin(a.geom::geography,
+                     ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m)
+      AND rc.aed_available_at(a.id, at);
+END;
+$$;
+COMMENT ON FUNCTION rc.dispatch_aeds(double precision, double precision, double precision,
+    timestamptz) IS 'AEDs within radius_m that are available at the given time';
+
+CREATE OR REPLACE FUNCTION rc.dispatch_stations(
+    lon double precision, lat double precision, radius_m double precision)
+RETURNS TABLE (id integer, slon double precision, slat double precision, free integer)
+LANGUAGE sql STABLE AS $$
+    SELECT s.id, ST_X(s.geom), ST_Y(s.geom), count(*)::integer
+    FROM rc.station s
+    JOIN rc.ambulance a ON a.station_id = s.id AND a.status = 'available'
+    WHERE ST_DWithin(s.geom::geography,
+                     ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m)
+    GROUP BY s.id;
+$$;
+COMMENT ON FUNCTION rc.dispatch_stations(double precision, double precision, double precision)
+    IS 'Stations within radius_m with at least one available ambulance';
+
+CREATE OR REPLACE FUNCTION rc.dispatch_pads(lon double precision, lat double precision)
+RETURNS TABLE (id integer, plon double precision, plat double precision,
+               range_km real, cruise_speed_kmh real)
+LANGUAGE sql STABLE AS $$
+    SELECT d.id, ST_X(d.geom), ST_Y(d.geom), d.range_km, d.cruise_speed_kmh
+    FROM rc.drone_pad d
+    WHERE d.status = 'ready'
+      AND ST_DWithin(d.geom::geography,
+                     ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, d.range_km * 1000);
+$$;
+COMMENT ON FUNCTION rc.dispatch_pads(double precision, double precision) IS
+    'Ready drone pads whose drone can reach the point';
+
+CREATE OR REPLACE FUNCTION rc.area_kind(lon double precision, lat double precision)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT d.kind FROM rc.district d
+                     WHERE ST_Intersects(d.geom, ST_SetSRID(ST_MakePoint(lon, lat), 4326))
+                     ORDER BY d.kind = 'urban' DESC LIMIT 1), 'urban');
+$$;
+COMMENT ON FUNCTION rc.area_kind(double precision, double precision) IS
+    'urban or rural: the kind of district the point lies in (urban when in none)';
