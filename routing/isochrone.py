@@ -23,7 +23,7 @@ from rescuecircle.errors import InvalidInput
 from routing.network import OFF_NETWORK_SPEED_KMH, Network, Snap
 
 MAX_MINUTES = 60
-CELL_M = {"walk": 25.0, "bike": 40.0, "drive": 60.0}
+CELL_M = {"walk": 25.0, "bike": 40.0, "drive": 75.0}
 OFF_ROAD_M = 75.0  # how far time spreads from a road into the blocks beside it
 MIN_HOLE_M2 = 20_000.0  # unreached pockets smaller than this are filled (2 hectares)
 
@@ -165,15 +165,25 @@ def bands(
     min_hole_cells = MIN_HOLE_M2 / grid.cell_m**2
     result = []
     for limit in check_minutes(minutes):
-        inside = _fill_small_holes(grid.time_s <= limit * 60, min_hole_cells)
+        reached = grid.time_s <= limit * 60
+        rows, cols = np.nonzero(reached.any(axis=1))[0], np.nonzero(reached.any(axis=0))[0]
+        if not len(rows):
+            result.append(Band(limit, MultiPolygon(), 0.0, 0.0 if population else None))
+            continue
+        # Polygonise only the band's own bounding box (plus a margin): inner bands are small.
+        r0, r1 = max(rows[0] - 1, 0), rows[-1] + 2
+        c0, c1 = max(cols[0] - 1, 0), cols[-1] + 2
+        inside = _fill_small_holes(reached[r0:r1, c0:c1], min_hole_cells)
+        transform = grid.transform @ Affine.translation(c0, r0)
         polygons = [
             shapely.geometry.shape(shape)
             for shape, value in rasterio.features.shapes(
-                inside.astype(np.uint8), mask=inside, transform=grid.transform)
+                inside.astype(np.uint8), mask=inside, transform=transform)
             if value == 1
         ]
         geometry = _as_multipolygon(shapely.simplify(MultiPolygon(polygons), grid.cell_m / 2))
-        people = None if population is None else _people_in(grid, inside, population)
+        people = None if population is None else _people_in(
+            TimeGrid(grid.time_s[r0:r1, c0:c1], transform, grid.cell_m), inside, population)
         result.append(Band(limit, geometry, float(geometry.area) / 1e6, people))
     return result
 
