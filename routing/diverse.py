@@ -253,3 +253,31 @@ def _check(k: int, theta: float, max_stretch: float) -> None:
         raise InvalidInput(f"theta = {theta} is outside the allowed range 0 to 1")
     if not 1 <= max_stretch <= 3:
         raise InvalidInput(f"max_stretch = {max_stretch} is outside the allowed range 1 to 3")
+
+
+def select_nearest_by_time(
+    network: Network, patient: Snap, responders: Sequence[Responder], *, k: int = 3,
+    mode: str = "walk", limit_s: float = 900, hour: int | None = None,
+    scenarios: Scenarios | None = None,
+) -> Selection:
+    """Baseline: the k responders with the shortest network times, paths as they come."""
+    _check(k, 1.0, 1.0)
+    scenarios = scenarios or Scenarios(network, patient, mode, limit_s, hour)
+    found = approaches(network, patient, responders, mode=mode, limit_s=limit_s, hour=hour,
+                       slow_zone=_slow_zone(network, patient, scenarios.slow_radius_m))[:k]
+    if not found:
+        raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s")
+    return Selection(found, worst_case_s(found, scenarios), 1.0, False)
+
+
+def select_nearest_by_distance(
+    network: Network, patient: Snap, responders: Sequence[Responder], *, k: int = 3,
+    mode: str = "walk", limit_s: float = 900, hour: int | None = None,
+    scenarios: Scenarios | None = None,
+) -> Selection:
+    """Baseline: the k responders nearest in a straight line (what many apps still do)."""
+    _check(k, 1.0, 1.0)
+    ranked = sorted(responders, key=lambda r: np.hypot(r.snap.x - patient.x,
+                                                       r.snap.y - patient.y))
+    return select_nearest_by_time(network, patient, ranked[:k], k=k, mode=mode,
+                                  limit_s=limit_s, hour=hour, scenarios=scenarios)

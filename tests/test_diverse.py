@@ -18,7 +18,15 @@ import shapely
 
 from gis.network_arrays import MODES, NetworkArrays
 from rescuecircle.errors import InvalidInput
-from routing.diverse import Responder, Scenarios, overlap, select_robust, worst_case_s
+from routing.diverse import (
+    Responder,
+    Scenarios,
+    overlap,
+    select_nearest_by_distance,
+    select_nearest_by_time,
+    select_robust,
+    worst_case_s,
+)
 from routing.network import Network
 
 WALK_MPS = 5 / 3.6
@@ -97,3 +105,18 @@ def test_bad_parameters_are_refused(town):
         chosen_names(town, k=0)
     with pytest.raises(InvalidInput, match="theta"):
         chosen_names(town, k=2, theta=1.5)
+
+
+def test_baselines_send_the_two_by_bridge_one(town):
+    people = responders(town)
+    patient = town.snap(0.0018, 0.0, "walk")
+    scenarios = Scenarios(town, patient, "walk", limit_s=900)
+    nearest = select_nearest_by_time(town, patient, list(people.values()), k=2,
+                                     scenarios=scenarios)
+    straight = select_nearest_by_distance(town, patient, list(people.values()), k=2,
+                                          scenarios=scenarios)
+    for baseline in (nearest, straight):
+        assert {a.responder.id for a in baseline.approaches} == {people["A"].id, people["B"].id}
+    robust = select_robust(town, patient, list(people.values()), k=2, scenarios=scenarios)
+    assert robust.worst_case_s < nearest.worst_case_s
+    assert robust.first_arrival_s == pytest.approx(nearest.first_arrival_s)
