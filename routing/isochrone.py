@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import rasterio.features
 import shapely
-import shapely.geometry
 from rasterio.io import MemoryFile
 from rasterio.transform import Affine, from_origin
 from scipy import ndimage
@@ -102,7 +101,7 @@ def _edge_samples(
     reached = ((t_source < limit_s) & (forward >= 0)) | ((t_target < limit_s) & (reverse >= 0))
     reached[origin.edge] = True
     samples = network.samples(spacing_m)
-    take = reached[samples.edge]
+    take = samples.of_edges(np.nonzero(reached)[0])
     edge_of, fraction = samples.edge[take], samples.fraction[take]
     fwd, rev = forward[edge_of], reverse[edge_of]
     time_s = np.minimum(
@@ -176,7 +175,7 @@ def bands(
         inside = _fill_small_holes(reached[r0:r1, c0:c1], min_hole_cells)
         transform = grid.transform @ Affine.translation(c0, r0)
         polygons = [
-            shapely.geometry.shape(shape)
+            Polygon(shape["coordinates"][0], shape["coordinates"][1:])
             for shape, value in rasterio.features.shapes(
                 inside.astype(np.uint8), mask=inside, transform=transform)
             if value == 1

@@ -40,12 +40,23 @@ class Snap:
 
 @dataclass(frozen=True, eq=False)
 class EdgeSamples:
-    """Points spaced along every edge, ordered by edge: where isochrones read travel times."""
+    """Points spaced along every edge, ordered by edge: where isochrones read travel times.
+
+    Edge e's samples are ``start[e] : start[e] + count[e]``.
+    """
 
     edge: np.ndarray
     fraction: np.ndarray
     x: np.ndarray
     y: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+
+    def of_edges(self, edges: np.ndarray) -> np.ndarray:
+        """Indices of the samples of ``edges``, without scanning every sample."""
+        counts = self.count[edges]
+        first = np.repeat(self.start[edges] - np.cumsum(counts) + counts, counts)
+        return first + np.arange(int(counts.sum()))
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,7 @@ class Network:
         self._graphs: dict[tuple[str, int | None, bool], ModeGraph] = {}
         self._trees: dict[str, tuple[STRtree, np.ndarray]] = {}
         self._samples: dict[float, EdgeSamples] = {}
+        self._top_speed: dict[str, float] = {}
         self._lock = threading.RLock()  # graph() recurses for the transpose
 
     def _project_coords(self, lonlat: np.ndarray) -> np.ndarray:
@@ -128,11 +140,12 @@ class Network:
             if spacing_m not in self._samples:
                 counts = np.maximum(2, np.ceil(self.length_m / spacing_m).astype(int) + 1)
                 edge = np.repeat(np.arange(len(counts)), counts)
-                starts = np.repeat(np.cumsum(counts) - counts, counts)
-                fraction = (np.arange(len(edge)) - starts) / np.repeat(counts - 1, counts)
+                start = np.cumsum(counts) - counts
+                fraction = (np.arange(len(edge)) - start[edge]) / (counts[edge] - 1)
                 xy = shapely.get_coordinates(shapely.line_interpolate_point(
                     self.geometry[edge], fraction, normalized=True))
-                self._samples[spacing_m] = EdgeSamples(edge, fraction, xy[:, 0], xy[:, 1])
+                self._samples[spacing_m] = EdgeSamples(
+                    edge, fraction, xy[:, 0], xy[:, 1], start, counts)
             return self._samples[spacing_m]
 
     def project(self, lon: float, lat: float) -> tuple[float, float]:
@@ -245,14 +258,25 @@ class Network:
     def route(
         self, origin: Snap, destination: Snap, mode: str, *, hour: int | None = None
     ) -> Route:
-        """The fastest path between two snapped points; NoRoute when none exists."""
+        """The fastest path between two snapped points; NoRoute when none exists.
+
+        The search is bounded: first by the time the straight line would take at the mode's
+        top speed (times 1.5), doubling until the destination is reached. A path found within
+        the bound is the fastest there is, so the answer stays exact.
+        """
         forward, reverse = self.costs(mode, hour)
-        result = self.search_from(origin, mode, hour=hour)
-        best_s, via = np.inf, None
-        for seed in self.arrival_seeds(destination, mode, hour):
-            total = result.time_s[seed.vertex] + seed.time_s
-            if total < best_s:
-                best_s, via = total, seed.vertex
+        straight_m = float(np.hypot(destination.x - origin.x, destination.y - origin.y))
+        limit_s = max(60.0, 1.5 * straight_m / self._top_speed_mps(mode))
+        while True:
+            result = self.search_from(origin, mode, hour=hour, limit_s=limit_s)
+            best_s, via = np.inf, None
+            for seed in self.arrival_seeds(destination, mode, hour):
+                total = result.time_s[seed.vertex] + seed.time_s
+                if total < best_s:
+                    best_s, via = total, seed.vertex
+            if best_s <= limit_s or not np.isfinite(limit_s):
+                break
+            limit_s = limit_s * 4 if limit_s < 24 * 3600 else np.inf
         along = self._along_same_edge(origin, destination, forward, reverse)
         if along is not None and along <= best_s:
             geometry = self._piece(origin.edge, origin.fraction, destination.fraction)
@@ -264,6 +288,14 @@ class Network:
             raise NoRoute(f"no {mode} route between the two points")
         return self.route_along(origin, destination, result.vertex_path(via), mode,
                                 time_s=best_s, hour=hour)
+
+    def _top_speed_mps(self, mode: str) -> float:
+        """The fastest any edge may be travelled by the mode at free flow, in m/s (cached)."""
+        if mode not in self._top_speed:
+            forward, reverse = self.costs(mode)
+            cost = np.where(forward > 0, forward, np.where(reverse > 0, reverse, np.inf))
+            self._top_speed[mode] = float(np.max(self.length_m / cost))
+        return self._top_speed[mode]
 
     def _along_same_edge(
         self, origin: Snap, destination: Snap, forward: np.ndarray, reverse: np.ndarray
@@ -315,6 +347,10 @@ class Network:
     def _piece(self, edge: int, start: float, end: float) -> LineString:
         """The part of an edge between two fractions, in the direction start -> end."""
         line = self.geometry[edge]
+        if (start, end) == (0.0, 1.0):
+            return line
+        if (start, end) == (1.0, 0.0):
+            return line.reverse()
         low, high = sorted((start, end))
         piece = shapely.ops.substring(line, low, high, normalized=True)
         if piece.geom_type == "Point":
