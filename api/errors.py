@@ -23,6 +23,7 @@ from rescuecircle.errors import (
     NoRoute,
     NotFound,
     RescueCircleError,
+    TooManyRequests,
     Unauthorized,
     Unavailable,
 )
@@ -35,6 +36,7 @@ STATUS: dict[type[RescueCircleError], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     NotFound: HTTPStatus.NOT_FOUND,
     NoRoute: HTTPStatus.UNPROCESSABLE_ENTITY,
+    TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 INVALID_PARAMETER_VALUE = "22023"  # what our SQL functions raise for bad input

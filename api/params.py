@@ -2,13 +2,14 @@
 the parameter, the value and what is allowed."""
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from gis import china_crs
 from gis.network_arrays import MODES
 from rescuecircle.errors import InvalidInput
 
-CRS_NAMES = ("wgs84",)
+CRS_NAMES = china_crs.CRS_NAMES
 
 
 def json_body(raw: Any) -> dict[str, Any]:
@@ -57,21 +58,45 @@ def minutes_list(value: Any) -> list[float]:
     return sorted({number(v, "minutes", low=1, high=60) for v in value})
 
 
-def depart_at(value: Any) -> datetime | None:
-    """An ISO 8601 departure time, or None for free-flow travel times."""
+def depart_at(value: Any, name: str = "depart_at") -> datetime | None:
+    """An ISO 8601 date-time (``name`` is the parameter, for the message), or None."""
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput("depart_at must be an ISO 8601 date-time string")
+        raise InvalidInput(f"{name} must be an ISO 8601 date-time string")
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"depart_at {value!r} is not an ISO 8601 date-time") from None
+        raise InvalidInput(f"{name} {value!r} is not an ISO 8601 date-time") from None
 
 
-def crs(value: Any) -> str:
-    """The coordinate system of input points."""
+def crs(value: Any) -> china_crs.Crs:
+    """A coordinate system: wgs84 (the default), or China's gcj02 (Tencent, Amap) or bd09
+    (Baidu)."""
     name = "wgs84" if value is None else str(value).lower()
-    if name not in CRS_NAMES:
-        raise InvalidInput(f"crs {value!r} is unknown; use one of {', '.join(CRS_NAMES)}")
-    return name
+    for known in CRS_NAMES:
+        if name == known:
+            return known
+    raise InvalidInput(f"crs {value!r} is unknown; use one of {', '.join(CRS_NAMES)}")
+
+
+def to_wgs84(lon: float, lat: float, crs_name: china_crs.Crs) -> tuple[float, float]:
+    """A point given in ``crs_name`` as WGS84 degrees (unchanged outside China)."""
+    x, y = china_crs.to_wgs84(lon, lat, crs_name)
+    return float(x), float(y)
+
+
+def from_wgs84(lon: float, lat: float, crs_name: china_crs.Crs) -> tuple[float, float]:
+    """A WGS84 point in ``crs_name``, for clients drawing on Chinese basemaps."""
+    x, y = china_crs.from_wgs84(lon, lat, crs_name)
+    return float(x), float(y)
+
+
+def day(value: Any, name: str) -> date | None:
+    """An ISO 8601 date (YYYY-MM-DD), or None."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None

@@ -83,10 +83,10 @@ def _run_isochrone(inputs: dict[str, Any]) -> ResponseReturnValue:
 
 
 def _run_route(inputs: dict[str, Any]) -> ResponseReturnValue:
-    params.crs(inputs.get("crs"))
+    crs = params.crs(inputs.get("crs"))
     question = RouteRequest(
-        params.point(inputs.get("origin"), "origin"),
-        params.point(inputs.get("destination"), "destination"),
+        params.to_wgs84(*params.point(inputs.get("origin"), "origin"), crs),
+        params.to_wgs84(*params.point(inputs.get("destination"), "destination"), crs),
         params.mode(inputs.get("mode", "drive")),
         params.depart_at(inputs.get("depart_at")),
     )

@@ -35,7 +35,8 @@ def compute_route() -> ResponseReturnValue:
     preference = body.get("preference", "fastest")
     if preference != "fastest":
         raise InvalidInput(f"preference {preference!r} is not supported; use fastest")
-    params.crs(body.get("crs"))
+    crs = params.crs(body.get("crs"))
+    start, end = params.to_wgs84(*start, crs), params.to_wgs84(*end, crs)
     question = RouteRequest(start, end, params.mode(body.get("mode", "drive")),
                             params.depart_at(body.get("depart_at")))
     network = app_state().networks.current()

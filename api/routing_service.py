@@ -30,12 +30,13 @@ class IsochroneRequest:
     @classmethod
     def parse(cls, inputs: dict[str, Any]) -> "IsochroneRequest":
         """From a JSON object with ``point`` or ``lon``/``lat``, ``mode``, ``minutes``."""
-        params.crs(inputs.get("crs"))
+        crs = params.crs(inputs.get("crs"))
         if "point" in inputs:
             lon, lat = params.point(inputs["point"], "point")
         else:
             lon = params.number(inputs.get("lon"), "lon", low=-180, high=180)
             lat = params.number(inputs.get("lat"), "lat", low=-90, high=90)
+        lon, lat = params.to_wgs84(lon, lat, crs)
         return cls(lon, lat, params.mode(inputs.get("mode", "drive")),
                    params.minutes_list(inputs.get("minutes", [5, 8, 12])),
                    params.depart_at(inputs.get("depart_at")))

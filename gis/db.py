@@ -20,13 +20,18 @@ def database_url(settings: Settings) -> str:
 
 
 def make_engine(settings: Settings, url: str | None = None) -> Engine:
-    """An engine with pre-ping, so connections dropped by a database restart are replaced."""
+    """An engine with pre-ping, so connections dropped by a database restart are replaced.
+
+    Every connection carries ``rc.timezone`` (RC_TIMEZONE): the zone the AED registry's SQL
+    functions read opening hours in when the caller names none.
+    """
     return create_engine(
         url or database_url(settings),
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        connect_args={"connect_timeout": 5, "application_name": "rescuecircle"},
+        connect_args={"connect_timeout": 5, "application_name": "rescuecircle",
+                      "options": f"-c rc.timezone={settings.timezone}"},
     )
 
 

@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import connected_components
 from sqlalchemy import Connection, Engine, text
 from tqdm import tqdm
 
+from gis.aed_registry import sync_opening_hours
 from gis.osm_tags import (
     MODES,
     POI_KINDS,
@@ -163,6 +164,7 @@ def import_osm(
             bar.update()
             bar.set_postfix_str(f"{_STAGES[4]} {len(extract.pois):,}")
             pois = {kind: _upsert_pois(conn, kind, extract.pois) for kind in POI_KINDS}
+            sync_opening_hours(conn)  # AEDs' new or changed opening hours, parsed
             if also is not None:
                 also(conn)
             conn.execute(text("ANALYZE rc.road_edge"))

@@ -27,3 +27,7 @@ class Unauthorized(RescueCircleError):
 
 class Forbidden(RescueCircleError):
     """The credentials' role may not do this (HTTP 403)."""
+
+
+class TooManyRequests(RescueCircleError):
+    """The client sent more requests than it may in a while (HTTP 429)."""

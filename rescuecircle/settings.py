@@ -6,6 +6,7 @@ nothing reads the environment at import time.
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,41 @@ class Settings(BaseSettings):
     drone_landing_s: float = Field(default=30.0, ge=0, le=600)
     drone_range_km: float = Field(default=8.0, gt=0, le=100, description="Farthest one-way flight.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA time zone AED opening hours and expiry dates are read in.",
+    )
+    aed_low_battery_pct: float = Field(
+        default=10.0, ge=0, le=100, description="A self-test below this battery level is a fault."
+    )
+    aed_expiry_alert_days: int = Field(
+        default=30, ge=0, le=3650, description="Default look-ahead of the expiry alert list."
+    )
+    notify_webhook_url: str | None = Field(
+        default=None,
+        description="Where owner notifications are POSTed (a gateway that mails or texts the "
+        "owner); unset: they are written to the log.",
+    )
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    notify_backoff_s: float = Field(
+        default=30.0, gt=0, le=3600, description="First retry delay; doubles on each failure."
+    )
+    report_limit_per_hour: int = Field(
+        default=5, ge=1, le=1000, description="Public fault reports one IP address may send."
+    )
+    promote_junior_rescues: int = Field(default=3, ge=0, description="Rescues to reach junior.")
+    promote_junior_service_h: float = Field(default=20.0, ge=0)
+    promote_senior_rescues: int = Field(default=10, ge=0, description="Rescues to reach senior.")
+    promote_senior_service_h: float = Field(default=100.0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone name") from None
+        return value
 
     @field_validator("data_dir")
     @classmethod

@@ -1,0 +1,166 @@
+"""What each registry kind's rows hold, and the checks that accept or reject a raw record.
+
+A :class:`Kind` names its table, its columns with their types and the spellings found in real
+files (``title`` for a name in Tencent data, ``location_details`` in Cologne's, ``tel``...), which
+values are required, and the keys that identify one thing (an AED's serial, a volunteer's
+certificate number). :func:`clean` turns a :class:`~gis.imports.readers.Record` into a row of
+column values in WGS84-ready degrees, or raises :class:`Rejected` with the reason a person can
+act on.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from gis.imports.readers import Record
+from gis.osm_tags import PoiKind
+
+
+class Rejected(ValueError):
+    """A record cannot be loaded; the message is the reason reported for it."""
+
+
+def _text(value: Any, name: str) -> str:
+    return str(value).strip()
+
+
+def _number(value: Any, name: str) -> float:
+    try:
+        return float(str(value).replace(",", "."))
+    except ValueError:
+        raise Rejected(f"{name} {value!r} is not a number") from None
+
+
+def _positive(value: Any, name: str) -> float:
+    number = _number(value, name)
+    if not number > 0:
+        raise Rejected(f"{name} {value!r} must be above 0")
+    return number
+
+
+def _day(value: Any, name: str) -> date:
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise Rejected(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _flag(value: Any, name: str) -> bool:
+    lower = str(value).strip().lower()
+    if lower in ("yes", "true", "1", "y"):
+        return True
+    if lower in ("no", "false", "0", "n"):
+        return False
+    raise Rejected(f"{name} {value!r} is not yes or no")
+
+
+def _one_of(*allowed: str) -> Callable[[Any, str], str]:
+    def check(value: Any, name: str) -> str:
+        lower = str(value).strip().lower()
+        if lower not in allowed:
+            raise Rejected(f"unknown {name} {value!r} (allowed: {', '.join(allowed)})")
+        return lower
+    return check
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column, the input names that fill it, and how to read a value."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    parse: Callable[[Any, str], Any] = _text
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One importable registry layer."""
+
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    unique_keys: tuple[str, ...] = ()   # one per thing: a repeat in a file is an error
+    point: bool = True                  # has a geometry (volunteers do not)
+    osm_kind: PoiKind | None = None     # which OSM objects an OSM file yields
+
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+_NAME = Column("name", ("title", "名称"))
+_ADDRESS = Column("address", ("addr", "地址"))
+LEVELS = ("emergency_responder", "junior", "senior")
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (
+    Kind("aeds", "aed", (
+        _NAME, Column("ref"), Column("brand", ("manufacturer",)), Column("model"),
+        Column("serial", ("serial_number", "serial_no")),
+        Column("owner", ("operator",)), Column("contact", ("email", "contact_email")),
+        Column("phone", ("tel", "telephone", "contact:phone")), _ADDRESS,
+        Column("location_text", ("location_details", "defibrillator:location", "location")),
+        Column("indoor", parse=_flag), Column("level"), Column("opening_hours"),
+        Column("access"),
+        Column("status", parse=_one_of("ready", "fault", "in_use", "out_of_service", "missing")),
+        Column("battery_expires_on", ("battery_expiry",), _day),
+        Column("pads_expire_on", ("pads_expiry", "pad_expiry"), _day),
+        Column("photo_ref", ("photo", "image"))),
+        unique_keys=("serial",), osm_kind="aed"),
+    Kind("stations", "station", (_NAME, Column("ref"), _ADDRESS), osm_kind="station"),
+    Kind("hospitals", "hospital", (_NAME,), osm_kind="hospital"),
+    Kind("drone-pads", "drone_pad", (
+        Column("name", ("title",), required=True),
+        Column("status", parse=_one_of("ready", "busy", "out_of_service")),
+        Column("range_km", parse=_positive), Column("cruise_speed_kmh", parse=_positive))),
+    Kind("training-sites", "training_site", (Column("name", ("title",), required=True),
+                                             _ADDRESS)),
+    Kind("volunteers", "volunteer", (
+        Column("name", required=True), Column("phone", ("tel", "mobile")),
+        Column("level", parse=_one_of(*LEVELS)),
+        Column("availability", parse=_one_of("available", "busy", "off_duty")),
+        Column("certified_until", ("certificate_expires_on",), _day),
+        Column("certificate_no", ("certificate", "certificate_id")),
+        Column("status", parse=_one_of("pending", "active", "suspended"))),
+        unique_keys=("certificate_no", "phone"), point=False),
+)}
+
+
+@dataclass
+class Row:
+    """A checked record: column values, WGS84-to-be position, OSM identity, where it came from."""
+
+    label: str
+    values: dict[str, Any]
+    lon: float | None
+    lat: float | None
+    osm_type: str | None = None
+    osm_id: int | None = None
+
+
+def clean(kind: Kind, record: Record) -> Row:
+    """The row a record becomes, or Rejected with the reason."""
+    values: dict[str, Any] = {}
+    for column in kind.columns:
+        raw = next((record.fields[n] for n in (column.name, *column.aliases)
+                    if record.fields.get(n) not in (None, "")), None)
+        if raw is None:
+            if column.required:
+                raise Rejected(f"missing {column.name}")
+            continue
+        values[column.name] = column.parse(raw, column.name)
+    if kind.name == "aeds" and record.fields.get("postalcode") and "address" in values:
+        values["address"] = f"{values['address']}, {record.fields['postalcode']}"
+    osm_type, osm_id = record.osm_type, record.osm_id
+    if osm_id is None and record.fields.get("osm_node_id") and kind.osm_kind is not None:
+        osm_type, osm_id = "n", int(_number(record.fields["osm_node_id"], "osm_node_id"))
+    if not kind.point:
+        return Row(record.label, values, None, None)
+    if record.lon is None or record.lat is None:
+        raise Rejected("missing coordinates")
+    lon, lat = _number(record.lon, "longitude"), _number(record.lat, "latitude")
+    if not -90 <= lat <= 90:
+        raise Rejected(f"latitude {record.lat!r} is outside -90 to 90")
+    if not -180 <= lon <= 180:
+        raise Rejected(f"longitude {record.lon!r} is outside -180 to 180")
+    return Row(record.label, values, lon, lat, osm_type, osm_id)

@@ -1,0 +1,123 @@
+"""Registry subcommands of ``rescuecircle``: imports, AED upkeep, notifications, volunteers.
+
+``import aeds|stations|hospitals|drone-pads|training-sites|volunteers FILE... --crs ...``
+loads each file in its own transaction and prints its report (rejected records with reasons);
+a file that cannot be read is reported and the others still load, the exit status is then 2.
+"""
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rescuecircle.errors import InvalidInput, RescueCircleError
+from rescuecircle.settings import Settings
+
+IMPORT_KINDS = ("aeds", "stations", "hospitals", "drone-pads", "training-sites", "volunteers")
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.imports.load import import_file
+
+    engine = make_engine(settings)
+    failed = 0
+    try:
+        for name in args.files:
+            try:
+                print(import_file(engine, Path(name), args.kind, crs=args.crs,
+                                  source=args.source, strict=args.strict))
+            except RescueCircleError as exc:
+                message = str(exc) if name in str(exc) else f"{name}: {exc}"
+                print(f"rescuecircle: {message}", file=sys.stderr)
+                failed += 1
+    finally:
+        engine.dispose()
+    if failed:
+        raise InvalidInput(f"{failed} of {len(args.files)} files not loaded")
+
+
+def _aed_sync_hours(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.aed_registry import sync_opening_hours
+    from gis.db import make_engine
+
+    with make_engine(settings).begin() as conn:
+        print(f"{sync_opening_hours(conn)} AEDs' opening hours parsed")
+
+
+def _aed_expiring(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.aed_registry import expiring
+    from gis.db import make_engine
+
+    days = settings.aed_expiry_alert_days if args.days is None else args.days
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    for row in expiring(make_engine(settings), days, today):
+        print(f"AED {row['aed_id']} {row['name'] or ''} ({row['owner'] or 'no owner'}): "
+              f"{row['part']} expires {row['expires_on']} ({row['days_left']} days)")
+
+
+def _notify_deliver(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.notify import Adapter, LogAdapter, WebhookAdapter, deliver_pending
+
+    adapter: Adapter = (WebhookAdapter(settings.notify_webhook_url)
+                        if settings.notify_webhook_url else LogAdapter())
+    report = deliver_pending(make_engine(settings), adapter,
+                             max_attempts=settings.notify_max_attempts,
+                             backoff_s=settings.notify_backoff_s)
+    print(f"{report.delivered} delivered, {report.retrying} to retry, {report.failed} failed")
+
+
+def _volunteer_promote(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.volunteers import PromotionRules, promote, promotions_due
+
+    rules = PromotionRules(settings.promote_junior_rescues, settings.promote_junior_service_h,
+                           settings.promote_senior_rescues, settings.promote_senior_service_h)
+    engine = make_engine(settings)
+    if args.apply:
+        due = promote(engine, rules)
+    else:
+        with engine.connect() as conn:
+            due = promotions_due(conn, rules)
+    for row in due:
+        print(f"volunteer {row['volunteer_id']}: {row['from_level']} -> {row['to_level']} "
+              f"({row['rescues']} rescues, {row['service_h']:.1f} h)")
+    print(f"{len(due)} promotions {'applied' if args.apply else 'due (use --apply)'}")
+
+
+def add_commands(commands: Any, imports: Any) -> None:
+    """Add the registry subcommands to the CLI's ``commands`` and ``import`` sub-parsers."""
+    for kind in IMPORT_KINDS:
+        parser = imports.add_parser(kind, help=f"load {kind.replace('-', ' ')} from CSV, "
+                                    "GeoJSON, OSM or Tencent JSON files")
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument("--crs", choices=("wgs84", "gcj02", "bd09"), default="wgs84",
+                            help="coordinate system of the file (default wgs84)")
+        parser.add_argument("--source", default=None,
+                            help="what to record as the rows' source (default import:FILE)")
+        parser.add_argument("--strict", action="store_true",
+                            help="load nothing from a file with any rejected record")
+        parser.set_defaults(handler=_import, kind=kind)
+
+    aed = commands.add_parser("aed", help="AED registry upkeep").add_subparsers(
+        dest="action", required=True)
+    aed.add_parser("sync-hours", help="parse opening hours written by plain SQL").set_defaults(
+        handler=_aed_sync_hours)
+    expiring = aed.add_parser("expiring", help="batteries and pads expiring soon")
+    expiring.add_argument("--days", type=int, default=None,
+                          help="look-ahead in days (default RC_AED_EXPIRY_ALERT_DAYS)")
+    expiring.set_defaults(handler=_aed_expiring)
+
+    notify = commands.add_parser("notify", help="owner notifications").add_subparsers(
+        dest="action", required=True)
+    notify.add_parser("deliver", help="send due notifications (RC_NOTIFY_WEBHOOK_URL, or the "
+                      "log)").set_defaults(handler=_notify_deliver)
+
+    volunteer = commands.add_parser("volunteer", help="volunteer registry").add_subparsers(
+        dest="action", required=True)
+    promote = volunteer.add_parser("promote", help="promotions earned by service")
+    promote.add_argument("--apply", action="store_true", help="apply them (default: list)")
+    promote.set_defaults(handler=_volunteer_promote)
