@@ -4,12 +4,23 @@ The schema itself is made by ``sql/migrations``; these classes mirror it (a test
 column by column with the migrated database), they never create tables.
 """
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, Text
-from sqlalchemy.dialects.postgresql import BYTEA, JSONB
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -143,6 +154,100 @@ class Aed(Base):
     source: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     geom: Mapped[Any] = _point()
+    hours_state: Mapped[str] = mapped_column(Text)
+    hours_problems: Mapped[str | None] = mapped_column(Text)
+    battery_level_pct: Mapped[float | None] = mapped_column(Float)
+    last_self_test_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AedOpening(Base):
+    """One weekly opening interval of an AED, parsed from its opening_hours when written."""
+
+    __tablename__ = "aed_opening"
+    aed_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.aed.id"), primary_key=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    opens_min: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    closes_min: Mapped[int] = mapped_column(SmallInteger)
+
+
+class AedStatusHistory(Base):
+    """One AED status change: when, from what to what, why, by whom."""
+
+    __tablename__ = "aed_status_history"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    aed_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.aed.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    old_status: Mapped[str | None] = mapped_column(Text)
+    new_status: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(Text)
+
+
+class AedCheck(Base):
+    """A device self-test or an inspection, with what the rules found."""
+
+    __tablename__ = "aed_check"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    aed_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.aed.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    battery_level_pct: Mapped[float | None] = mapped_column(Float)
+    battery_expires_on: Mapped[date | None] = mapped_column(Date)
+    pads_expire_on: Mapped[date | None] = mapped_column(Date)
+    error_codes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    outcome: Mapped[str] = mapped_column(Text)
+    problems: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    note: Mapped[str | None] = mapped_column(Text)
+    checked_by: Mapped[str] = mapped_column(Text)
+    volunteer_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("rc.volunteer.id"))
+
+
+class AedReport(Base):
+    """A public fault report waiting in the inspection queue."""
+
+    __tablename__ = "aed_report"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    aed_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.aed.id"))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    problem: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    resolved_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("rc.aed_check.id"))
+
+
+class AedUse(Base):
+    """One use of an AED, linked to its incident."""
+
+    __tablename__ = "aed_use"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    aed_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("rc.aed.id"))
+    incident_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("rc.incident.id"))
+    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    volunteer_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("rc.volunteer.id"))
+    outcome: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False),
+                                      nullable=True)
+
+
+class NotificationOutbox(Base):
+    """A notification to deliver (an owner's fault alert), with its delivery attempts."""
+
+    __tablename__ = "notification_outbox"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    topic: Mapped[str] = mapped_column(Text)
+    event_key: Mapped[str] = mapped_column(Text)
+    aed_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("rc.aed.id"))
+    recipient: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class DronePad(Base):
@@ -169,6 +274,18 @@ class TrainingSite(Base):
     geom: Mapped[Any] = _point()
 
 
+class TrainingSession(Base):
+    """A scheduled first-aid course at a training site (public)."""
+
+    __tablename__ = "training_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_site_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.training_site.id"))
+    course: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+
+
 class Volunteer(Base):
     """A trained volunteer (personal data)."""
 
@@ -181,6 +298,40 @@ class Volunteer(Base):
     certified_until: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_changed_by: Mapped[str | None] = mapped_column(Text)
+    certificate_no: Mapped[str | None] = mapped_column(Text)
+    ecert_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class TrainingRecord(Base):
+    """A course a volunteer completed (personal data)."""
+
+    __tablename__ = "training_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.volunteer.id"))
+    course: Mapped[str] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(Text)
+    completed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    certificate_no: Mapped[str | None] = mapped_column(Text)
+    training_site_id: Mapped[int | None] = mapped_column(Integer,
+                                                         ForeignKey("rc.training_site.id"))
+
+
+class VolunteerService(Base):
+    """A rescue attended or a stretch of duty: what promotion counts (personal data)."""
+
+    __tablename__ = "volunteer_service"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.volunteer.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_min: Mapped[int] = mapped_column(Integer)
+    incident_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("rc.incident.id"))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class VolunteerPosition(Base):
@@ -214,6 +365,21 @@ class Dispatch(Base):
     incident_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.incident.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     plan: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    candidates: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    timings_ms: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    replan_of: Mapped[int | None] = mapped_column(Integer, ForeignKey("rc.dispatch.id"))
+
+
+class NoFlyZone(Base):
+    """An area drones must not fly over."""
+
+    __tablename__ = "no_fly_zone"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = _multipolygon()
 
 
 class Population(Base):
@@ -249,3 +415,12 @@ class ApiToken(Base):
     volunteer_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("rc.volunteer.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TileSourceVersion(Base):
+    """The version of a table vector tiles are made from, bumped by a trigger on every write."""
+
+    __tablename__ = "tile_source_version"
+    source_table: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

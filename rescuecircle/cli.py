@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rescuecircle import cli_registry
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.settings import Settings
 
@@ -70,9 +71,8 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _demo_load(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.demo_load import load_demo_city
-
     from gis.db import make_engine
+    from gis.demo_load import load_demo_city
 
     print(load_demo_city(make_engine(settings), seed=args.seed, progress=not args.quiet))
 
@@ -82,6 +82,24 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> None:
     from gis.tokens import create_token
 
     print(create_token(make_engine(settings), role=args.role, label=args.label))
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> None:
+    from api.app import speed_factors
+    from api.exports import export_file
+    from api.network import NetworkProvider
+    from gis.db import make_engine
+
+    engine = make_engine(settings)
+    networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
+                               speed_factors=speed_factors(settings))
+    try:
+        path = export_file(engine, networks, args.layer, Path(args.output),
+                           format_name=args.format, minutes=args.minutes, mode=args.mode,
+                           point=args.point)
+    finally:
+        engine.dispose()
+    print(f"wrote {path}")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -112,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("file", help="an .osm.pbf, .osm or .osm.bz2 extract")
     osm.add_argument("--quiet", action="store_true", help="no progress bar")
     osm.set_defaults(handler=_import_osm)
+    cli_registry.add_commands(commands, imports)
 
     demo = commands.add_parser("demo", help="the synthetic demo city").add_subparsers(
         dest="action", required=True)
@@ -127,6 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=["public", "volunteer", "dispatcher", "analyst", "admin"])
     token_create.add_argument("--label", default=None, help="who or what the token is for")
     token_create.set_defaults(handler=_token_create)
+
+    export = commands.add_parser(
+        "export", help="write a public layer, station coverage or a travel-time surface to a file")
+    export.add_argument("layer", help="aeds, stations, hospitals, drone_pads, training_sites, "
+                        "districts, road_edges, station_coverage or travel_time")
+    export.add_argument("-o", "--output", required=True,
+                        help="the file; its ending picks the format unless --format is given")
+    export.add_argument("--format", choices=["gpkg", "geojson", "shp", "csv"], default=None,
+                        help="vector format (travel_time is always a Cloud-Optimized GeoTIFF)")
+    export.add_argument("--minutes", type=float, default=None,
+                        help="station_coverage: default 8; travel_time: the limit, default 12")
+    export.add_argument("--mode", choices=["drive", "walk", "bike"], default="drive")
+    export.add_argument("--point", default=None, help="travel_time: LON,LAT of the origin")
+    export.set_defaults(handler=_export)
 
     serve = commands.add_parser("serve", help="serve the HTTP API (waitress)")
     serve.add_argument("--threads", type=int, default=8)

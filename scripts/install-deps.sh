@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages rescuecircle needs, only those missing. Usage: install-deps.sh [--test]
 # Runtime: PostgreSQL 15 with PostGIS 3 and pgRouting. Tests also use osmium-tool (independent
-# counts of OSM extracts).
+# counts of OSM extracts) and a real QGIS 3.22 (python3-qgis, qgis-providers, for Debian's
+# /usr/bin/python3) with GDAL's ogr2ogr, which load our OGC API, vector tiles and exports.
 set -euo pipefail
 packages=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
-if [ "${1:-}" = "--test" ]; then packages+=(osmium-tool); fi
+if [ "${1:-}" = "--test" ]; then packages+=(osmium-tool python3-qgis qgis-providers gdal-bin); fi
 
 missing=()
 for package in "${packages[@]}"; do

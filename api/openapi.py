@@ -1,0 +1,240 @@
+"""``GET /openapi.json``: OpenAPI 3.0 for the endpoints rescuecircle implements itself.
+
+pygeoapi documents OGC API - Features under ``/ogc/openapi``, with schemas it references from
+schemas.opengis.net; this document covers the rest (landing page, health, tiles, exports,
+processes, routes, whoami) plus the public Features items endpoints, self-contained so that
+openapi-spec-validator and schemathesis can use it offline. Error responses all have the body
+of ``api/errors.py``: ``{"code": ..., "description": ...}``.
+"""
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from api import app_state
+from api.exports import COMPUTED_ROLES
+from api.ogc import LAYERS as FEATURE_LAYERS
+from api.ogc_tiles import DATASET
+from api.processes import PROCESSES
+from gis.export import FORMATS, LAYER_TABLES
+from gis.tiles import LAYERS as TILE_LAYERS
+from gis.tiles import MAX_ZOOM
+from rescuecircle import __version__
+
+blueprint = Blueprint("openapi", __name__)
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+MVT = "application/vnd.mapbox-vector-tile"
+ERROR = {"$ref": "#/components/schemas/Error"}
+OBJECT = {"type": "object"}
+BINARY = {"type": "string", "format": "binary"}
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """This server's OpenAPI document."""
+    return jsonify(document(app_state().settings.base_url))
+
+
+def document(base_url: str) -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document, with ``base_url`` as its server."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "rescuecircle", "version": __version__,
+                 "description": "Emergency medical response GIS: vector tiles, exports, "
+                                "isochrones and routes. OGC API - Features: /ogc/openapi.",
+                 "license": {"name": "AGPL-3.0-or-later"}},
+        "servers": [{"url": base_url}],
+        "paths": {**_service_paths(), **_tile_paths(), **_export_paths(), **_process_paths(),
+                  **_feature_paths()},
+        "components": {
+            "schemas": {"Error": {"type": "object", "required": ["code", "description"],
+                                  "properties": {"code": {"type": "string"},
+                                                 "description": {"type": "string"}}}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
+    """``ok`` as the 200 response, and JSON error bodies for each status in ``errors``."""
+    descriptions = {400: "bad input", 401: "no or unknown token", 403: "role not allowed",
+                    404: "not found", 422: "no route", 503: "database unavailable"}
+    return {"200": ok, **{str(code): {"description": descriptions[code],
+                                      "content": {JSON: {"schema": ERROR}}}
+                          for code in (*errors, 503)}}
+
+
+def _ok(description: str, media_type: str = JSON, schema: dict[str, Any] = OBJECT,
+        ) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+def _get(summary: str, responses: dict[str, Any], parameters: list[dict[str, Any]] | None = None,
+         **extra: Any) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": parameters or [], "responses": responses,
+                    **extra}}
+
+
+def _path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+def _service_paths() -> dict[str, Any]:
+    return {
+        "/": _get("Landing page: links to everything this server offers",
+                  _responses(_ok("links"))),
+        "/health": _get("Database, PostGIS, pgRouting and network status",
+                        {"200": _ok("ready"), "503": _ok("not ready")}),
+        "/conformance": _get("OGC conformance classes of the root API (Tiles)",
+                             _responses(_ok("conformsTo"))),
+        "/openapi.json": _get("This document", _responses(_ok("OpenAPI 3.0"))),
+        "/api/whoami": _get("The caller's role", _responses(_ok("role and label"), 401),
+                            security=[{}, {"bearer": []}]),
+    }
+
+
+def _tile_paths() -> dict[str, Any]:
+    layer = _path_param("layer", {"type": "string", "enum": list(TILE_LAYERS)})
+    collection = _path_param("collectionId", {
+        "type": "string", "enum": [name for name in TILE_LAYERS if name != DATASET]})
+    zoom = {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}
+    index = {"type": "integer", "minimum": 0}
+    etag = {"name": "If-None-Match", "in": "header", "required": False,
+            "schema": {"type": "string"}}
+    ogc_tile = [_path_param("tileMatrix", zoom), _path_param("tileRow", index),
+                _path_param("tileCol", index), etag]
+    tile = {
+        "200": {"description": "a Mapbox Vector Tile (empty when nothing is there)",
+                "headers": {"ETag": {"schema": {"type": "string"}},
+                            "Cache-Control": {"schema": {"type": "string"}}},
+                "content": {MVT: {"schema": BINARY}}},
+        "304": {"description": "the tile the client holds (If-None-Match) is current"},
+        "404": {"description": "unknown layer, or a tile outside the tile matrix set",
+                "content": {JSON: {"schema": ERROR}}},
+        "503": {"description": "database unavailable", "content": {JSON: {"schema": ERROR}}},
+    }
+    tilejson = _get("TileJSON 3.0.0", _responses(_ok("TileJSON"), 404), [layer])
+    tileset = _responses(_ok("tile set metadata"), 404)
+    return {
+        "/tiles": _get("OGC API - Tiles: the dataset's tile sets (the basemap)",
+                       _responses(_ok("tile sets"))),
+        "/tiles/WebMercatorQuad": _get("The basemap's tile set metadata", tileset),
+        "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}": _get(
+            "One basemap tile", tile, ogc_tile),
+        "/tiles/{layer}.json": tilejson,
+        "/tiles/{layer}/tilejson.json": tilejson,
+        "/tiles/{layer}/{z}/{x}/{y}.mvt": _get(
+            "One vector tile by XYZ numbering", tile,
+            [layer, _path_param("z", zoom), _path_param("x", index), _path_param("y", index),
+             etag]),
+        "/ogc/collections/{collectionId}/tiles": _get(
+            "A collection's tile sets", _responses(_ok("tile sets"), 404), [collection]),
+        "/ogc/collections/{collectionId}/tiles/WebMercatorQuad": _get(
+            "A collection's tile set metadata", tileset, [collection]),
+        "/ogc/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/"
+        "{tileCol}": _get("One tile of a collection", tile, [collection, *ogc_tile]),
+        "/tileMatrixSets": _get("The tile matrix sets", _responses(_ok("list"))),
+        "/tileMatrixSets/{tileMatrixSetId}": _get(
+            "A tile matrix set (OGC 2DTMS JSON)", _responses(_ok("tile matrix set"), 404),
+            [_path_param("tileMatrixSetId", {"type": "string", "enum": ["WebMercatorQuad"]})]),
+    }
+
+
+def _export_paths() -> dict[str, Any]:
+    endings = [fmt.suffix.lstrip(".") for fmt in FORMATS.values()]
+    names = [f"{layer}.{ending}" for layer in LAYER_TABLES for ending in endings]
+    files = {fmt.media_type: {"schema": BINARY} for fmt in FORMATS.values()}
+    computed = f"Needs a token of role {', '.join(COMPUTED_ROLES)}."
+    paths: dict[str, Any] = {
+        "/api/exports": _get("What can be exported", _responses(_ok("layers and files"))),
+        "/api/exports/{filename}": _get(
+            "A public layer as GeoPackage, GeoJSON, zipped Shapefile or CSV",
+            _responses({"description": "the file", "content": files}, 404),
+            [_path_param("filename", {"type": "string", "enum": names})]),
+        "/api/exports/travel_time.tif": _get(
+            "A travel-time surface (seconds) as a Cloud-Optimized GeoTIFF. " + computed,
+            _responses({"description": "COG", "content": {"image/tiff": {"schema": BINARY}}},
+                       400, 401, 403, 422),
+            [_query("lon", {"type": "number"}, "origin longitude"),
+             _query("lat", {"type": "number"}, "origin latitude"),
+             _query("mode", {"type": "string", "enum": ["drive", "walk", "bike"]}),
+             _query("minutes", {"type": "number", "minimum": 1, "maximum": 60}),
+             _query("depart_at", {"type": "string", "format": "date-time"})],
+            security=[{"bearer": []}]),
+    }
+    for ending in endings:
+        paths[f"/api/exports/station_coverage.{ending}"] = _get(
+            "Each station's isochrone as a polygon with area and population. " + computed,
+            _responses({"description": "the file", "content": files}, 400, 401, 403),
+            [_query("minutes", {"type": "number", "minimum": 1, "maximum": 60}),
+             _query("mode", {"type": "string", "enum": ["drive", "walk", "bike"]})],
+            security=[{"bearer": []}])
+    return paths
+
+
+def _process_paths() -> dict[str, Any]:
+    process_id = _path_param("processId", {"type": "string", "enum": list(PROCESSES)})
+    point = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+    return {
+        "/ogc/processes": _get("OGC API - Processes: the processes",
+                               _responses(_ok("process list"))),
+        "/ogc/processes/{processId}": _get("A process description",
+                                           _responses(_ok("process"), 404), [process_id]),
+        "/ogc/processes/{processId}/execution": {"post": {
+            "summary": "Run a process synchronously",
+            "parameters": [process_id],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
+                "type": "object", "required": ["inputs"],
+                "properties": {"inputs": {"type": "object"}}}}}},
+            "responses": _responses(
+                {"description": "the output", "content": {GEOJSON: {"schema": OBJECT},
+                                                          "image/tiff": {"schema": BINARY}}},
+                400, 404, 422)}},
+        "/routes": {"post": {
+            "summary": "OGC API - Routes: the fastest route between two waypoints",
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
+                "type": "object", "required": ["waypoints"],
+                "properties": {
+                    "waypoints": {"type": "object", "required": ["type", "coordinates"],
+                                  "properties": {"type": {"type": "string",
+                                                          "enum": ["MultiPoint"]},
+                                                 "coordinates": {"type": "array",
+                                                                 "items": point}}},
+                    "mode": {"type": "string", "enum": ["drive", "walk", "bike"]},
+                    "preference": {"type": "string", "enum": ["fastest"]},
+                    "depart_at": {"type": "string", "format": "date-time"},
+                    "name": {"type": "string"}}}}}},
+            "responses": _responses(_ok("route", GEOJSON), 400, 422)}},
+    }
+
+
+def _feature_paths() -> dict[str, Any]:
+    collection = _path_param("collectionId", {
+        "type": "string", "enum": [layer.collection for layer in FEATURE_LAYERS]})
+    items = _ok("features", GEOJSON)
+    f = _query("f", {"type": "string", "enum": ["json"]})
+    return {
+        "/ogc/collections/{collectionId}/items": _get(
+            "OGC API - Features items (pygeoapi)", _responses(items, 400, 404),
+            [collection, f,
+             {**_query("bbox", {"type": "array", "items": {"type": "number"}, "minItems": 4,
+                                "maxItems": 6}, "minx,miny,maxx,maxy in CRS84"),
+              "style": "form", "explode": False},
+             _query("limit", {"type": "integer", "minimum": 1, "maximum": 10000}),
+             _query("offset", {"type": "integer", "minimum": 0}),
+             _query("datetime", {"type": "string"}),
+             _query("filter", {"type": "string"}, "CQL2 text"),
+             _query("properties", {"type": "string"}),
+             _query("sortby", {"type": "string"})]),
+        "/ogc/collections/{collectionId}/items/{featureId}": _get(
+            "One feature (pygeoapi)", _responses(items, 404),
+            [collection, f, _path_param("featureId", {"type": "string"})]),
+    }
