@@ -10,7 +10,25 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 
-from api import EXTENSION_KEY, AppState, app_state, auth, errors, health, ogc, processes, routes
+from api import (
+    EXTENSION_KEY,
+    AppState,
+    aeds,
+    app_state,
+    auth,
+    dispatch,
+    errors,
+    exports,
+    health,
+    ogc,
+    ogc_tiles,
+    openapi,
+    positions,
+    processes,
+    routes,
+    tiles,
+    volunteers,
+)
 from api.network import NetworkProvider
 from gis.db import make_engine
 from rescuecircle import __version__
@@ -38,7 +56,15 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(processes.blueprint)
     app.register_blueprint(routes.blueprint)
+    app.register_blueprint(positions.blueprint)
+    app.register_blueprint(dispatch.blueprint)
+    app.register_blueprint(aeds.create_blueprint(settings))
+    app.register_blueprint(volunteers.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))
+    app.register_blueprint(exports.blueprint)
+    app.register_blueprint(openapi.blueprint)
+    tiles.init_app(app, engine)
+    app.register_blueprint(ogc_tiles.blueprint)
     return app
 
 
@@ -64,6 +90,15 @@ def landing_page() -> ResponseReturnValue:
             {"rel": "data", "href": f"{base}{ogc.PREFIX}", "title": "OGC API - Features"},
             {"rel": "item", "href": f"{base}{ogc.PREFIX}/collections/aeds/items",
              "title": "AEDs as GeoJSON"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+             "href": f"{base}/tiles", "title": "vector tiles (OGC API - Tiles, TileJSON)"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+             "href": f"{base}/tileMatrixSets", "title": "tile matrix sets"},
+            {"rel": "service-desc", "href": f"{base}/openapi.json",
+             "type": "application/vnd.oai.openapi+json;version=3.0",
+             "title": "OpenAPI 3.0 of the endpoints outside /ogc"},
+            {"rel": "conformance", "href": f"{base}/conformance",
+             "title": "OGC API - Tiles conformance"},
             {"rel": "related", "href": f"{base}/api/whoami", "title": "the caller's role"},
         ],
     )

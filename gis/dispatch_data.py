@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlalchemy import Engine, text
 
 
-
 @dataclass(frozen=True)
 class Search:
     """Where and when to look, and how far."""

@@ -1,0 +1,154 @@
+"""POST /api/dispatch on the toy city, where every answer can be checked by hand.
+
+The patient lies on Main Street at (0.0015, 0). AEDs around them: one faulty and one with
+expired pads right beside the patient, one private, the Town Hall AED (from the OSM file, open
+Mo-Fr 08:00-18:00: closed on the Sunday evening of the test), and one ready, in date, public
+and open 24/7 further east at (0.0025, 0): the only one a runner may fetch. Volunteers: two
+fresh and available, one whose position is two hours old (stale), one busy.
+"""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from gis.osm_import import import_osm
+from gis.tokens import create_token
+from rescuecircle.paths import PROJECT_ROOT
+from tests.conftest import client_for
+
+TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"
+SUNDAY_EVENING = datetime.fromisoformat("2026-11-29T20:00:00+08:00")
+PATIENT = [0.0015, 0.0]
+
+AEDS = [  # name, status, pads expire, access, opening hours, lon, lat
+    ("faulty", "fault", "2030-01-01", "yes", "24/7", 0.0016, 0.0),
+    ("expired pads", "ready", "2026-01-01", "yes", "24/7", 0.0014, 0.0),
+    ("private", "ready", "2030-01-01", "private", "24/7", 0.0013, 0.0),
+    ("good", "ready", "2030-01-01", "yes", "24/7", 0.0025, 0.0),
+]
+VOLUNTEERS = [  # name, availability, minutes since the position, lon, lat
+    ("west", "available", 2, 0.0005, 0.0),
+    ("north", "available", 1, 0.002, 0.001),
+    ("stale", "available", 120, 0.0015, 0.0001),
+    ("busy", "busy", 1, 0.0016, 0.0001),
+]
+
+
+@pytest.fixture(scope="module")
+def engine(make_database) -> Engine:
+    engine = make_database("dispatch_api")
+    import_osm(engine, TOY_CITY)
+    with engine.begin() as conn:
+        for name, status, pads, access, hours, lon, lat in AEDS:
+            conn.execute(text(
+                "INSERT INTO rc.aed (name, status, pads_expire_on, battery_expires_on, access, "
+                "opening_hours, geom) VALUES (:n, :s, :p, '2030-01-01', :a, :h, "
+                "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+                {"n": name, "s": status, "p": pads, "a": access, "h": hours,
+                 "lon": lon, "lat": lat})
+        for name, availability, minutes, lon, lat in VOLUNTEERS:
+            conn.execute(text(
+                "WITH v AS (INSERT INTO rc.volunteer (name, availability, level) "
+                "VALUES (:n, :a, 'senior') RETURNING id) "
+                "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, geom) "
+                "SELECT id, :at, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) FROM v"),
+                {"n": name, "a": availability, "lon": lon, "lat": lat,
+                 "at": SUNDAY_EVENING - timedelta(minutes=minutes)})
+        conn.execute(text(
+            "INSERT INTO rc.ambulance (station_id, call_sign) "
+            "SELECT id, 'TOY-1' FROM rc.station LIMIT 1"))
+    return engine
+
+
+@pytest.fixture(scope="module")
+def client(engine):
+    return client_for(engine)
+
+
+@pytest.fixture(scope="module")
+def dispatcher(engine) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_token(engine, role='dispatcher')}"}
+
+
+def names(engine: Engine, table: str, ids: list[int]) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(text(f"SELECT name FROM rc.{table} WHERE id = ANY(:ids)"),
+                                {"ids": ids}).scalars())
+
+
+@pytest.fixture(scope="module")
+def plan(client, dispatcher) -> dict:
+    response = client.post("/api/dispatch", headers=dispatcher, json={
+        "point": PATIENT, "at": SUNDAY_EVENING.isoformat()})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_runner_fetches_only_a_ready_in_date_open_public_aed(plan, engine):
+    assert names(engine, "aed", [plan["aed_runner"]["aed_id"]]) == {"good"}
+
+
+def test_stale_and_busy_volunteers_are_not_sent(plan, engine):
+    sent = [v["volunteer_id"] for v in plan["volunteers"]] + [plan["aed_runner"]["volunteer_id"]]
+    sent += [b["volunteer_id"] for b in plan["backups"]]
+    assert names(engine, "volunteer", sent) == {"west", "north"}
+
+
+def test_plan_has_an_ambulance_routes_and_the_circle_verdict(plan):
+    assert plan["ambulance"]["eta_s"] > 0
+    assert plan["ambulance"]["routes"][0]["geometry"]["type"] == "LineString"
+    assert plan["ambulance"]["target_s"] == 480
+    assert isinstance(plan["circle_holds"], bool)
+    assert plan["timings_ms"]["plan"] >= 0
+
+
+def test_plan_is_stored_with_its_audit_and_can_be_read_back(client, dispatcher, plan):
+    stored = client.get(f"/api/dispatch/{plan['id']}", headers=dispatcher).json
+    assert stored["inputs"]["point"] == PATIENT
+    assert set(stored["candidates"]) >= {"volunteers", "aeds", "stations", "pads"}
+    assert stored["plan"]["aed_runner"]["aed_id"] == plan["aed_runner"]["aed_id"]
+
+
+def test_replan_after_a_decline_drops_that_volunteer(client, dispatcher, plan, engine):
+    declined = plan["aed_runner"]["volunteer_id"]
+    again = client.post(f"/api/dispatch/{plan['id']}/replan", headers=dispatcher,
+                        json={"declined": [declined]})
+    assert again.status_code == 201
+    body = again.json
+    assert body["incident_id"] == plan["incident_id"]
+    sent = [v["volunteer_id"] for v in body["volunteers"]]
+    if body["aed_runner"]:
+        sent.append(body["aed_runner"]["volunteer_id"])
+    assert declined not in sent
+
+
+def test_public_and_analyst_may_not_dispatch(client, engine):
+    assert client.post("/api/dispatch", json={"point": PATIENT}).status_code == 401
+    analyst = {"Authorization": f"Bearer {create_token(engine, role='analyst')}"}
+    assert client.post("/api/dispatch", headers=analyst, json={"point": PATIENT}
+                       ).status_code == 403
+
+
+@pytest.mark.parametrize(("body", "names_it"), [
+    ({"point": [0.05, 0.0]}, "500 m"),
+    ({"point": PATIENT, "k": 0}, "k = 0"),
+    ({"point": PATIENT, "k": 10}, "k = 10"),
+    ({"point": PATIENT, "crs": "mars"}, "crs"),
+    ({"point": [0.0015, 95]}, "latitude"),
+    ({"point": PATIENT, "at": "soon"}, "at 'soon'"),
+])
+def test_bad_input_is_400_and_stores_nothing(client, dispatcher, engine, body, names_it):
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM rc.dispatch")).scalar()
+    response = client.post("/api/dispatch", headers=dispatcher, json=body)
+    assert response.status_code == 400
+    assert names_it in response.json["description"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM rc.dispatch")).scalar() == before
+
+
+def test_malformed_json_is_400(client, dispatcher):
+    response = client.post("/api/dispatch", headers=dispatcher, data="{oops",
+                           content_type="application/json")
+    assert response.status_code == 400
