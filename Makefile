@@ -50,7 +50,9 @@ bench-env:  # the benchmark-only venv with the anchors (pyvalhalla, osrm-binding
 
 bench: bench-env db  # every benchmark; figures go to docs/benchmarks.md by hand
 	bench/.venv/bin/python bench/import_osm.py
-	bench/.venv/bin/python bench/routing.py
+	bench/.venv/bin/python bench/routing_engines.py
+	bench/.venv/bin/python bench/compare_walk_areas.py
+	bench/.venv/bin/python bench/tiles.py
 
 clean:
 	-$(RC) db stop

@@ -33,21 +33,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# This script's folder is first on sys.path, and bench/routing.py there would shadow the
-# routing package the server imports (the editable install's finder comes after sys.path).
-# Nothing is imported from the folder: drop it.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+import numpy as np
+from sqlalchemy import Engine, text
 
-import numpy as np  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
-
-from gis.db import make_engine  # noqa: E402
-from gis.migrate import migrate  # noqa: E402
-from gis.osm_import import import_osm  # noqa: E402
-from rescuecircle import cluster  # noqa: E402
-from rescuecircle.paths import PROJECT_ROOT  # noqa: E402
-from rescuecircle.settings import Settings  # noqa: E402
+from gis.db import make_engine
+from gis.migrate import migrate
+from gis.osm_import import import_osm
+from rescuecircle import cluster
+from rescuecircle.paths import PROJECT_ROOT
+from rescuecircle.settings import Settings
 
 DEFAULT_PBF = PROJECT_ROOT / "bench" / "out" / "gen" / "gen100k" / "demo_city.osm.pbf"
 DATABASE = "rc_bench_tiles"
