@@ -4,7 +4,8 @@ The patient lies on Main Street at (0.0015, 0). AEDs around them: one faulty and
 expired pads right beside the patient, one private, the Town Hall AED (from the OSM file, open
 Mo-Fr 08:00-18:00: closed on the Sunday evening of the test), and one ready, in date, public
 and open 24/7 further east at (0.0025, 0): the only one a runner may fetch. Volunteers: two
-fresh and available, one whose position is two hours old (stale), one busy.
+fresh and available, one whose position is two hours old (stale), one busy, one registered
+but not yet approved.
 """
 
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ VOLUNTEERS = [  # name, availability, minutes since the position, lon, lat
     ("north", "available", 1, 0.002, 0.001),
     ("stale", "available", 120, 0.0015, 0.0001),
     ("busy", "busy", 1, 0.0016, 0.0001),
+    ("pending", "available", 1, 0.0015, -0.0001),   # registered, not yet approved
 ]
 
 
@@ -49,8 +51,9 @@ def engine(make_database) -> Engine:
                  "lon": lon, "lat": lat})
         for name, availability, minutes, lon, lat in VOLUNTEERS:
             conn.execute(text(
-                "WITH v AS (INSERT INTO rc.volunteer (name, availability, level) "
-                "VALUES (:n, :a, 'senior') RETURNING id) "
+                "WITH v AS (INSERT INTO rc.volunteer (name, availability, level, status) "
+                "VALUES (:n, :a, 'senior', CASE WHEN :n = 'pending' THEN 'pending' "
+                "ELSE 'active' END) RETURNING id) "
                 "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, geom) "
                 "SELECT id, :at, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) FROM v"),
                 {"n": name, "a": availability, "lon": lon, "lat": lat,
@@ -89,7 +92,7 @@ def test_runner_fetches_only_a_ready_in_date_open_public_aed(plan, engine):
     assert names(engine, "aed", [plan["aed_runner"]["aed_id"]]) == {"good"}
 
 
-def test_stale_and_busy_volunteers_are_not_sent(plan, engine):
+def test_stale_busy_and_unapproved_volunteers_are_not_sent(plan, engine):
     sent = [v["volunteer_id"] for v in plan["volunteers"]] + [plan["aed_runner"]["volunteer_id"]]
     sent += [b["volunteer_id"] for b in plan["backups"]]
     assert names(engine, "volunteer", sent) == {"west", "north"}

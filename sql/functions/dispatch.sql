@@ -22,7 +22,7 @@ BEGIN
         ORDER BY vp.volunteer_id, vp.observed_at DESC
     ) p
     JOIN rc.volunteer v ON v.id = p.volunteer_id
-    WHERE v.availability = 'available'
+    WHERE v.availability = 'available' AND v.status = 'active'
       AND p.observed_at >= at - make_interval(secs => max_age_s)
       AND ST_DWithin(p.geom::geography,
                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m);
@@ -30,7 +30,7 @@ END;
 $$;
 COMMENT ON FUNCTION rc.dispatch_volunteers(double precision, double precision, double precision,
     timestamptz, double precision) IS
-    'Available volunteers whose latest position (not older than max_age_s) is within radius_m';
+    'Approved, available volunteers whose latest position (not older than max_age_s) is within radius_m';
 
 CREATE OR REPLACE FUNCTION rc.dispatch_aeds(
     lon double precision, lat double precision, radius_m double precision, at timestamptz)
