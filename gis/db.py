@@ -41,5 +41,7 @@ def run_sql_file(conn: Connection, path: Path) -> None:
     Goes to the psycopg cursor without parameters, so many statements run in one call and a
     ``%`` in the SQL (RAISE formats) is not taken for a placeholder.
     """
-    with conn.connection.driver_connection.cursor() as cursor:
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a connection in a transaction has a driver connection"
+    with driver.cursor() as cursor:
         cursor.execute(path.read_text().encode())

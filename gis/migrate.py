@@ -66,7 +66,9 @@ def migrate(engine: Engine) -> list[Migration]:
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('rescuecircle.migrate'))"))
         run_sql_file(conn, SQL_DIR / "idempotent" / "pre.sql")
-        applied = dict(conn.execute(text("SELECT version, sha256 FROM rc.migration")).all())
+        applied: dict[int, str] = {
+            int(version): str(sha) for version, sha in
+            conn.execute(text("SELECT version, sha256 FROM rc.migration")).all()}
     done = []
     known = migrations()
     missing = sorted(set(applied) - {m.version for m in known})

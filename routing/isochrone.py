@@ -134,9 +134,9 @@ def _spread(
     height = int(np.ceil((north - y.min()) / cell_m)) + radius + 2
     col = ((x - west) / cell_m).astype(np.int64)
     row = ((north - y) / cell_m).astype(np.int64)
-    grid = np.full(height * width, np.inf)
-    np.minimum.at(grid, row * width + col, time_s)
-    grid = grid.reshape(height, width)
+    flat = np.full(height * width, np.inf)
+    np.minimum.at(flat, row * width + col, time_s)
+    grid = flat.reshape(height, width)
     walk_mps = OFF_NETWORK_SPEED_KMH / 3.6
     spread = grid.copy()
     for dy in range(-radius, radius + 1):
