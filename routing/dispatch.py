@@ -94,7 +94,7 @@ class Plan:
 
     @property
     def first_arrival_s(self) -> float | None:
-        """Nominal arrival of the first volunteer (direct or runner)."""
+        """Nominal arrival of the first direct volunteer (the runner comes via an AED)."""
         times = [v.eta_s for v in self.volunteers]
         return min(times) if times else None
 

@@ -1,22 +1,22 @@
 """Choosing k responders robustly, on diverse paths, so one blocked road cannot delay them all.
 
 Formulation (docs/dispatch.md has the long form). Each candidate responder v reaches the
-patient by an *approach*: a path P_v with nominal time t_v. A choice S of k approaches is
-judged by its worst first arrival over disruption scenarios:
+patient by an *approach*: a path P_v with nominal time t_v. The fastest responder is always
+sent, on their shortest path: dropping them for diversity's sake made the replay set's p90
+first arrival worse (bench/dispatch_eval.py). The other k - 1 are chosen to minimise W(S), the
+latest first arrival when any one road segment e on a chosen path is blocked: responders not
+using e arrive as planned; those using it take their best detour d_v(e), computed exactly (a
+search with e closed) only where every member uses e; elsewhere the next fastest member not
+using e is taken as the arrival (an upper bound: the blocked responder's own detour may be
+shorter). Ties go to the set whose first arrival suffers least when every road within
+``slow_radius_m`` of the patient slows by ``slow_factor`` (rain, a crowd), then to the smaller
+sum of times.
 
-* nominal: min_{v in S} t_v;
-* one road segment e blocked, for every e on a chosen path: responders not using e arrive as
-  planned; those using e take their best detour d_v(e) (computed exactly, by a search with e
-  closed, only where it decides the outcome: when every member of S uses e);
-* a correlated slow-down: every road within ``slow_radius_m`` of the patient takes
-  ``slow_factor`` times longer (rain, a crowd, an accident nearby).
-
-W(S) = max over scenarios of the first arrival. We pick S minimising W(S), then the nominal
-first arrival, then the sum of times, subject to: pairwise overlap (shared length / length of
-the shorter path) at most ``theta``, and each path at most ``max_stretch`` times the
-responder's shortest. Candidates are the fastest few by network time; each has its shortest
-path and an alternative found by penalising the best responder's path (the penalty method).
-When no choice meets ``theta``, it is relaxed step by step and the selection says so.
+Constraints: pairwise overlap (shared length / length of the shorter path) at most ``theta``,
+and each path at most ``max_stretch`` times the responder's shortest. Candidates are the fastest
+few by network time; each has its shortest path and an alternative found by penalising the
+fastest responder's path (the penalty method). When no choice meets ``theta``, it is relaxed
+step by step and the selection says so.
 """
 
 import itertools
@@ -184,11 +184,9 @@ def select_robust(
 
 
 def worst_case_s(chosen: Sequence[Approach], scenarios: Scenarios) -> float:
-    """W(S): the latest first arrival over the disruption scenarios (see module docstring)."""
+    """W(S): the latest first arrival when any one road on the chosen paths is blocked."""
     ordered = sorted(chosen, key=lambda a: a.time_s)
     worst = ordered[0].time_s
-    worst = max(worst, min(a.time_s + a.slow_extra_s * (scenarios.slow_factor - 1)
-                           for a in ordered))
     shared: frozenset[int] = ordered[0].edges
     for next_fastest in ordered[1:]:
         if shared - next_fastest.edges:
@@ -198,6 +196,11 @@ def worst_case_s(chosen: Sequence[Approach], scenarios: Scenarios) -> float:
     for edge in shared - {scenarios.patient.edge}:
         worst = max(worst, min(scenarios.detour_s(a, edge) for a in ordered))
     return float(worst)
+
+
+def slowed_first_arrival_s(chosen: Sequence[Approach], scenarios: Scenarios) -> float:
+    """First arrival when the roads near the patient slow down by ``slow_factor``."""
+    return float(min(a.time_s + a.slow_extra_s * (scenarios.slow_factor - 1) for a in chosen))
 
 
 def overlap(a: Approach, b: Approach) -> float:
@@ -212,9 +215,14 @@ def overlap(a: Approach, b: Approach) -> float:
 def _best_choice(
     options: list[Approach], size: int, theta: float, scenarios: Scenarios
 ) -> tuple[list[Approach], float] | None:
-    best: tuple[tuple[float, float, float], list[Approach], float] | None = None
+    """The best set holding ``options[0]`` (the fastest responder on their shortest path)."""
+    fastest = options[0]
+    others = [i for i in range(1, len(options))
+              if options[i].responder.id != fastest.responder.id]
+    best: tuple[tuple[float, ...], list[Approach], float] | None = None
     pair_ok: dict[tuple[int, int], bool] = {}
-    for combo in itertools.combinations(range(len(options)), size):
+    for rest in itertools.combinations(others, size - 1):
+        combo = (0, *rest)
         chosen = [options[i] for i in combo]
         if len({a.responder.id for a in chosen}) < size:
             continue
@@ -222,7 +230,7 @@ def _best_choice(
                    for i, j in itertools.combinations(combo, 2)):
             continue
         worst = worst_case_s(chosen, scenarios)
-        key = (worst, min(a.time_s for a in chosen), sum(a.time_s for a in chosen))
+        key = (worst, slowed_first_arrival_s(chosen, scenarios), sum(a.time_s for a in chosen))
         if best is None or key < best[0]:
             best = (key, chosen, worst)
     return None if best is None else (best[1], best[2])
@@ -230,7 +238,7 @@ def _best_choice(
 
 def _slow_zone(network: Network, patient: Snap, radius_m: float) -> np.ndarray:
     """Edges whose midpoint lies within ``radius_m`` of the patient."""
-    middle = (network.vertex_xy[network.source] + network.vertex_xy[network.target]) / 2
+    middle = network.edge_middle_xy
     return np.hypot(middle[:, 0] - patient.x, middle[:, 1] - patient.y) <= radius_m
 
 

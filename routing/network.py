@@ -99,6 +99,9 @@ class Network:
         self._graphs: dict[tuple[str, int | None, bool], ModeGraph] = {}
         self._trees: dict[str, tuple[STRtree, np.ndarray]] = {}
         self._samples: dict[float, EdgeSamples] = {}
+        self._classes, self._class_code = np.unique(arrays.road_class, return_inverse=True)
+        self._hour_costs: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        self.edge_middle_xy = (self.vertex_xy[self.source] + self.vertex_xy[self.target]) / 2
         self._top_speed: dict[str, float] = {}
         self._lock = threading.RLock()  # graph() recurses for the transpose
 
@@ -116,10 +119,13 @@ class Network:
         forward, reverse = self.arrays.cost_s[mode], self.arrays.reverse_cost_s[mode]
         if mode != "drive" or hour is None or not self.speed_factors.by_class:
             return forward, reverse
-        classes, codes = np.unique(self.arrays.road_class, return_inverse=True)
-        factor = np.array([self.speed_factors.factor(c, hour) for c in classes])[codes]
-        return (np.where(forward >= 0, forward * factor, forward),
-                np.where(reverse >= 0, reverse * factor, reverse))
+        key = (mode, hour)
+        if key not in self._hour_costs:
+            factor = np.array([self.speed_factors.factor(c, hour)
+                               for c in self._classes])[self._class_code]
+            self._hour_costs[key] = (np.where(forward >= 0, forward * factor, forward),
+                                     np.where(reverse >= 0, reverse * factor, reverse))
+        return self._hour_costs[key]
 
     def graph(self, mode: str, hour: int | None = None, *, reverse: bool = False) -> ModeGraph:
         """The directed graph of a mode (driving at an hour), or its transpose; cached."""

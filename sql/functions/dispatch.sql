@@ -2,26 +2,42 @@
 -- plpgsql so the bodies are checked when called, not when this file is applied (they use
 -- registry functions applied from another file).
 
+CREATE OR REPLACE FUNCTION rc._search_box(lon double precision, lat double precision,
+                                            radius_m double precision)
+RETURNS geometry
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    -- A degree box holding the circle, so the GiST index on geom narrows the search before
+    -- the exact geography distance is computed (1 degree of latitude >= 110,574 m).
+    SELECT ST_Expand(ST_SetSRID(ST_MakePoint(lon, lat), 4326),
+                     radius_m / (110574.0 * greatest(cos(radians(least(abs(lat), 89.0))), 0.01)));
+$$;
+COMMENT ON FUNCTION rc._search_box(double precision, double precision, double precision) IS
+    'A 4326 box containing the circle of radius_m around (lon, lat), for index searches';
+
 CREATE OR REPLACE FUNCTION rc.dispatch_volunteers(
     lon double precision, lat double precision, radius_m double precision,
     at timestamptz, max_age_s double precision)
 RETURNS TABLE (id integer, vlon double precision, vlat double precision, level text,
                observed_at timestamptz)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 BEGIN
     IF radius_m <= 0 OR radius_m > 50000 THEN
         RAISE EXCEPTION 'radius_m = % is outside the allowed range 0 to 50000', radius_m
             USING ERRCODE = '22023';
     END IF;
+    -- Volunteers seen near the patient recently (index on geom), then each one's latest
+    -- position (index on volunteer_id, observed_at DESC): it must still be near and fresh.
     RETURN QUERY
-    SELECT p.volunteer_id, ST_X(p.geom), ST_Y(p.geom), v.level, p.observed_at
-    FROM (
-        SELECT DISTINCT ON (vp.volunteer_id) vp.volunteer_id, vp.geom, vp.observed_at
-        FROM rc.volunteer_position vp
-        WHERE vp.observed_at <= at + interval '5 minutes'
-        ORDER BY vp.volunteer_id, vp.observed_at DESC
-    ) p
-    JOIN rc.volunteer v ON v.id = p.volunteer_id
+    SELECT v.id, ST_X(p.geom), ST_Y(p.geom), v.level, p.observed_at
+    FROM (SELECT DISTINCT vp.volunteer_id
+          FROM rc.volunteer_position vp
+          WHERE vp.geom && rc._search_box(lon, lat, radius_m)
+            AND vp.observed_at >= at - make_interval(secs => max_age_s)) near
+    JOIN rc.volunteer v ON v.id = near.volunteer_id
+    CROSS JOIN LATERAL (
+        SELECT vp.geom, vp.observed_at FROM rc.volunteer_position vp
+        WHERE vp.volunteer_id = v.id AND vp.observed_at <= at + interval '5 minutes'
+        ORDER BY vp.observed_at DESC LIMIT 1) p
     WHERE v.availability = 'available' AND v.status = 'active'
       AND p.observed_at >= at - make_interval(secs => max_age_s)
       AND ST_DWithin(p.geom::geography,
@@ -35,14 +51,16 @@ COMMENT ON FUNCTION rc.dispatch_volunteers(double precision, double precision, d
 CREATE OR REPLACE FUNCTION rc.dispatch_aeds(
     lon double precision, lat double precision, radius_m double precision, at timestamptz)
 RETURNS TABLE (id integer, alon double precision, alat double precision)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 BEGIN
     RETURN QUERY
-    SELECT a.id, ST_X(a.geom), ST_Y(a.geom)
-    FROM rc.aed a
-    WHERE ST_DWithin(a.geom::geography,
-                     ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m)
-      AND rc.aed_available_at(a.id, at);
+    SELECT near.id, ST_X(near.geom), ST_Y(near.geom)
+    FROM (SELECT a.id, a.geom FROM rc.aed a
+          WHERE a.geom && rc._search_box(lon, lat, radius_m)
+            AND ST_DWithin(a.geom::geography,
+                           ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m)
+          OFFSET 0) near                         -- distance first, availability on the few left
+    WHERE rc.aed_available_at(near.id, at);
 END;
 $$;
 COMMENT ON FUNCTION rc.dispatch_aeds(double precision, double precision, double precision,
@@ -55,7 +73,8 @@ LANGUAGE sql STABLE AS $$
     SELECT s.id, ST_X(s.geom), ST_Y(s.geom), count(*)::integer
     FROM rc.station s
     JOIN rc.ambulance a ON a.station_id = s.id AND a.status = 'available'
-    WHERE ST_DWithin(s.geom::geography,
+    WHERE s.geom && rc._search_box(lon, lat, radius_m)
+      AND ST_DWithin(s.geom::geography,
                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m)
     GROUP BY s.id;
 $$;
