@@ -7,9 +7,9 @@ VENV   := .venv
 RC     := $(VENV)/bin/rescuecircle
 PYTEST_ARGS ?=
 
-.PHONY: run test deps test-deps venv db lint bench-env bench clean
+.PHONY: run test deps test-deps venv web db lint bench-env bench clean
 
-run: deps venv db
+run: deps venv web db
 ifdef OSM
 	$(RC) import osm "$(OSM)"
 else
@@ -17,7 +17,7 @@ else
 endif
 	$(RC) serve
 
-test: test-deps venv
+test: test-deps venv web
 	$(RC) db init
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
@@ -35,6 +35,13 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	touch $@
+
+# MapLibre GL JS from npm, copied into web/vendor by package.json's postinstall (no CDN).
+web: web/vendor/maplibre-gl.js
+
+web/vendor/maplibre-gl.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 db: venv
@@ -56,4 +63,4 @@ bench: bench-env db  # every benchmark; figures go to docs/benchmarks.md by hand
 
 clean:
 	-$(RC) db stop
-	rm -rf $(VENV) .rc
+	rm -rf $(VENV) .rc node_modules web/vendor

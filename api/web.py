@@ -1,0 +1,59 @@
+"""The web pages: the public AED finder, the dispatch console and the planner view.
+
+Pages and everything they load (MapLibre GL JS copied from npm into ``web/vendor`` by
+``npm install``, our scripts, styles and translations) come from this server; the basemap is
+our own ``/tiles/basemap`` vector tiles. Nothing is fetched from another host, so the pages
+work on a network cut off from the internet. The pages hold no data: they call the API with
+the caller's token (the console and planner keep it in ``sessionStorage``).
+"""
+
+from pathlib import Path
+
+from flask import Blueprint, Response, send_from_directory
+from flask.typing import ResponseReturnValue
+
+from rescuecircle.paths import PROJECT_ROOT
+
+WEB_DIR = PROJECT_ROOT / "web"
+PAGES = {"finder": "finder.html", "console": "console.html", "planner": "planner.html"}
+
+blueprint = Blueprint("web", __name__)
+
+
+def _send(directory: Path, name: str, *, max_age_s: int) -> Response:
+    response = send_from_directory(directory, name, max_age=max_age_s)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get("/finder")
+def finder() -> ResponseReturnValue:
+    """The public AED finder (mobile first)."""
+    return _send(WEB_DIR, PAGES["finder"], max_age_s=0)
+
+
+@blueprint.get("/console")
+def console() -> ResponseReturnValue:
+    """The dispatch console (the dispatcher token is entered in the page)."""
+    return _send(WEB_DIR, PAGES["console"], max_age_s=0)
+
+
+@blueprint.get("/planner")
+def planner() -> ResponseReturnValue:
+    """The planner view (districts, layers, exports)."""
+    return _send(WEB_DIR, PAGES["planner"], max_age_s=0)
+
+
+@blueprint.get("/finder-sw.js")
+def service_worker() -> ResponseReturnValue:
+    """The finder's service worker, at the root so it may control ``/finder``."""
+    response = _send(WEB_DIR, "sw.js", max_age_s=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@blueprint.get("/web/<path:name>")
+def asset(name: str) -> ResponseReturnValue:
+    """Scripts, styles, translations and the vendored MapLibre (path traversal is refused by
+    ``send_from_directory``: a 404)."""
+    return _send(WEB_DIR, name, max_age_s=300)

@@ -1,0 +1,211 @@
+"""The web pages in a real browser: Debian's chromium driven by playwright-core (npm).
+
+The app is served by waitress on a free loopback port over a migrated database with the demo
+city; each flow is a Node script in ``tests/web/`` whose exit status is the verdict, and which
+also asserts that the page made zero requests outside 127.0.0.1 (anything else is blocked and
+reported). Screenshots go to ``artifacts/web/``. Needs ``chromium`` (``scripts/install-deps.sh
+--test``), Node and ``npm ci`` (playwright-core, and maplibre-gl copied into ``web/vendor``);
+without them the browser tests skip, except in CI (CI=true), where they fail.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+import waitress
+from sqlalchemy import Engine, text
+
+from api.app import create_app
+from gis.aed_registry import set_status
+from gis.demo_load import load_demo_city
+from gis.tokens import create_token
+from rescuecircle.paths import PROJECT_ROOT
+from rescuecircle.settings import Settings
+from routing.network import Network
+from tests.conftest import app_settings
+
+FLOWS = PROJECT_ROOT / "tests" / "web"
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "web"
+CHROMIUM = os.environ.get("RC_CHROMIUM", "/usr/bin/chromium")
+# a Wednesday evening in the demo city: weekday-only AEDs are closed
+AT = "2026-11-25T20:00:00+08:00"
+NOON = "2026-11-25T12:00:00+08:00"
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing: run scripts/install-deps.sh --test (Debian's chromium)"
+    if shutil.which("node") is None:
+        return "node is missing (Node 20 runs the Playwright flows)"
+    if not (PROJECT_ROOT / "node_modules" / "playwright-core").is_dir():
+        return "node_modules/playwright-core is missing: run `npm ci` at the repository root"
+    if not (PROJECT_ROOT / "web" / "vendor" / "maplibre-gl.js").is_file():
+        return "web/vendor/maplibre-gl.js is missing: run `npm ci` (its postinstall copies it)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> None:
+    reason = browser_missing()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def engine(make_database) -> Engine:
+    engine = make_database("web")
+    load_demo_city(engine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def web_settings(engine) -> Settings:
+    return app_settings(engine)
+
+
+@pytest.fixture(scope="module")
+def app(engine, web_settings):
+    return create_app(web_settings, engine=engine)
+
+
+@pytest.fixture(scope="module")
+def base_url(engine, web_settings) -> Iterator[str]:
+    """The app under waitress on a free loopback port; its links name that port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    served = web_settings.model_copy(update={"host": "127.0.0.1", "port": port})
+    server = waitress.create_server(create_app(served, engine=engine), sockets=[listener],
+                                    threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+    thread.join(timeout=10)
+
+
+def run_flow(name: str, base_url: str, spec: dict) -> str:
+    """Run tests/web/NAME.mjs; its exit status is the verdict. Returns its output."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        ["node", str(FLOWS / f"{name}.mjs"), base_url, str(ARTIFACTS), json.dumps(spec)],
+        capture_output=True, text=True, timeout=420, cwd=PROJECT_ROOT, check=False)
+    output = result.stdout + result.stderr
+    (ARTIFACTS / f"{name}.log").write_text(output)
+    assert result.returncode == 0, f"{name} flow failed:\n{output[-6000:]}"
+    return output
+
+
+@pytest.fixture(scope="module")
+def finder_case(engine, app) -> dict:
+    """A person standing at an AED that is closed at AT, whose nearest usable AED is then
+    made faulty: the finder must offer the next one first and neither of those two."""
+    with engine.connect() as conn:
+        closed = conn.execute(text(
+            "SELECT a.id, ST_X(a.geom), ST_Y(a.geom) FROM rc.aed a "
+            "WHERE rc.aed_unavailable_reason(a.id, :at) LIKE 'closed%' "
+            "AND rc.aed_available_at(a.id, :noon) "
+            "ORDER BY ST_Distance(a.geom, ST_SetSRID(ST_MakePoint(114.2, 22.65), 4326)) "
+            "LIMIT 1"), {"at": AT, "noon": NOON}).one()
+    closed_id, lon, lat = closed
+    client = app.test_client()
+    before = client.get("/api/aeds/nearest", query_string={
+        "lon": lon, "lat": lat, "at": AT, "limit": 5}).get_json()
+    ids = [f["id"] for f in before["features"]]
+    assert closed_id not in ids and len(ids) >= 3, before
+    faulty = ids[0]
+    set_status(engine, faulty, "fault", reason="web test", actor="test")
+    return {"lon": lon, "lat": lat, "at": AT, "closed": closed_id, "faulty": faulty,
+            "first_id": ids[1], "skipped": [closed_id, faulty]}
+
+
+def test_nearest_endpoint_ranks_usable_aeds_by_walking_time(app, finder_case):
+    """The API behind the finder, checked against routes computed one by one."""
+    case = finder_case
+    network: Network = app.extensions["rescuecircle"].networks.current()
+    body = app.test_client().get("/api/aeds/nearest", query_string={
+        "lon": case["lon"], "lat": case["lat"], "limit": 10, "at": case["at"]}).get_json()
+    features = body["features"]
+    assert features[0]["id"] == case["first_id"]
+    assert all(f["properties"]["available"] for f in features)
+    assert {case["closed"], case["faulty"]} <= {f["id"] for f in body["unavailable"]}
+    walks = [f["properties"]["walk_s"] for f in features]
+    assert walks == sorted(walks)
+    origin = network.snap(case["lon"], case["lat"], "walk")
+    for feature in features[:3]:
+        lon, lat = feature["geometry"]["coordinates"]
+        alone = network.route(origin, network.snap(lon, lat, "walk"), "walk")
+        assert feature["properties"]["walk_s"] == pytest.approx(alone.time_s, abs=0.2)
+        line = np.array(feature["route"]["geometry"]["coordinates"])
+        assert len(line) >= 2 and np.allclose(line[-1], [lon, lat], atol=0.005)
+
+
+def test_nearest_endpoint_rejects_bad_input(app):
+    client = app.test_client()
+    assert client.get("/api/aeds/nearest?lon=200&lat=22.6").status_code == 400
+    assert client.get("/api/aeds/nearest?lon=114.2").status_code == 400
+    assert client.get("/api/aeds/nearest?lon=114.2&lat=22.65&limit=99").status_code == 400
+
+
+def test_pages_and_assets_are_served_locally(app):
+    client = app.test_client()
+    for path in ("/finder", "/console", "/planner", "/web/common.js", "/web/finder.js",
+                 "/web/console.js", "/web/planner.js", "/web/style.css", "/finder-sw.js"):
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+            body = response.get_data()
+        assert b"https://" not in body and b"http://" not in body, path
+        if path in ("/finder", "/console", "/planner"):
+            assert b"/web/vendor/maplibre-gl.js" in body
+    with client.get("/finder-sw.js") as response:
+        assert response.headers["Service-Worker-Allowed"] == "/"
+    with client.get("/web/../api/app.py") as response:
+        assert response.status_code == 404
+
+
+def test_finder_in_the_browser(browser, base_url, finder_case, engine):
+    output = run_flow("finder", base_url, finder_case)
+    assert "zero requests outside" in output
+    with engine.connect() as conn:
+        reported = conn.execute(text(
+            "SELECT problem FROM rc.aed_report WHERE aed_id = :id AND description = "
+            "'browser test: casing cracked'"), {"id": finder_case["first_id"]}).scalars().all()
+    assert reported == ["damaged"]
+
+
+@pytest.fixture(scope="module")
+def dispatch_case(engine, app) -> dict:
+    """A dispatcher token and an incident in the core whose plan is full."""
+    token = create_token(engine, role="dispatcher", label="web test")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    for lon, lat in ((114.19, 22.655), (114.21, 22.645), (114.2, 22.66), (114.18, 22.64)):
+        plan = client.post("/api/dispatch", headers=headers,
+                           json={"point": [lon, lat], "at": datetime.now().astimezone()
+                                 .isoformat()}).get_json()
+        if plan.get("ambulance") and len(plan.get("volunteers", [])) >= 2 and plan.get(
+                "aed_runner"):
+            return {"token": token, "lon": lon, "lat": lat}
+    raise AssertionError("no incident in the demo city's core gets a full plan")
+
+
+def test_console_in_the_browser(browser, base_url, dispatch_case):
+    run_flow("console", base_url, dispatch_case)
+
+
+def test_planner_in_the_browser(browser, base_url, engine):
+    with engine.connect() as conn:
+        districts = conn.execute(text("SELECT count(*) FROM rc.district")).scalar_one()
+    token = create_token(engine, role="analyst", label="web test")
+    run_flow("planner", base_url, {"districts": districts, "token": token})

@@ -1,0 +1,43 @@
+// The planner view: districts on the map and in the table, layer toggles, export links.
+// Usage: node tests/web/planner.mjs BASE ARTIFACTS '{"districts": N, "token": analyst token}'
+import { args, check, mapIdle, rendered, run } from "./lib.mjs";
+
+const { base, artifacts, spec } = args();
+
+await run("planner", base, artifacts, async (page, context, { shot }) => {
+  await page.goto(`${base}/planner?lang=en`);
+  await page.waitForSelector("body[data-state=ready]", { timeout: 60000 });
+  const rows = await page.$$eval("#districts tbody tr", (trs) => trs.length);
+  check(rows === spec.districts, `the district table lists ${spec.districts} districts (got ${rows})`);
+  await mapIdle(page);
+  const drawn = await rendered(page, ["districts", "aeds", "stations"]);
+  check(drawn.districts > 0 && drawn.aeds > 0 && drawn.stations > 0,
+    `districts, AEDs and stations are drawn (${JSON.stringify(drawn)})`);
+  await page.uncheck("input[data-layer=aeds]");
+  check(await page.evaluate(() => window.rcMap.getLayoutProperty("aeds", "visibility")) === "none",
+    "the AED layer toggles off");
+  const links = await page.$$eval("a.export", (as) => as.map((a) => a.getAttribute("href")));
+  check(links.includes("/api/exports/aeds.gpkg") && links.includes("/api/exports/districts.csv"),
+    `export links are offered (${links.length})`);
+  const status = await page.evaluate(async () => (await fetch("/api/exports/aeds.geojson")).status);
+  check(status === 200, "the AED GeoJSON export downloads");
+  check(await page.isDisabled("input[data-layer=coverage]"), "coverage needs an analyst token");
+  await page.fill("#token", spec.token);
+  await page.click("#sign-in");
+  await page.waitForFunction(() => document.getElementById("whoami").textContent === "analyst");
+  const kpiRows = await page.waitForSelector("#kpi-table tbody tr", { timeout: 120000 })
+    .then(() => page.$$eval("#kpi-table tbody tr", (trs) => trs.length)).catch(() => 0);
+  check(kpiRows === spec.districts, `the district KPI table has ${kpiRows} rows`);
+  await page.check("input[data-layer=coverage]");
+  await page.waitForFunction(() => window.rcMap.getSource("coverage").serialize().data.features.length > 0,
+    null, { timeout: 120000 });
+  await page.waitForSelector("body[data-state=ready]");
+  await mapIdle(page);
+  const coverage = await rendered(page, ["coverage"]);
+  check(coverage.coverage > 0, `the 8-minute station coverage is drawn (${coverage.coverage})`);
+  await shot("planner.png");
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "zh-CN");
+  check((await page.textContent("header h1")) === "规划视图", "the page switches to Chinese");
+  await shot("planner-zh.png");
+});

@@ -1,0 +1,184 @@
+// The planner view: our vector tile layers toggled on the basemap, the districts table,
+// and export buttons (GeoPackage, GeoJSON, CSV from /api/exports). Coverage and population
+// layers and the district KPI table join here when their endpoints exist.
+import {
+  api, emptyCollection, escapeHtml, initLanguage, loaded, makeMap, startView, t,
+} from "./common.js";
+
+const TOKEN_KEY = "rc.analyst_token";
+
+const POINT_LAYERS = { aeds: "#2e7d32", stations: "#d32f2f", hospitals: "#1565c0",
+  drone_pads: "#c2185b", training_sites: "#6d4c41" };
+const EXPORTS = ["aeds", "stations", "hospitals", "drone_pads", "training_sites", "districts"];
+const FORMATS = ["gpkg", "geojson", "csv"];
+
+const view = await startView(11.5);
+const map = makeMap("map", view);
+window.rcMap = map;
+let districts = [];
+let kpi = null;
+initLanguage(() => { buildLayerToggles(); buildExports(); renderDistricts(); renderKpi(); });
+await loaded(map);
+
+const origin = location.origin;
+const source = (name) => ({ type: "vector", tiles: [`${origin}/tiles/${name}/{z}/{x}/{y}.mvt`], maxzoom: 16 });
+map.addSource("coverage", { type: "geojson", data: emptyCollection() });
+map.addLayer({ id: "coverage", type: "fill", source: "coverage", layout: { visibility: "none" },
+  paint: { "fill-color": "#d32f2f", "fill-opacity": 0.06, "fill-outline-color": "#d32f2f" } });
+map.addSource("districts", source("districts"));
+map.addLayer({ id: "districts", type: "line", source: "districts", "source-layer": "districts",
+  paint: { "line-color": ["match", ["get", "kind"], "rural", "#558b2f", "#5e35b1"], "line-width": 2.5 } });
+map.addSource("road_edges", source("road_edges"));
+map.addLayer({ id: "road_edges", type: "line", source: "road_edges", "source-layer": "road_edges",
+  layout: { visibility: "none" }, paint: { "line-color": "#607d8b", "line-width": 1 } });
+for (const [name, colour] of Object.entries(POINT_LAYERS)) {
+  map.addSource(name, source(name));
+  map.addLayer({ id: name, type: "circle", source: name, "source-layer": name,
+    paint: { "circle-color": colour, "circle-stroke-color": "#fff", "circle-stroke-width": 1,
+      "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 3, 16, 7],
+      "circle-opacity": name === "aeds"
+        ? ["case", ["==", ["coalesce", ["get", "status"], "ready"], "ready"], 1, 0.35] : 1 } });
+}
+buildLayerToggles();
+buildExports();
+loadDistricts();
+wireToken();
+
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+function wireToken() {
+  document.getElementById("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = document.getElementById("token").value.trim();
+    if (value) sessionStorage.setItem(TOKEN_KEY, value);
+    document.getElementById("token").value = "";
+    showToken();
+  });
+  document.getElementById("sign-out").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showToken();
+  });
+  showToken();
+}
+
+async function showToken() {
+  const signedIn = Boolean(token());
+  for (const id of ["token", "sign-in"]) document.getElementById(id).hidden = signedIn;
+  document.getElementById("sign-out").hidden = !signedIn;
+  const who = document.getElementById("whoami");
+  who.textContent = "";
+  buildLayerToggles();
+  if (!signedIn) return;
+  try {
+    const me = await api("/api/whoami", { token: token() });
+    who.textContent = me.role;
+  } catch (error) {
+    who.textContent = `${t("error")}: ${error.message}`;
+  }
+  loadKpi();
+}
+
+/** Each station's 8-minute drive isochrone (the analyst export), drawn as one layer. */
+async function loadCoverage() {
+  const data = await api("/api/exports/station_coverage.geojson?minutes=8", { token: token() });
+  map.getSource("coverage").setData(data);
+}
+
+/** The district KPI table, where the server offers it (GET /api/planning/kpi). */
+async function loadKpi() {
+  try {
+    kpi = await api("/api/planning/kpi", { token: token() });
+  } catch (error) {
+    kpi = null;
+  }
+  renderKpi();
+}
+
+// the KPI columns a planner reads first; shares shown as percentages of the district's people
+const KPI_COLUMNS = [
+  ["population", "kpi_population", (v) => Math.round(v).toLocaleString()],
+  ["station_share_standard", "kpi_ambulance", percent],
+  ["aed_share_5min_walk", "kpi_aed", percent],
+  ["circle_share_5min", "kpi_circle", percent],
+  ["aeds_per_100k", "kpi_aeds_100k", (v) => (v == null ? "–" : v.toFixed(1))],
+];
+
+function percent(value) { return value == null ? "–" : `${Math.round(value * 100)}%`; }
+
+function renderKpi() {
+  const box = document.getElementById("kpi-box");
+  const rows = kpi && kpi.districts;
+  box.hidden = !Array.isArray(rows) || !rows.length;
+  if (box.hidden) return;
+  const columns = KPI_COLUMNS.filter(([key]) => key in rows[0]);
+  document.getElementById("kpi").innerHTML = `<table id="kpi-table"><thead><tr><th>${t("name")}</th>${
+    columns.map(([, label]) => `<th>${escapeHtml(t(label))}</th>`).join("")}</tr></thead><tbody>${
+    rows.map((r) => `<tr><td>${escapeHtml(r.name)}</td>${
+      columns.map(([key, , show]) => `<td>${escapeHtml(show(r[key]))}</td>`).join("")}</tr>`).join("")
+  }</tbody></table>`;
+}
+
+function buildLayerToggles() {
+  const box = document.getElementById("layers");
+  box.querySelectorAll("label").forEach((l) => l.remove());
+  for (const id of ["districts", ...Object.keys(POINT_LAYERS), "road_edges", "coverage"]) {
+    const visible = map.getLayoutProperty(id, "visibility") !== "none";
+    const label = document.createElement("label");
+    label.style.display = "block";
+    const colour = POINT_LAYERS[id] || { districts: "#5e35b1", coverage: "#d32f2f" }[id] || "#607d8b";
+    const locked = id === "coverage" && !token();
+    label.innerHTML = `<input type="checkbox" data-layer="${id}" ${visible ? "checked" : ""}>
+      <span class="swatch" style="background:${colour}"></span> ${escapeHtml(t(id))}
+      ${locked ? `<span class="muted">(${t("needs_token")})</span>` : ""}`;
+    const input = label.querySelector("input");
+    input.disabled = locked;
+    input.addEventListener("change", async (event) => {
+      const on = event.target.checked;
+      if (id === "coverage" && on) {
+        document.body.dataset.state = "loading";
+        try { await loadCoverage(); } catch (error) {
+          document.getElementById("message").textContent = `${t("error")}: ${error.message}`;
+        }
+        document.body.dataset.state = "ready";
+      }
+      map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
+    });
+    box.appendChild(label);
+  }
+}
+
+function buildExports() {
+  const box = document.getElementById("exports");
+  box.querySelectorAll("div").forEach((d) => d.remove());
+  for (const layer of EXPORTS) {
+    const row = document.createElement("div");
+    row.className = "toolbar";
+    row.style.margin = ".2rem 0";
+    row.innerHTML = `<span style="min-width:9em">${escapeHtml(t(layer))}</span>` + FORMATS.map(
+      (f) => `<a class="button export" download href="/api/exports/${layer}.${f}">${f.toUpperCase()}</a>`).join(" ");
+    box.appendChild(row);
+  }
+}
+
+async function loadDistricts() {
+  try {
+    districts = (await api("/ogc/collections/districts/items?f=json&limit=1000")).features;
+    renderDistricts();
+    document.body.dataset.state = "ready";
+  } catch (error) {
+    document.getElementById("message").textContent = `${t("error")}: ${error.message}`;
+    document.body.dataset.state = "error";
+  }
+}
+
+function renderDistricts() {
+  const body = document.querySelector("#districts tbody");
+  body.innerHTML = "";
+  for (const f of districts) {
+    const p = f.properties;
+    const tr = document.createElement("tr");
+    tr.dataset.districtId = f.id;
+    tr.innerHTML = `<td>${escapeHtml(p.code)}</td><td>${escapeHtml(p.name)}</td><td>${escapeHtml(t(p.kind))}</td>`;
+    body.appendChild(tr);
+  }
+}
