@@ -1,0 +1,69 @@
+"""Planning over HTTP, for analysts and admins.
+
+* ``GET /api/planning/kpi``: the district KPI table (rows per district of ``rc.district``,
+  totals, and the gaps as a GeoJSON FeatureCollection, WGS84);
+* ``GET /api/planning/coverage/<layer>`` (stations, aeds, drone-pads, circle): the bands with
+  population as GeoJSON, or with ``format=geotiff`` the travel-time surface (COG, seconds).
+
+Common query parameters: ``at`` (ISO 8601, AED availability; default now), ``hour`` (0-23,
+driving speeds; default free flow); coverage also takes ``minutes`` (comma-separated).
+"""
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from api import app_state, params
+from api.auth import require_roles
+from gis.export import to_cog
+from gis.planning import load_districts, load_inputs
+from planning.kpi import kpi_table
+from planning.kpi_io import table_json
+from planning.layers import band_geojson, build_layer
+from rescuecircle.errors import InvalidInput
+
+blueprint = Blueprint("planning", __name__)
+
+
+def _at_and_hour() -> tuple[datetime, int | None]:
+    at = params.depart_at(request.args.get("at"), "at") or datetime.now(UTC)
+    if at.tzinfo is None:
+        raise InvalidInput("at must carry a UTC offset (e.g. 2026-11-25T08:00:00+08:00)")
+    raw_hour = request.args.get("hour")
+    hour = None if raw_hour is None else int(params.number(raw_hour, "hour", low=0, high=23))
+    return at, hour
+
+
+@blueprint.get("/api/planning/coverage/<layer>")
+@require_roles("analyst", "admin")
+def coverage(layer: str) -> ResponseReturnValue:
+    """One city-wide coverage layer."""
+    at, hour = _at_and_hour()
+    raw = request.args.get("minutes")
+    minutes = None if raw is None else params.minutes_list(raw)
+    output = request.args.get("format", "geojson")
+    if output not in ("geojson", "geotiff"):
+        raise InvalidInput(f"format '{output}' is unknown; use geojson or geotiff")
+    state = app_state()
+    network = state.networks.current()
+    built = build_layer(network, load_inputs(state.engine, at=at), layer, minutes=minutes,
+                        hour=hour)
+    if output == "geotiff":
+        return Response(to_cog(built.grid.to_geotiff(network.projection.crs.to_wkt())),
+                        mimetype="image/tiff; application=geotiff; profile=cloud-optimized")
+    return jsonify(band_geojson(network, built))
+
+
+@blueprint.get("/api/planning/kpi")
+@require_roles("analyst", "admin")
+def kpi() -> ResponseReturnValue:
+    """The district KPI table."""
+    at, hour = _at_and_hour()
+    state = app_state()
+    network = state.networks.current()
+    districts = load_districts(state.engine)
+    if not districts:
+        raise InvalidInput("there are no districts in rc.district to report on")
+    table, _ = kpi_table(network, districts, load_inputs(state.engine, at=at), hour=hour)
+    return jsonify(table_json(table, network))

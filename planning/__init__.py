@@ -1,0 +1,1 @@
+"""Planning: district KPIs against the standards, and quality control of call timelines."""

@@ -1,0 +1,213 @@
+"""District KPI table against the standards (issue 7): pure computation over plain arrays.
+
+Per district: population; share of people within 5/8/12 minutes' drive of a station, within a
+5-minute walk of an AED available at the chosen time, and inside the "5-minute circle" (an AED
+there within 5 minutes, carried on foot or flown by drone); stations per 80,000 people and the
+share within 3 km (straight line) of one; ambulances per 25,000; AEDs per 100,000. And the
+largest populated areas no station reaches within the district standard (8 minutes urban,
+12 rural) as polygons.
+
+People are weighted points (raster cells, or traffic zones cut on a grid: areal weighting in
+``rc.population_points``); a point belongs to the district that contains it, so district
+populations add up to the people inside the districts.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+from shapely import Geometry
+
+from routing.coverage import (
+    Gap,
+    drone_coverage_grid,
+    earliest,
+    gaps,
+    network_coverage_grid,
+    time_at,
+)
+from routing.drone import DroneSpec
+from routing.isochrone import PeopleXY, TimeGrid
+from routing.network import Network
+
+STATION_MINUTES = (5.0, 8.0, 12.0)
+STANDARD_MINUTES = {"urban": 8.0, "rural": 12.0}
+AED_WALK_MINUTES = 5.0
+STATION_RADIUS_M = 3000.0
+PER_STATION, PER_AMBULANCE, PER_AEDS = 80_000, 25_000, 100_000
+
+
+@dataclass(frozen=True)
+class District:
+    """A district: its name, kind (urban or rural) and outline (WGS84)."""
+
+    name: str
+    kind: str
+    geometry: Geometry
+
+
+@dataclass(frozen=True, eq=False)
+class Points:
+    """Points in WGS84 with named per-point values."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class PlanningInputs:
+    """Everything a KPI table is computed from."""
+
+    stations: Points       # values: ambulances
+    aeds: Points           # values: available (at the chosen time)
+    drone_pads: Points     # values: range_km, cruise_speed_kmh
+    people: Points         # values: people
+
+
+@dataclass(frozen=True)
+class DistrictKpi:
+    """One row of the table; shares are of the district's people (None without people)."""
+
+    name: str
+    kind: str
+    population: float
+    station_share_5min: float | None
+    station_share_8min: float | None
+    station_share_12min: float | None
+    station_share_standard: float | None
+    aed_share_5min_walk: float | None
+    circle_share_5min: float | None
+    stations: int
+    stations_per_80k: float | None
+    station_share_3km: float | None
+    ambulances: int
+    ambulances_per_25k: float | None
+    aeds: int
+    aeds_per_100k: float | None
+
+
+@dataclass(frozen=True)
+class KpiTable:
+    """The rows, the people outside every district, and the gaps (local metres)."""
+
+    rows: list[DistrictKpi]
+    population_total: float
+    population_outside: float
+    gaps: list[Gap]
+
+
+@dataclass(frozen=True, eq=False)
+class Surfaces:
+    """The coverage surfaces behind a table (each None when its layer has no facility)."""
+
+    stations: TimeGrid | None
+    aeds: TimeGrid | None
+    circle: TimeGrid | None
+
+
+def surfaces(network: Network, inputs: PlanningInputs, *, hour: int | None) -> Surfaces:
+    """Station (drive, 12 min at ``hour``), available-AED (walk, 5 min) and 5-minute-circle
+    surfaces, one multi-source search per network layer."""
+    stations = network_grid(network, inputs.stations, "drive", max(STATION_MINUTES), hour)
+    available = inputs.aeds.values.get("available", np.ones(len(inputs.aeds.lon), bool))
+    aed_points = Points(inputs.aeds.lon[available.astype(bool)],
+                        inputs.aeds.lat[available.astype(bool)])
+    aeds = network_grid(network, aed_points, "walk", AED_WALK_MINUTES, None)
+    drones = drone_grid(network, inputs.drone_pads, AED_WALK_MINUTES * 60)
+    layers = [g for g in (aeds, drones) if g is not None]
+    circle = earliest(layers, cell_m=min(g.cell_m for g in layers)) if layers else None
+    return Surfaces(stations, aeds, circle)
+
+
+def network_grid(network: Network, points: Points, mode: str, minutes: float,
+                 hour: int | None) -> TimeGrid | None:
+    """One multi-source search from the points that snap onto the mode's roads (None if none)."""
+    snaps = [s for s in network.snap_many(points.lon, points.lat, mode) if s is not None]
+    if not snaps:
+        return None
+    return network_coverage_grid(network, snaps, mode, limit_s=minutes * 60, hour=hour)
+
+
+def drone_grid(network: Network, pads: Points, limit_s: float) -> TimeGrid | None:
+    """Pads grouped by their flight specification, then the earliest over the groups."""
+    if not len(pads.lon):
+        return None
+    x, y = network.projection.to_xy(pads.lon, pads.lat)
+    specs = list(zip(pads.values["range_km"], pads.values["cruise_speed_kmh"], strict=True))
+    grids = []
+    for range_km, speed in sorted(set(specs)):
+        mine = np.array([s == (range_km, speed) for s in specs])
+        spec = DroneSpec(cruise_speed_kmh=float(speed), range_km=float(range_km))
+        grids.append(drone_coverage_grid(np.column_stack([x[mine], y[mine]]), spec,
+                                         limit_s=limit_s))
+    return grids[0] if len(grids) == 1 else earliest(grids, cell_m=grids[0].cell_m)
+
+
+def kpi_table(
+    network: Network, districts: list[District], inputs: PlanningInputs, *,
+    hour: int | None = None, top_gaps: int = 10,
+) -> tuple[KpiTable, Surfaces]:
+    """The KPI table of ``districts`` and the surfaces it was read from."""
+    grids = surfaces(network, inputs, hour=hour)
+    px, py = network.projection.to_xy(inputs.people.lon, inputs.people.lat)
+    people = inputs.people.values["people"].astype(float)
+
+    def times(grid: TimeGrid | None) -> np.ndarray:
+        return np.full(len(px), np.inf) if grid is None else time_at(grid, px, py)
+
+    station_s, aed_s, circle_s = times(grids.stations), times(grids.aeds), times(grids.circle)
+    sx, sy = network.projection.to_xy(inputs.stations.lon, inputs.stations.lat)
+    if len(sx):
+        near_m = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([px, py]))[0]
+    else:
+        near_m = np.full(len(px), np.inf)
+    limit_s = np.full(len(px), np.inf)
+    assigned = np.zeros(len(px), bool)
+    rows = []
+    for district in districts:
+        inside = shapely.contains_xy(district.geometry, inputs.people.lon, inputs.people.lat)
+        inside &= ~assigned  # a point on a shared border counts once
+        assigned |= inside
+        limit_s[inside] = STANDARD_MINUTES[district.kind] * 60
+        weight = people[inside]
+        total = float(weight.sum())
+
+        def share(reached: np.ndarray, weight: np.ndarray = weight, total: float = total,
+                  inside: np.ndarray = inside) -> float | None:
+            return float(weight[reached[inside]].sum()) / total if total > 0 else None
+
+        def per(count: int, unit: int, total: float = total) -> float | None:
+            return count / (total / unit) if total > 0 else None
+
+        n_stations = _count_in(district.geometry, inputs.stations)
+        n_ambulances = int(inputs.stations.values.get(
+            "ambulances", np.zeros(len(sx), int))[_in(district.geometry, inputs.stations)].sum())
+        n_aeds = _count_in(district.geometry, inputs.aeds)
+        rows.append(DistrictKpi(
+            name=district.name, kind=district.kind, population=total,
+            station_share_5min=share(station_s <= 300),
+            station_share_8min=share(station_s <= 480),
+            station_share_12min=share(station_s <= 720),
+            station_share_standard=share(station_s <= STANDARD_MINUTES[district.kind] * 60),
+            aed_share_5min_walk=share(aed_s <= AED_WALK_MINUTES * 60),
+            circle_share_5min=share(circle_s <= AED_WALK_MINUTES * 60),
+            stations=n_stations, stations_per_80k=per(n_stations, PER_STATION),
+            station_share_3km=share(near_m <= STATION_RADIUS_M),
+            ambulances=n_ambulances, ambulances_per_25k=per(n_ambulances, PER_AMBULANCE),
+            aeds=n_aeds, aeds_per_100k=per(n_aeds, PER_AEDS),
+        ))
+    # Gaps: people in the districts whose station time exceeds their district's standard.
+    within = PeopleXY(px[assigned], py[assigned], people[assigned])
+    found = gaps(within, station_s[assigned] <= limit_s[assigned], top=top_gaps)
+    return KpiTable(rows, float(people.sum()), float(people[~assigned].sum()), found), grids
+
+
+def _in(area: Geometry, points: Points) -> np.ndarray:
+    return shapely.contains_xy(area, points.lon, points.lat) if len(points.lon) else \
+        np.zeros(0, bool)
+
+
+def _count_in(area: Geometry, points: Points) -> int:
+    return int(_in(area, points).sum())

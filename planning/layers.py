@@ -1,0 +1,79 @@
+"""Coverage layers for planners: stations, available AEDs, drone pads and the 5-minute circle,
+each as bands with population (WGS84 features) and as a travel-time surface (GeoTIFF).
+
+Each network layer is one multi-source search (``routing.coverage``); the circle is the
+earliest of the AED walk and the drone flight.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.geometry
+
+from planning.kpi import AED_WALK_MINUTES, PlanningInputs, Points, drone_grid, network_grid
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.coverage import CoverageLayer, coverage_layer, earliest
+from routing.isochrone import PeopleXY, check_minutes
+from routing.network import Network
+
+LAYERS = ("stations", "aeds", "drone-pads", "circle")
+DEFAULT_MINUTES = {"stations": (5.0, 8.0, 12.0), "aeds": (AED_WALK_MINUTES,),
+                   "drone-pads": (AED_WALK_MINUTES,), "circle": (AED_WALK_MINUTES,)}
+
+
+def people_xy(network: Network, inputs: PlanningInputs) -> PeopleXY:
+    """The population points in the network's local metres."""
+    x, y = network.projection.to_xy(inputs.people.lon, inputs.people.lat)
+    return PeopleXY(x, y, inputs.people.values["people"].astype(float))
+
+
+def build_layer(network: Network, inputs: PlanningInputs, name: str, *,
+                minutes: Sequence[float] | None = None, hour: int | None = None) -> CoverageLayer:
+    """One layer to ``max(minutes)``; NoRoute when it has no usable facility."""
+    if name not in LAYERS:
+        raise InvalidInput(f"layer '{name}' is unknown; use one of {', '.join(LAYERS)}")
+    limits = check_minutes(list(minutes or DEFAULT_MINUTES[name]))
+    top_min = max(limits)
+    available = inputs.aeds.values.get("available", np.ones(len(inputs.aeds.lon), bool))
+    aeds = Points(inputs.aeds.lon[available.astype(bool)], inputs.aeds.lat[available.astype(bool)])
+    pads = inputs.drone_pads
+    walk = network_grid(network, aeds, "walk", top_min, None) if name in ("aeds", "circle") \
+        else None
+    fly = drone_grid(network, pads, top_min * 60) if name in ("drone-pads", "circle") else None
+    if name == "stations":
+        grid = network_grid(network, inputs.stations, "drive", top_min, hour)
+        used = len(inputs.stations.lon)
+    else:
+        parts = [g for g in (walk, fly) if g is not None]
+        grid = (parts[0] if len(parts) == 1 else earliest(parts, cell_m=min(
+            g.cell_m for g in parts))) if parts else None
+        used = ((len(aeds.lon) if walk is not None else 0)
+                + (len(pads.lon) if fly is not None else 0))
+    if grid is None:
+        raise NoRoute(f"layer '{name}' has no facility that can be placed on the network")
+    return coverage_layer(name, grid, limits, population=people_xy(network, inputs),
+                          facilities_used=used)
+
+
+def band_records(
+    network: Network, layer: CoverageLayer
+) -> tuple[list[bytes], list[dict[str, Any]]]:
+    """The bands as WGS84 WKB and properties (largest first), for ``gis.export``."""
+    wkb, records = [], []
+    for band in reversed(layer.bands):
+        wkb.append(shapely.to_wkb(network.to_lonlat(band.geometry)))
+        records.append({"layer": layer.name, "minutes": band.minutes,
+                        "area_km2": round(band.area_km2, 4),
+                        "population": None if band.people is None else round(band.people)})
+    return wkb, records
+
+
+def band_geojson(network: Network, layer: CoverageLayer) -> dict[str, Any]:
+    """The bands as a GeoJSON FeatureCollection (WGS84)."""
+    wkb, records = band_records(network, layer)
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props,
+         "geometry": shapely.geometry.mapping(shapely.from_wkb(g))}
+        for g, props in zip(wkb, records, strict=True)]}

@@ -1,0 +1,96 @@
+"""Where to add stations or AEDs: the siting models of ``routing.siting`` on planning inputs.
+
+Demand is the population gathered on ``demand_cell_m`` cells (people-weighted centre per
+cell), so a city of a million raster cells stays a model of a few thousand points. Candidate
+sites are given, or else one road vertex per ``candidate_cell_m`` cell (a default per kind;
+the vertex nearest the cell's centre): every part of the network gets a candidate, none
+off-road.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planning.kpi import AED_WALK_MINUTES, PlanningInputs, Points
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.network import Network
+from routing.siting import Siting, coverage_matrix, lscp, mclp
+
+# kind: (mode, standard minutes, default candidate spacing in metres: about a third of the
+# distance covered within the standard, so every demand point has candidates in reach)
+KINDS = {"stations": ("drive", 8.0, 1000.0), "aeds": ("walk", AED_WALK_MINUTES, 150.0)}
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """The model's answer with the chosen sites in WGS84."""
+
+    kind: str
+    model: str                # mclp or lscp
+    limit_minutes: float
+    chosen_lonlat: list[tuple[float, float]]
+    siting: Siting
+
+
+def demand_points(network: Network, people: Points, *, cell_m: float) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray]:
+    """People gathered per cell: x, y (local metres, people-weighted centre) and people."""
+    x, y = network.projection.to_xy(people.lon, people.lat)
+    weight = people.values["people"].astype(float)
+    keep = weight > 0
+    x, y, weight = x[keep], y[keep], weight[keep]
+    key = np.floor(x / cell_m).astype(np.int64) * 1_000_003 + np.floor(y / cell_m).astype(np.int64)
+    cells, which = np.unique(key, return_inverse=True)
+    total = np.bincount(which, weight, len(cells))
+    return (np.bincount(which, weight * x, len(cells)) / total,
+            np.bincount(which, weight * y, len(cells)) / total, total)
+
+
+def candidate_vertices(network: Network, *, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """One road vertex per cell, the one nearest the cell's centre (local metres)."""
+    xy = network.vertex_xy
+    col, row = np.floor(xy[:, 0] / cell_m), np.floor(xy[:, 1] / cell_m)
+    off = np.hypot(xy[:, 0] - (col + 0.5) * cell_m, xy[:, 1] - (row + 0.5) * cell_m)
+    order = np.lexsort((off, row, col))
+    first = np.ones(len(order), bool)
+    first[1:] = (col[order][1:] != col[order][:-1]) | (row[order][1:] != row[order][:-1])
+    chosen = order[first]
+    return xy[chosen, 0], xy[chosen, 1]
+
+
+def plan_sites(
+    network: Network, inputs: PlanningInputs, kind: str, *, add: int | None,
+    candidates: Points | None = None, minutes: float | None = None, hour: int | None = None,
+    demand_cell_m: float = 250.0, candidate_cell_m: float | None = None,
+) -> SitePlan:
+    """MCLP with ``add`` new sites, or LSCP (the fewest covering everyone) when ``add`` is
+    None; existing facilities of ``kind`` are kept open. ``minutes`` defaults to the standard
+    (8 for stations, a 5-minute walk for AEDs)."""
+    if kind not in KINDS:
+        raise InvalidInput(f"kind '{kind}' is unknown; use one of {', '.join(KINDS)}")
+    mode, standard, spacing_m = KINDS[kind]
+    minutes = standard if minutes is None else minutes
+    if not 0 < minutes <= 60:
+        raise InvalidInput(f"minutes {minutes} is outside the allowed range 0-60")
+    existing = inputs.stations if kind == "stations" else inputs.aeds
+    dx, dy, weight = demand_points(network, inputs.people, cell_m=demand_cell_m)
+    if candidates is None:
+        cx, cy = candidate_vertices(network, cell_m=candidate_cell_m or spacing_m)
+        clon, clat = network.projection.to_lonlat(cx, cy)
+    else:
+        clon, clat = candidates.lon, candidates.lat
+    dlon, dlat = network.projection.to_lonlat(dx, dy)
+    demand = network.snap_many(dlon, dlat, mode)
+    on_road = np.array([s is not None for s in demand], bool)
+    if not on_road.any():
+        raise NoRoute("no population lies near a road of this mode")
+    sites_existing = [s for s in network.snap_many(existing.lon, existing.lat, mode) if s]
+    snapped = network.snap_many(clon, clat, mode)
+    keep = [i for i, s in enumerate(snapped) if s is not None]
+    matrix = coverage_matrix(
+        network, sites_existing, [s for s in snapped if s is not None],
+        [s for s in demand if s is not None], weight[on_road], mode,
+        limit_s=minutes * 60, hour=hour)
+    siting = mclp(matrix, add=add) if add is not None else lscp(matrix)
+    chosen = [(float(clon[keep[j]]), float(clat[keep[j]])) for j in siting.chosen]
+    return SitePlan(kind, "mclp" if add is not None else "lscp", minutes, chosen, siting)

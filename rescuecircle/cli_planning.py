@@ -1,0 +1,177 @@
+"""Planning subcommands of ``rescuecircle``: coverage layers, district KPIs, QC reports.
+
+``kpi [--districts FILE --name-field NAME] [--at ISO] [--hour H] [-o table.csv]
+[--gaps gaps.geojson]`` computes the table over ``rc.district`` (or the districts of FILE);
+``coverage stations|aeds|drone-pads|circle [--minutes ...] [--raster F.tif] [--bands F.gpkg]``
+writes a city-wide layer; ``site stations|aeds --add N|--cover-all`` proposes sites;
+``qc --calls FILE [-o report.html]`` writes the quality-control
+report of a call log.
+"""
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rescuecircle.errors import InvalidInput
+from rescuecircle.settings import Settings
+
+
+def _kpi(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.network_loader import load_network_arrays
+    from gis.planning import load_districts, load_inputs, read_districts_file
+    from planning.kpi import kpi_table
+    from planning.kpi_io import gaps_geojson, table_csv
+    from routing.network import Network
+
+    at = _at(args.at)
+    engine = make_engine(settings)
+    try:
+        districts = (read_districts_file(Path(args.districts), name_field=args.name_field,
+                                         kind=args.kind)
+                     if args.districts else load_districts(engine))
+        if not districts:
+            raise InvalidInput("no districts: load rc.district or pass --districts FILE")
+        network = Network(load_network_arrays(engine))
+        table, _ = kpi_table(network, districts, load_inputs(engine, at=at), hour=args.hour)
+    finally:
+        engine.dispose()
+    text = table_csv(table)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if args.gaps:
+        Path(args.gaps).write_text(json.dumps(gaps_geojson(table, network)),
+                                   encoding="utf-8")
+        print(f"wrote {args.gaps}", file=sys.stderr)
+
+
+def _coverage(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.export import format_for_path, layer_from_records, to_cog, write_layer
+    from gis.network_loader import load_network_arrays
+    from gis.planning import load_inputs
+    from planning.layers import band_records, build_layer
+    from routing.network import Network
+
+    engine = make_engine(settings)
+    try:
+        network = Network(load_network_arrays(engine))
+        inputs = load_inputs(engine, at=_at(args.at))
+    finally:
+        engine.dispose()
+    layer = build_layer(network, inputs, args.layer, minutes=args.minutes, hour=args.hour)
+    for band in layer.bands:
+        print(f"{layer.name} {band.minutes:g} min: {band.area_km2:.2f} km2, "
+              f"{band.people or 0:,.0f} people")
+    if args.raster:
+        Path(args.raster).write_bytes(
+            to_cog(layer.grid.to_geotiff(network.projection.crs.to_wkt())))
+        print(f"wrote {args.raster}", file=sys.stderr)
+    if args.bands:
+        wkb, records = band_records(network, layer)
+        path = Path(args.bands)
+        written = write_layer(layer_from_records(f"{layer.name}_coverage", "MultiPolygon",
+                                                 list(wkb), records), format_for_path(path), path)
+        print(f"wrote {written}", file=sys.stderr)
+
+
+def _at(value: str | None) -> datetime:
+    """``--at`` as an aware date-time (default now)."""
+    at = datetime.fromisoformat(value) if value else datetime.now(UTC)
+    if at.tzinfo is None:
+        raise InvalidInput(f"--at {value!r} needs a UTC offset (e.g. +08:00)")
+    return at
+
+
+def _site(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.network_loader import load_network_arrays
+    from gis.planning import load_inputs, read_points_csv
+    from planning.sites import plan_sites
+    from routing.network import Network
+
+    engine = make_engine(settings)
+    try:
+        network = Network(load_network_arrays(engine))
+        inputs = load_inputs(engine, at=_at(args.at))
+    finally:
+        engine.dispose()
+    candidates = read_points_csv(Path(args.candidates)) if args.candidates else None
+    plan = plan_sites(network, inputs, args.kind, add=None if args.cover_all else args.add,
+                      candidates=candidates, minutes=args.minutes, hour=args.hour)
+    s = plan.siting
+    print(f"{plan.model}: {len(plan.chosen_lonlat)} new {plan.kind} within "
+          f"{plan.limit_minutes:g} min cover {s.covered_people:,.0f} of {s.total_people:,.0f} "
+          f"people ({s.uncoverable_people:,.0f} beyond every candidate)")
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                 "properties": {"rank": i}} for i, (lon, lat) in enumerate(plan.chosen_lonlat, 1)]
+    text = json.dumps({"type": "FeatureCollection", "features": features})
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+
+
+def _qc(args: argparse.Namespace, settings: Settings) -> None:
+    from planning.qc import html_report, indicators, read_calls
+
+    calls = read_calls(Path(args.calls))
+    result = indicators(calls)
+    Path(args.output).write_text(html_report(result, source=Path(args.calls).name),
+                                 encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``kpi``, ``coverage``, ``site`` and ``qc`` on the top-level subparsers."""
+    kpi = commands.add_parser("kpi", help="district KPI table against the standards (CSV)")
+    kpi.add_argument("--districts", default=None,
+                     help="a vector file of districts (WGS84); default: rc.district")
+    kpi.add_argument("--name-field", default="name", help="the districts' name field")
+    kpi.add_argument("--kind", choices=["urban", "rural"], default="urban",
+                     help="kind of the file's districts unless it has a 'kind' field")
+    kpi.add_argument("--at", default=None, help="AED availability at (ISO 8601, default now)")
+    kpi.add_argument("--hour", type=int, default=None, choices=range(24),
+                     help="hour of day for driving speeds (default free flow)")
+    kpi.add_argument("-o", "--output", default=None, help="CSV file (default stdout)")
+    kpi.add_argument("--gaps", default=None, help="GeoJSON file for the uncovered areas")
+    kpi.set_defaults(handler=_kpi)
+
+    coverage = commands.add_parser(
+        "coverage", help="a city-wide coverage layer: bands with population, travel-time COG")
+    coverage.add_argument("layer", choices=["stations", "aeds", "drone-pads", "circle"])
+    coverage.add_argument("--minutes", type=float, nargs="+", default=None,
+                          help="band limits (default: 5 8 12 for stations, 5 otherwise)")
+    coverage.add_argument("--hour", type=int, default=None, choices=range(24),
+                          help="hour of day for driving speeds (default free flow)")
+    coverage.add_argument("--at", default=None, help="AED availability at (ISO 8601)")
+    coverage.add_argument("--raster", default=None, help="travel-time surface (COG, seconds)")
+    coverage.add_argument("--bands", default=None, help="bands (.gpkg, .geojson, .shp, .csv)")
+    coverage.set_defaults(handler=_coverage)
+
+    site = commands.add_parser(
+        "site", help="where to add stations or AEDs (MCLP with --add N, or LSCP with --cover-all)")
+    site.add_argument("kind", choices=["stations", "aeds"])
+    how = site.add_mutually_exclusive_group(required=True)
+    how.add_argument("--add", type=int, help="new sites to open, maximising people covered")
+    how.add_argument("--cover-all", action="store_true",
+                     help="the fewest new sites covering everyone coverable")
+    site.add_argument("--minutes", type=float, default=None,
+                      help="coverage limit (default: 8 drive for stations, 5 walk for AEDs)")
+    site.add_argument("--candidates", default=None,
+                      help="CSV with lon,lat columns (default: a road vertex per km2)")
+    site.add_argument("--hour", type=int, default=None, choices=range(24))
+    site.add_argument("--at", default=None, help="AED availability at (ISO 8601)")
+    site.add_argument("-o", "--output", default=None, help="GeoJSON of the chosen sites")
+    site.set_defaults(handler=_site)
+
+    qc = commands.add_parser("qc", help="quality-control report of a call log (HTML)")
+    qc.add_argument("--calls", required=True, help="the call log (CSV)")
+    qc.add_argument("-o", "--output", default="qc_report.html", help="the HTML report")
+    qc.set_defaults(handler=_qc)

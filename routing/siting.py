@@ -1,0 +1,139 @@
+"""Siting: where the next stations, AEDs or drone pads go (issue 7).
+
+Two classic location models on network travel times, solved exactly with HiGHS through
+``scipy.optimize.milp``:
+
+* MCLP (maximal covering): open ``add`` candidate sites so that the most people are within
+  ``limit_s`` of an open site, existing facilities kept open;
+* LSCP (set covering): the fewest candidate sites so that every coverable demand point is
+  within ``limit_s``, existing facilities kept open.
+
+The coverage matrix comes from one bounded search per site (existing and candidate): a demand
+point is covered when the site reaches it within the limit, one-way streets included.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix, hstack, identity
+
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.network import Network, Snap
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageMatrix:
+    """``covers[i, j]``: demand point i is within the limit of site j (existing sites first)."""
+
+    covers: csr_matrix
+    weight: np.ndarray        # people per demand point
+    existing: int             # the first ``existing`` columns are facilities kept open
+
+
+@dataclass(frozen=True)
+class Siting:
+    """A solution: chosen candidate indices, and the people (or points) it covers."""
+
+    chosen: list[int]         # indices into the candidate list
+    covered_people: float
+    total_people: float
+    uncoverable_people: float  # beyond the limit of every site, open or not
+
+
+def reach_times(
+    network: Network, sites: Sequence[Snap], demand: Sequence[Snap], mode: str, *,
+    limit_s: float, hour: int | None = None,
+) -> np.ndarray:
+    """Seconds from each site to each demand point (demand x sites; inf beyond ``limit_s``),
+    by one bounded search per site, one-way streets included.
+
+    A demand point is entered through the ends of its edge, even when the site lies on the
+    same edge: conservative by at most that edge's length.
+    """
+    if limit_s <= 0:
+        raise InvalidInput(f"limit_s {limit_s} must be positive")
+    seeds = [network.arrival_seeds(d, mode, hour) for d in demand]
+    width = max((len(s) for s in seeds), default=1)
+    seed_vertex = np.zeros((len(demand), width), np.int64)
+    seed_s = np.full((len(demand), width), np.inf)
+    for i, row in enumerate(seeds):
+        for k, seed in enumerate(row):
+            seed_vertex[i, k], seed_s[i, k] = seed.vertex, seed.time_s
+    times = np.full((len(demand), len(sites)), np.inf)
+    for j, site in enumerate(sites):
+        vertex_s = network.search_from(site, mode, limit_s=limit_s, hour=hour).time_s
+        times[:, j] = (vertex_s[seed_vertex] + seed_s).min(axis=1)
+    times[times > limit_s] = np.inf
+    return times
+
+
+def coverage_matrix(
+    network: Network, existing: Sequence[Snap], candidates: Sequence[Snap],
+    demand: Sequence[Snap], weight: np.ndarray, mode: str, *, limit_s: float,
+    hour: int | None = None,
+) -> CoverageMatrix:
+    """Which demand point each site (existing first) reaches within ``limit_s``."""
+    if len(weight) != len(demand):
+        raise InvalidInput("weight must give one value per demand point")
+    times = reach_times(network, [*existing, *candidates], demand, mode, limit_s=limit_s,
+                        hour=hour)
+    return CoverageMatrix(csr_matrix(np.isfinite(times).astype(float)),
+                          np.asarray(weight, float), len(existing))
+
+
+def mclp(matrix: CoverageMatrix, *, add: int) -> Siting:
+    """Open ``add`` candidates maximising the people covered (existing sites fixed open).
+
+    Variables: x_j (site open, binary; existing fixed to 1), y_i (point covered, binary).
+    Maximise sum w_i y_i subject to y_i <= sum_{j covers i} x_j and sum of candidate x = add.
+    """
+    n_demand, n_sites = matrix.covers.shape
+    n_candidates = n_sites - matrix.existing
+    if not 0 <= add <= n_candidates:
+        raise InvalidInput(f"add {add} is outside 0-{n_candidates} (the candidate sites)")
+    cost = np.concatenate([np.zeros(n_sites), -matrix.weight])
+    cover = LinearConstraint(
+        hstack([-matrix.covers, identity(n_demand)], format="csr"), -np.inf, 0)
+    count = LinearConstraint(
+        np.concatenate([np.zeros(matrix.existing), np.ones(n_candidates),
+                        np.zeros(n_demand)])[None, :], add, add)
+    lower = np.concatenate([np.ones(matrix.existing), np.zeros(n_candidates + n_demand)])
+    return _solve(matrix, cost, [cover, count], lower)
+
+
+def lscp(matrix: CoverageMatrix) -> Siting:
+    """The fewest candidates covering every coverable demand point (existing sites fixed).
+
+    Points no site covers are left out (reported as ``uncoverable_people``); NoRoute when
+    none is coverable.
+    """
+    n_demand, n_sites = matrix.covers.shape
+    coverable = np.asarray(matrix.covers.sum(axis=1)).ravel() > 0
+    if not coverable.any():
+        raise NoRoute("no demand point is within the limit of any site")
+    cost = np.concatenate([np.zeros(matrix.existing), np.ones(n_sites - matrix.existing)])
+    cover = LinearConstraint(matrix.covers[np.nonzero(coverable)[0]], 1, np.inf)
+    lower = np.concatenate([np.ones(matrix.existing), np.zeros(n_sites - matrix.existing)])
+    return _solve(matrix, cost, [cover], lower)
+
+
+def _solve(matrix: CoverageMatrix, cost: np.ndarray, constraints: list[LinearConstraint],
+           lower: np.ndarray) -> Siting:
+    n_sites = matrix.covers.shape[1]
+    upper = np.ones(len(cost))
+    result = milp(cost, constraints=constraints, integrality=np.ones(len(cost)),
+                  bounds=Bounds(lower, upper))
+    if result.status != 0 or result.x is None:
+        raise NoRoute(f"the siting problem has no solution ({result.message})")
+    open_site = np.round(result.x[:n_sites]).astype(bool)
+    covered = np.asarray(matrix.covers[:, open_site].sum(axis=1)).ravel() > 0
+    coverable = np.asarray(matrix.covers.sum(axis=1)).ravel() > 0
+    return Siting(
+        chosen=[int(j) - matrix.existing for j in np.nonzero(open_site)[0]
+                if j >= matrix.existing],
+        covered_people=float(matrix.weight[covered].sum()),
+        total_people=float(matrix.weight.sum()),
+        uncoverable_people=float(matrix.weight[~coverable].sum()),
+    )

@@ -1,0 +1,48 @@
+-- Planning inputs, read once per KPI table or coverage run (issue 7).
+
+CREATE OR REPLACE FUNCTION rc.planning_stations()
+RETURNS TABLE (id integer, lon double precision, lat double precision, ambulances integer)
+LANGUAGE sql STABLE AS $$
+    SELECT s.id, ST_X(s.geom), ST_Y(s.geom),
+           (SELECT count(*)::integer FROM rc.ambulance a
+            WHERE a.station_id = s.id AND a.status <> 'out_of_service')
+    FROM rc.station s
+    ORDER BY s.id;
+$$;
+COMMENT ON FUNCTION rc.planning_stations() IS
+    'Ambulance stations (SRID 4326 lon/lat) with the ambulances based there that are in service';
+
+CREATE OR REPLACE FUNCTION rc.planning_aeds(at timestamptz)
+RETURNS TABLE (id integer, lon double precision, lat double precision, available boolean)
+-- plpgsql: its body is checked when run, after registry.sql (applied later) has defined
+-- rc.aed_available_at.
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY
+    SELECT a.id, ST_X(a.geom), ST_Y(a.geom), rc.aed_available_at(a.id, at)
+    FROM rc.aed a
+    ORDER BY a.id;
+END;
+$$;
+COMMENT ON FUNCTION rc.planning_aeds(timestamptz) IS
+    'Every registered AED (SRID 4326 lon/lat) and whether rc.aed_available_at accepts it at at';
+
+CREATE OR REPLACE FUNCTION rc.planning_drone_pads()
+RETURNS TABLE (id integer, lon double precision, lat double precision,
+               range_km double precision, cruise_speed_kmh double precision)
+LANGUAGE sql STABLE AS $$
+    SELECT p.id, ST_X(p.geom), ST_Y(p.geom), p.range_km, p.cruise_speed_kmh
+    FROM rc.drone_pad p
+    WHERE p.status <> 'out_of_service'
+    ORDER BY p.id;
+$$;
+COMMENT ON FUNCTION rc.planning_drone_pads() IS
+    'Drone pads in service (SRID 4326 lon/lat) with their range and cruise speed';
+
+CREATE OR REPLACE FUNCTION rc.planning_districts()
+RETURNS TABLE (id integer, name text, kind text, wkb bytea)
+LANGUAGE sql STABLE AS $$
+    SELECT d.id, d.name, d.kind, ST_AsBinary(d.geom) FROM rc.district d ORDER BY d.id;
+$$;
+COMMENT ON FUNCTION rc.planning_districts() IS
+    'Districts with their kind (urban/rural) and outline as WKB (SRID 4326)';

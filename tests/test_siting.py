@@ -1,0 +1,97 @@
+"""Siting (MCLP, LSCP with HiGHS) against brute force on the lattice of test_coverage."""
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from planning.kpi import PlanningInputs, Points
+from planning.sites import plan_sites
+from rescuecircle.errors import InvalidInput
+from routing.siting import coverage_matrix, lscp, mclp
+from tests.test_coverage import SIDE, lattice
+
+
+def instance(seed: int = 3):
+    network = lattice()
+    rng = np.random.default_rng(seed)
+    lonlat = rng.uniform(0, (SIDE - 1) * 0.001, size=(60, 2))
+    demand = [network.snap(lon, lat, "drive") for lon, lat in lonlat]
+    weight = rng.integers(1, 100, size=len(demand)).astype(float)
+    sites = [network.snap(lon, lat, "drive")
+             for lon, lat in rng.uniform(0, (SIDE - 1) * 0.001, size=(9, 2))]
+    matrix = coverage_matrix(network, sites[:1], sites[1:], demand, weight, "drive",
+                             limit_s=80)
+    return matrix
+
+
+def covered_by(matrix, columns) -> float:
+    hit = np.asarray(matrix.covers[:, list(columns)].sum(axis=1)).ravel() > 0
+    return float(matrix.weight[hit].sum())
+
+
+@pytest.mark.parametrize("add", [1, 2, 3])
+def test_mclp_matches_brute_force(add):
+    matrix = instance()
+    found = mclp(matrix, add=add)
+    best = max(covered_by(matrix, [0, *(1 + c for c in combo)])
+               for combo in combinations(range(8), add))
+    assert found.covered_people == pytest.approx(best)
+    assert len(found.chosen) == add and all(0 <= c < 8 for c in found.chosen)
+    assert covered_by(matrix, [0, *(1 + c for c in found.chosen)]) == pytest.approx(best)
+    assert found.covered_people >= covered_by(matrix, [0])  # the existing site stays open
+
+
+def test_lscp_is_the_smallest_cover():
+    matrix = instance()
+    found = lscp(matrix)
+    coverable = covered_by(matrix, range(9))
+    smallest = next(k for k in range(9) if any(
+        covered_by(matrix, [0, *(1 + c for c in combo)]) == coverable
+        for combo in combinations(range(8), k)))
+    assert len(found.chosen) == smallest
+    assert found.covered_people == pytest.approx(coverable)
+    assert found.uncoverable_people == pytest.approx(found.total_people - coverable)
+
+
+def test_bad_requests_are_refused():
+    matrix = instance()
+    with pytest.raises(InvalidInput, match="add 9"):
+        mclp(matrix, add=9)
+
+
+def planning_inputs(rng: np.random.Generator) -> PlanningInputs:
+    span = (SIDE - 1) * 0.001
+    people = rng.uniform(0, span, size=(300, 2))
+    none = Points(np.zeros(0), np.zeros(0))
+    return PlanningInputs(
+        stations=Points(np.array([0.001]), np.array([0.001]), {"ambulances": np.array([1])}),
+        aeds=Points(np.zeros(0), np.zeros(0), {"available": np.zeros(0, bool)}),
+        drone_pads=none,
+        people=Points(people[:, 0], people[:, 1], {"people": rng.integers(1, 50, 300)}))
+
+
+def test_plan_sites_adds_coverage_and_lscp_covers_everyone():
+    network = lattice()
+    inputs = planning_inputs(np.random.default_rng(5))
+    # The lattice's walk is as fast as its drive (10 s per 111 m): limits of a fraction of
+    # a minute keep the models from covering everything with one site.
+    none_added = plan_sites(network, inputs, "stations", add=0, minutes=0.5,
+                            demand_cell_m=200, candidate_cell_m=400)
+    one = plan_sites(network, inputs, "stations", add=1, minutes=0.5, demand_cell_m=200,
+                     candidate_cell_m=400)
+    assert one.siting.covered_people > none_added.siting.covered_people
+    assert len(one.chosen_lonlat) == 1 and not none_added.chosen_lonlat
+    aeds = plan_sites(network, inputs, "aeds", add=2, minutes=0.5, demand_cell_m=200,
+                      candidate_cell_m=300)
+    assert len(aeds.chosen_lonlat) == 2
+    # Candidates are road vertices: lattice corners.
+    assert all(abs(v * 1000 - round(v * 1000)) < 1e-6 for xy in aeds.chosen_lonlat for v in xy)
+    cover_all = plan_sites(network, inputs, "aeds", add=None, minutes=0.5, demand_cell_m=200,
+                           candidate_cell_m=300)
+    assert cover_all.model == "lscp" and len(cover_all.chosen_lonlat) > 2
+    assert cover_all.siting.covered_people == pytest.approx(
+        cover_all.siting.total_people - cover_all.siting.uncoverable_people)
+    assert aeds.siting.covered_people < cover_all.siting.covered_people
+    with pytest.raises(InvalidInput, match="drone"):
+        plan_sites(network, inputs, "drones", add=1)
