@@ -15,19 +15,25 @@ from api import (
     AppState,
     aeds,
     app_state,
+    audit,
     auth,
+    cors,
     dispatch,
     errors,
     exports,
+    finder,
     health,
     ogc,
     ogc_tiles,
     openapi,
+    planning,
     positions,
     processes,
+    public_limits,
     routes,
     tiles,
     volunteers,
+    web,
 )
 from api.network import NetworkProvider
 from gis.db import make_engine
@@ -45,12 +51,16 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     """
     app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     engine = engine or make_engine(settings)
     networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
                                speed_factors=speed_factors(settings))
     app.extensions[EXTENSION_KEY] = AppState(settings, engine, networks)
     errors.register(app)
+    cors.init_app(app, settings)
+    audit.init_app(app)
     app.before_request(auth.authenticate)
+    public_limits.init_app(app, settings)
     app.add_url_rule("/", view_func=landing_page)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth.blueprint)
@@ -60,9 +70,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(dispatch.blueprint)
     app.register_blueprint(aeds.create_blueprint(settings))
     app.register_blueprint(volunteers.blueprint)
+    app.register_blueprint(planning.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))
     app.register_blueprint(exports.blueprint)
     app.register_blueprint(openapi.blueprint)
+    app.register_blueprint(finder.blueprint)
+    app.register_blueprint(web.blueprint)
     tiles.init_app(app, engine)
     app.register_blueprint(ogc_tiles.blueprint)
     return app

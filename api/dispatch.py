@@ -165,6 +165,11 @@ def replan(dispatch_id: int) -> ResponseReturnValue:
     declined = body.get("declined", [])
     if not isinstance(declined, list) or not all(isinstance(v, int) for v in declined):
         raise InvalidInput("declined must be a list of volunteer ids")
-    inputs = dict(previous["inputs"])
-    inputs["declined"] = sorted(set(inputs.get("declined", [])) | set(declined))
+    stored = previous["inputs"]
+    if not isinstance(stored, dict):
+        raise InvalidInput(f"dispatch {dispatch_id} has no inputs to plan again from")
+    merged = sorted(set(stored.get("declined", [])) | set(declined))
+    # The stored point is already WGS84: validate it as such, keep the caller's crs for audit.
+    inputs = _request_inputs({**stored, "crs": "wgs84", "declined": merged})
+    inputs["crs"] = stored.get("crs", "wgs84")
     return _respond(inputs, dispatch_id)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rescuecircle import cli_registry
+from rescuecircle import cli_ops, cli_planning, cli_registry
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.settings import Settings
 
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("--quiet", action="store_true", help="no progress bar")
     osm.set_defaults(handler=_import_osm)
     cli_registry.add_commands(commands, imports)
+    cli_planning.add_commands(commands)
 
     demo = commands.add_parser("demo", help="the synthetic demo city").add_subparsers(
         dest="action", required=True)
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=["public", "volunteer", "dispatcher", "analyst", "admin"])
     token_create.add_argument("--label", default=None, help="who or what the token is for")
     token_create.set_defaults(handler=_token_create)
+    cli_ops.add_commands(db, token)
 
     export = commands.add_parser(
         "export", help="write a public layer, station coverage or a travel-time surface to a file")
