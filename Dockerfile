@@ -7,6 +7,7 @@ COPY rescuecircle ./rescuecircle
 COPY gis ./gis
 COPY routing ./routing
 COPY api ./api
+COPY planning ./planning
 COPY sql ./sql
 COPY web ./web
 # Editable install: SQL migrations and web assets are read from /app, as in a checkout.
@@ -15,4 +16,6 @@ ENV RC_HOST=0.0.0.0 RC_PORT=8000
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health').status != 200)"
+# docker-compose.yml runs migrations once, then gunicorn with several workers (api/wsgi.py);
+# alone, the image migrates and serves with waitress.
 CMD ["sh", "-c", "rescuecircle db migrate && rescuecircle serve"]

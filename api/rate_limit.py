@@ -1,4 +1,4 @@
-"""A small in-memory rate limit per client, for the public fault report.
+"""A small in-memory rate limit per client, for the public fault report and public computations.
 
 Counts live in the process: a restart forgets them and several server processes count apart.
 That is enough to stop one browser flooding the inspection queue; a shared store would be
@@ -18,10 +18,11 @@ MAX_CLIENTS = 10_000  # beyond this many addresses, forget those idle for a whol
 class RateLimiter:
     """At most ``limit`` hits per client in any ``window_s`` seconds (a sliding window)."""
 
-    def __init__(self, limit: int, *, window_s: float,
+    def __init__(self, limit: int, *, window_s: float, what: str = "reports",
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.window_s = window_s
+        self.what = what  # what is counted, for the refusal's message
         self.clock = clock
         self.hits: dict[str, deque[float]] = defaultdict(deque)
         self.lock = threading.Lock()
@@ -38,7 +39,8 @@ class RateLimiter:
             while recent and recent[0] <= now - self.window_s:
                 recent.popleft()
             if len(recent) >= self.limit:
-                raise TooManyRequests(
-                    f"at most {self.limit} reports per {self.window_s / 3600:g} h from one "
-                    "address; try again later")
+                window = (f"{self.window_s / 3600:g} h" if self.window_s >= 3600
+                          else f"{self.window_s:g} s")
+                raise TooManyRequests(f"at most {self.limit} {self.what} per {window} from one "
+                                      "address; try again later")
             recent.append(now)

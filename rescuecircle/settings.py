@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     notify_backoff_s: float = Field(
         default=30.0, gt=0, le=3600, description="First retry delay; doubles on each failure."
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins whose web pages may call the API, as JSON (["https://a.org"]; '
+        '["*"]: any); empty: no cross-origin access.',
+    )
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, le=1024**3,
+        description="Largest request body accepted (413 beyond); the API's bodies are small.",
+    )
+    public_compute_per_min: int = Field(
+        default=60, ge=1, le=100_000,
+        description="Routes, isochrones, nearest-AED searches and exports one address may ask "
+        "for per minute without a token.",
+    )
     report_limit_per_hour: int = Field(
         default=5, ge=1, le=1000, description="Public fault reports one IP address may send."
     )

@@ -1,0 +1,56 @@
+"""Deployment files agree with the code: the WSGI entry point, docker-compose.yml, pyproject."""
+
+import importlib
+import re
+import sys
+import tomllib
+
+import yaml
+
+from api import EXTENSION_KEY
+from rescuecircle.paths import PROJECT_ROOT
+from rescuecircle.settings import Settings
+from tests.conftest import app_settings
+
+
+def compose() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+
+
+def test_wsgi_app_reads_the_settings_once_from_the_environment(make_database, monkeypatch):
+    engine = make_database("reliab_wsgi")
+    monkeypatch.setenv("RC_DATABASE_URL", app_settings(engine).database_url or "")
+    monkeypatch.setenv("RC_PUBLIC_URL", "https://rescue.example.org")
+    sys.modules.pop("api.wsgi", None)
+    wsgi = importlib.import_module("api.wsgi")
+    try:
+        assert wsgi.settings.public_url == "https://rescue.example.org"
+        client = wsgi.app.test_client()
+        assert client.get("/health").status_code == 200
+        assert client.get("/").json["links"][0]["href"] == "https://rescue.example.org/"
+    finally:
+        wsgi.app.extensions[EXTENSION_KEY].engine.dispose()
+        sys.modules.pop("api.wsgi", None)
+
+
+def test_compose_serves_the_wsgi_app_with_gunicorn_and_several_workers():
+    app = compose()["services"]["app"]
+    command = app["command"]
+    assert command[:2] == ["gunicorn", "api.wsgi:app"]
+    workers = command[command.index("--workers") + 1]
+    assert int(re.sub(r"\$\{WEB_CONCURRENCY:-(\d+)\}", r"\1", workers)) >= 2
+    assert "/health" in " ".join(app["healthcheck"]["test"])
+    assert "healthcheck" in compose()["services"]["db"]
+
+
+def test_compose_passes_only_settings_the_code_knows():
+    fields = {f"RC_{name.upper()}" for name in Settings.model_fields}
+    for name in ("migrate", "app"):
+        used = set(compose()["services"][name]["environment"])
+        assert "RC_DATABASE_URL" in used
+        assert used <= fields, (name, used - fields)
+
+
+def test_gunicorn_is_a_dependency():
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    assert any(dep.startswith("gunicorn") for dep in project["dependencies"])
