@@ -1,5 +1,13 @@
 # The rescuecircle app for deployments (docker-compose.yml). Local development does not use it:
 # `make run` installs the same stack on the machine itself.
+
+# MapLibre GL JS for the pages, from npm (as `make web` does locally): no CDN at run time.
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY web ./web
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.12-slim-bookworm
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -10,6 +18,7 @@ COPY api ./api
 COPY planning ./planning
 COPY sql ./sql
 COPY web ./web
+COPY --from=web /app/web/vendor ./web/vendor
 # Editable install: SQL migrations and web assets are read from /app, as in a checkout.
 RUN pip install --no-cache-dir -e .
 ENV RC_HOST=0.0.0.0 RC_PORT=8000
