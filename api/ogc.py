@@ -43,7 +43,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gis.db import database_url
-from rescuecircle.errors import Unavailable
+from rescuecircle.errors import InvalidInput, Unavailable
 from rescuecircle.settings import Settings
 
 PREFIX = "/ogc"
@@ -266,6 +266,7 @@ def create_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.get("/collections/<collection>/items")
     def items(collection: str) -> Response:
+        _check_bbox_range(request.args.get("bbox"))
         return run(itemtypes_api.get_collection_items, collection, check_format=False)
 
     @blueprint.get("/collections/<collection>/items/<item>")
@@ -317,3 +318,20 @@ def _connection(settings: Settings) -> dict[str, Any]:
 def _sqlstate(exc: DBAPIError) -> str:
     """The SQLSTATE of a database error from psycopg2 (pygeoapi's driver); "" when unknown."""
     return str(getattr(exc.orig, "pgcode", None) or "")
+
+
+def _check_bbox_range(bbox: str | None) -> None:
+    """Refuse a bbox whose corners lie outside WGS84 (pygeoapi checks only its shape)."""
+    if not bbox:
+        return
+    try:
+        values = [float(v) for v in bbox.split(",")]
+    except ValueError:
+        return  # not numbers: pygeoapi's own check answers that with a 400
+    if len(values) not in (4, 6):
+        return
+    half = len(values) // 2
+    corners = (values[0], values[1], values[half], values[half + 1])
+    if not all(-180 <= lon <= 180 for lon in corners[0::2]) or not all(
+            -90 <= lat <= 90 for lat in corners[1::2]):
+        raise InvalidInput(f"bbox {bbox!r} lies outside -180..180 longitude, -90..90 latitude")
