@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 
 from gis.population import load_population_points
-from planning.kpi import District, PlanningInputs, Points
+from planning.inputs import District, PlanningInputs, Points
 from rescuecircle.errors import InvalidInput
 
 

@@ -12,13 +12,14 @@ People are weighted points (raster cells, or traffic zones cut on a grid: areal 
 populations add up to the people inside the districts.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 from shapely import Geometry
 
+from planning.inputs import District, PlanningInputs, Points
 from routing.coverage import (
     Gap,
     drone_coverage_grid,
@@ -36,34 +37,6 @@ STANDARD_MINUTES = {"urban": 8.0, "rural": 12.0}
 AED_WALK_MINUTES = 5.0
 STATION_RADIUS_M = 3000.0
 PER_STATION, PER_AMBULANCE, PER_AEDS = 80_000, 25_000, 100_000
-
-
-@dataclass(frozen=True)
-class District:
-    """A district: its name, kind (urban or rural) and outline (WGS84)."""
-
-    name: str
-    kind: str
-    geometry: Geometry
-
-
-@dataclass(frozen=True, eq=False)
-class Points:
-    """Points in WGS84 with named per-point values."""
-
-    lon: np.ndarray
-    lat: np.ndarray
-    values: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, eq=False)
-class PlanningInputs:
-    """Everything a KPI table is computed from."""
-
-    stations: Points       # values: ambulances
-    aeds: Points           # values: available (at the chosen time)
-    drone_pads: Points     # values: range_km, cruise_speed_kmh
-    people: Points         # values: people
 
 
 @dataclass(frozen=True)

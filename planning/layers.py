@@ -12,7 +12,8 @@ import numpy as np
 import shapely
 import shapely.geometry
 
-from planning.kpi import AED_WALK_MINUTES, PlanningInputs, Points, drone_grid, network_grid
+from planning.inputs import PlanningInputs, Points
+from planning.kpi import AED_WALK_MINUTES, drone_grid, network_grid
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.coverage import CoverageLayer, coverage_layer, earliest
 from routing.isochrone import PeopleXY, check_minutes

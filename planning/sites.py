@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planning.kpi import AED_WALK_MINUTES, PlanningInputs, Points
+from planning.inputs import PlanningInputs, Points
+from planning.kpi import AED_WALK_MINUTES
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.network import Network
 from routing.siting import Siting, coverage_matrix, lscp, mclp

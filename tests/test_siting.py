@@ -5,7 +5,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from planning.kpi import PlanningInputs, Points
+from planning.inputs import PlanningInputs, Points
 from planning.sites import plan_sites
 from rescuecircle.errors import InvalidInput
 from routing.siting import coverage_matrix, lscp, mclp

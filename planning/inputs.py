@@ -1,0 +1,37 @@
+"""What planning computes from, as plain data: districts, facilities and people as points.
+
+Kept apart from the computations so ``gis/`` can build these without importing ``routing``.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from shapely import Geometry
+
+
+@dataclass(frozen=True)
+class District:
+    """A district: its name, kind (urban or rural) and outline (WGS84)."""
+
+    name: str
+    kind: str
+    geometry: Geometry
+
+
+@dataclass(frozen=True, eq=False)
+class Points:
+    """Points in WGS84 with named per-point values."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class PlanningInputs:
+    """Everything a KPI table is computed from."""
+
+    stations: Points       # values: ambulances
+    aeds: Points           # values: available (at the chosen time)
+    drone_pads: Points     # values: range_km, cruise_speed_kmh
+    people: Points         # values: people
