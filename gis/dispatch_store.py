@@ -36,8 +36,8 @@ def store_dispatch(
             "created_by, replan_of) VALUES (:incident, CAST(:plan AS jsonb), "
             "CAST(:inputs AS jsonb), CAST(:candidates AS jsonb), CAST(:timings AS jsonb), "
             ":by, :replan_of) RETURNING id"),
-            {"incident": incident_id, "plan": json.dumps(plan), "inputs": json.dumps(inputs),
-             "candidates": json.dumps(candidates), "timings": json.dumps(timings_ms),
+            {"incident": incident_id, "plan": _json(plan), "inputs": _json(inputs),
+             "candidates": _json(candidates), "timings": _json(timings_ms),
              "by": created_by, "replan_of": replan_of}).scalar_one()
     return int(dispatch_id), int(incident_id)
 
@@ -60,3 +60,8 @@ def no_fly_zones(engine: Engine) -> list[shapely.Geometry]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT ST_AsBinary(geom) FROM rc.no_fly_zone")).scalars()
         return [shapely.from_wkb(bytes(wkb)) for wkb in rows]
+
+
+def _json(value: Any) -> str:
+    """Strict JSON: a NaN or infinity in our own data is a bug to see, not a jsonb error."""
+    return json.dumps(value, allow_nan=False)

@@ -120,3 +120,23 @@ def test_baselines_send_the_two_by_bridge_one(town):
     robust = select_robust(town, patient, list(people.values()), k=2, scenarios=scenarios)
     assert robust.worst_case_s < nearest.worst_case_s
     assert robust.first_arrival_s == pytest.approx(nearest.first_arrival_s)
+
+
+def test_a_dead_end_street_has_an_infinite_worst_case_and_still_a_choice():
+    # A street A-B-C-D with the patient on C-D: every responder comes along B-C, and if it is
+    # blocked nobody arrives. The choice is still made; its worst case is infinite.
+    xy = [(0.0, 0.0), (0.001, 0.0), (0.002, 0.0), (0.003, 0.0)]
+    geometry = shapely.linestrings([[xy[i], xy[i + 1]] for i in range(3)])
+    cost = shapely.length(geometry) * 111_320 / WALK_MPS
+    arrays = NetworkArrays(
+        network_id=3, edge_id=np.array([1, 2, 3]), source=np.array([1, 2, 3]),
+        target=np.array([2, 3, 4]), length_m=shapely.length(geometry) * 111_320,
+        road_class=np.array(["footway"] * 3, dtype=object),
+        cost_s={m: cost for m in MODES}, reverse_cost_s={m: cost for m in MODES},
+        island={m: np.zeros(3, bool) for m in MODES}, geometry=geometry)
+    street = Network(arrays)
+    patient = street.snap(0.0025, 0.0, "walk")
+    people = [Responder(i, street.snap(x, 0.0, "walk")) for i, x in enumerate((0.0002, 0.0005))]
+    selection = select_robust(street, patient, people, k=2)
+    assert len(selection.approaches) == 2
+    assert selection.worst_case_s == float("inf")
