@@ -23,6 +23,7 @@ from api import (
     exports,
     finder,
     health,
+    jobs,
     ogc,
     ogc_tiles,
     openapi,
@@ -55,7 +56,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     engine = engine or make_engine(settings)
     networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
                                speed_factors=speed_factors(settings))
-    app.extensions[EXTENSION_KEY] = AppState(settings, engine, networks)
+    state = AppState(settings, engine, networks)
+    app.extensions[EXTENSION_KEY] = state
     errors.register(app)
     cors.init_app(app, settings)
     audit.init_app(app)
@@ -65,6 +67,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(processes.blueprint)
+    jobs.init_app(app, state)
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(positions.blueprint)
     app.register_blueprint(dispatch.blueprint)

@@ -4,6 +4,7 @@ Also ``GET /api/dispatch/{id}`` and ``POST /api/dispatch/{id}/replan`` (a volunt
 road is blocked). Dispatcher and admin roles only: plans hold volunteers' positions.
 """
 
+import math
 import time
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -121,31 +122,47 @@ def plan_json(network: Network, decided: Plan) -> dict[str, Any]:
         "aed_arrival_s": _round(decided.aed_arrival_s),
         "circle_holds": decided.circle_holds,
         "robustness": None if selection is None else {
-            "worst_case_first_arrival_s": round(selection.worst_case_s, 1),
+            # None when one blocked road cuts every chosen responder off (a dead end).
+            "worst_case_first_arrival_s": _round(selection.worst_case_s),
             "overlap_bound": selection.theta, "overlap_relaxed": selection.relaxed},
     }
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+    """Seconds to 0.1 s for JSON; None stays None, and so does an infinite time."""
+    return None if value is None or not math.isfinite(value) else round(value, 1)
 
 
-def _respond(inputs: dict[str, Any], replan_of: int | None) -> ResponseReturnValue:
+def dispatch_plan(body: dict[str, Any]) -> tuple[dict[str, Any], HTTPStatus]:
+    """Validate a request body, plan, store the plan; the stored plan and 201.
+
+    Shared by ``POST /api/dispatch`` and the ``dispatch`` process; the caller checks roles.
+    """
+    return _planned(_request_inputs(body), None)
+
+
+def _planned(inputs: dict[str, Any], replan_of: int | None) -> tuple[dict[str, Any], HTTPStatus]:
     decided, network, considered, timings = _decide(inputs)
     body = plan_json(network, decided)
     label = g.principal.label if g.principal else None
     dispatch_id, incident_id = store_dispatch(
         app_state().engine, inputs=inputs, plan=body, candidates=considered, timings_ms=timings,
         created_by=f"{g.role}:{label}" if label else g.role, replan_of=replan_of)
-    return jsonify(id=dispatch_id, incident_id=incident_id, timings_ms=timings,
-                   **body), HTTPStatus.CREATED
+    return {"id": dispatch_id, "incident_id": incident_id, "timings_ms": timings,
+            **body}, HTTPStatus.CREATED
+
+
+def _respond(inputs: dict[str, Any], replan_of: int | None) -> ResponseReturnValue:
+    body, status = _planned(inputs, replan_of)
+    return jsonify(body), status
 
 
 @blueprint.post("/api/dispatch")
 @require_roles(*ROLES)
 def create_dispatch() -> ResponseReturnValue:
     """Plan the response to an incident: ``{"point": [lon, lat], "crs"?, "at"?, "k"?}``."""
-    return _respond(_request_inputs(params.json_body(request.get_json(silent=True))), None)
+    body, status = dispatch_plan(params.json_body(request.get_json(silent=True)))
+    return jsonify(body), status
 
 
 @blueprint.get("/api/dispatch/<int:dispatch_id>")

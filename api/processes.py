@@ -1,4 +1,8 @@
-"""OGC API - Processes under ``/ogc/processes``: ``isochrone`` and ``route``, run synchronously.
+"""OGC API - Processes under ``/ogc/processes``: isochrone, route, dispatch and coverage.
+
+Processes run synchronously; ``coverage`` (city-wide, slow) also runs as a job when the request
+says ``Prefer: respond-async`` (see ``api/jobs.py``). ``dispatch`` is for dispatchers and admins,
+``coverage`` for analysts and admins: anyone may read their descriptions, only they may execute.
 
 Our own implementation rather than pygeoapi's process manager, which turns every exception
 (database outages included) into a 400 carrying raw error text; here errors go through
@@ -8,12 +12,16 @@ Our own implementation rather than pygeoapi's process manager, which turns every
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import app_state, params
+from api import AppState, app_state, jobs, params
+from api.auth import require_roles
+from api.dispatch import ROLES as DISPATCH_ROLES
+from api.dispatch import dispatch_plan
 from api.routing_service import (
     IsochroneRequest,
     RouteRequest,
@@ -22,6 +30,8 @@ from api.routing_service import (
     route,
     route_feature,
 )
+from gis.planning import load_inputs
+from planning.layers import DEFAULT_MINUTES, LAYERS, band_geojson, build_layer
 from rescuecircle.errors import InvalidInput, NotFound
 
 PREFIX = "/ogc/processes"
@@ -47,12 +57,23 @@ class Process:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     execute: Callable[[dict[str, Any]], ResponseReturnValue]
+    roles: tuple[str, ...] = ()
+    """Who may execute it; empty: everyone."""
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """For asynchronous execution: validates the inputs while the request is still open."""
+    compute: jobs.Compute | None = None
+    """For asynchronous execution: the work, run in a job thread; returns the result JSON."""
+
+    @property
+    def job_control(self) -> list[str]:
+        """The OGC jobControlOptions."""
+        return ["sync-execute", "async-execute"] if self.compute else ["sync-execute"]
 
     def summary(self) -> dict[str, Any]:
         """The entry in the process list."""
         return {
             "id": self.id, "title": self.title, "description": self.description,
-            "version": "1.0.0", "jobControlOptions": ["sync-execute"],
+            "version": "1.0.0", "jobControlOptions": self.job_control,
             "outputTransmission": ["value"],
             "links": [
                 {"rel": "self", "type": "application/json", "href": self._href()},
@@ -95,6 +116,48 @@ def _run_route(inputs: dict[str, Any]) -> ResponseReturnValue:
     return Response(json.dumps(feature), mimetype=GEOJSON)
 
 
+def _run_dispatch(inputs: dict[str, Any]) -> ResponseReturnValue:
+    body, _ = dispatch_plan(inputs)  # stored like POST /api/dispatch; the process answers 200
+    return jsonify(body)
+
+
+def _coverage_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Validated coverage inputs, JSON-ready (``at`` as ISO 8601 with its offset)."""
+    layer = inputs.get("layer")
+    if layer not in LAYERS:
+        raise InvalidInput(f"layer {layer!r} is unknown; use one of {', '.join(LAYERS)}")
+    raw = inputs.get("minutes")
+    minutes = None if raw is None else params.minutes_list(raw)
+    raw_hour = inputs.get("hour")
+    hour = None if raw_hour is None else params.number(raw_hour, "hour", low=0, high=23)
+    if hour is not None and hour != int(hour):
+        raise InvalidInput(f"hour = {raw_hour!r} must be a whole hour from 0 to 23")
+    at = params.depart_at(inputs.get("at"), "at") or datetime.now(UTC)
+    if at.tzinfo is None:
+        raise InvalidInput("at must carry a UTC offset (e.g. 2026-11-25T08:00:00+08:00)")
+    return {"layer": layer, "minutes": minutes, "hour": None if hour is None else int(hour),
+            "at": at.isoformat()}
+
+
+def _coverage_compute(state: AppState, inputs: dict[str, Any],
+                      progress: jobs.Progress) -> dict[str, Any]:
+    """The coverage bands of one layer as GeoJSON (the slow part: seconds to minutes)."""
+    progress(5)
+    network = state.networks.current()
+    progress(20)
+    planning_inputs = load_inputs(state.engine, at=datetime.fromisoformat(inputs["at"]))
+    progress(40)
+    built = build_layer(network, planning_inputs, inputs["layer"], minutes=inputs["minutes"],
+                        hour=inputs["hour"])
+    progress(90)
+    return band_geojson(network, built)
+
+
+def _run_coverage(inputs: dict[str, Any]) -> ResponseReturnValue:
+    body = _coverage_compute(app_state(), _coverage_inputs(inputs), lambda _: None)
+    return Response(json.dumps(body), mimetype=GEOJSON)
+
+
 PROCESSES = {
     process.id: process
     for process in (
@@ -130,6 +193,50 @@ PROCESSES = {
             outputs={"route": {"schema": {"type": "object", "contentMediaType": GEOJSON}}},
             execute=_run_route,
         ),
+        Process(
+            "dispatch", "Dispatch",
+            "Plan the response to a cardiac arrest, as POST /api/dispatch does: ambulance, "
+            "volunteers, AED runner and drone, each with routes; the plan is stored. "
+            "Dispatcher and admin tokens only.",
+            inputs={
+                "point": {"title": "patient", "schema": _POINT_SCHEMA},
+                "crs": {"title": "CRS of point", "minOccurs": 0, "schema": {
+                    "type": "string", "default": "wgs84"}},
+                "at": {"title": "time of the incident", "minOccurs": 0, "schema": {
+                    "type": "string", "format": "date-time"}},
+                "category": {"title": "incident category", "minOccurs": 0, "schema": {
+                    "type": "string", "maxLength": 64}},
+                "k": {"title": "volunteers to send", "minOccurs": 0, "schema": {
+                    "type": "integer", "minimum": 2, "maximum": 3, "default": 3}},
+                "declined": {"title": "volunteers who declined", "minOccurs": 0, "schema": {
+                    "type": "array", "items": {"type": "integer"}}},
+            },
+            outputs={"plan": {"schema": {"type": "object", "contentMediaType":
+                                         "application/json"}}},
+            execute=_run_dispatch, roles=DISPATCH_ROLES,
+        ),
+        Process(
+            "coverage", "Coverage",
+            "City-wide coverage of one layer (stations by car, AEDs on foot, drone pads by "
+            "air, or the whole circle) in bands of minutes, with the population inside, as "
+            "GeoJSON. Slow on a real city: ask with 'Prefer: respond-async' for a job. "
+            "Analyst and admin tokens only.",
+            inputs={
+                "layer": {"title": "layer", "schema": {"type": "string", "enum": list(LAYERS)}},
+                "minutes": {"title": "band limits", "minOccurs": 0, "schema": {
+                    "type": "array", "items": {"type": "number", "minimum": 1, "maximum": 60},
+                    "minItems": 1, "maxItems": 12,
+                    "description": "default: " + "; ".join(
+                        f"{k} {list(v)}" for k, v in DEFAULT_MINUTES.items())}},
+                "hour": {"title": "hour of day (driving speeds)", "minOccurs": 0, "schema": {
+                    "type": "integer", "minimum": 0, "maximum": 23}},
+                "at": {"title": "AED availability at", "minOccurs": 0, "schema": {
+                    "type": "string", "format": "date-time"}},
+            },
+            outputs={"coverage": {"schema": {"type": "object", "contentMediaType": GEOJSON}}},
+            execute=_run_coverage, roles=("analyst", "admin"),
+            prepare=_coverage_inputs, compute=_coverage_compute,
+        ),
     )
 }
 
@@ -156,10 +263,29 @@ def describe_process(process_id: str) -> ResponseReturnValue:
 
 @blueprint.post(f"{PREFIX}/<process_id>/execution")
 def execute_process(process_id: str) -> ResponseReturnValue:
-    """Run a process synchronously on ``{"inputs": {...}}`` and return its output as is."""
+    """Run a process on ``{"inputs": {...}}``: synchronously, returning its output as is, or
+    with ``Prefer: respond-async`` (where allowed) as a job: 201, statusInfo and Location."""
     process = _process(process_id)
+    if process.roles:
+        return require_roles(*process.roles)(_execute)(process)
+    return _execute(process)
+
+
+def _execute(process: Process) -> ResponseReturnValue:
     body = params.json_body(request.get_json(silent=True))
     inputs = body.get("inputs")
     if not isinstance(inputs, dict):
         raise InvalidInput('the request body must be {"inputs": {...}}')
+    if process.compute is not None and process.prepare is not None and _wants_async():
+        if g.principal is None:
+            raise InvalidInput("asynchronous execution needs a token: jobs belong to tokens")
+        job_id = jobs.runner().submit(process.id, process.prepare(inputs),
+                                      int(g.principal.token_id), process.compute)
+        return jobs.accepted(job_id)
     return process.execute(inputs)
+
+
+def _wants_async() -> bool:
+    """Whether the request's ``Prefer`` header asks for ``respond-async`` (RFC 7240)."""
+    preferences = request.headers.get("Prefer", "").replace(";", ",").split(",")
+    return any(p.strip().lower() == "respond-async" for p in preferences)

@@ -417,6 +417,22 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class Job(Base):
+    """An asynchronous process run: status, progress (0-100) and its stored result."""
+
+    __tablename__ = "job"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    process: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    progress: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    owner_token_id: Mapped[int] = mapped_column(Integer, ForeignKey("rc.api_token.id"))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class TileSourceVersion(Base):
     """The version of a table vector tiles are made from, bumped by a trigger on every write."""
 

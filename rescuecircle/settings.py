@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     report_limit_per_hour: int = Field(
         default=5, ge=1, le=1000, description="Public fault reports one IP address may send."
     )
+    job_ttl_s: int = Field(
+        default=3600, ge=1, le=30 * 24 * 3600,
+        description="How long a finished asynchronous job and its result are kept (seconds); "
+        "after that the job answers 404.",
+    )
+    job_workers: int = Field(
+        default=2, ge=1, le=32, description="Threads running asynchronous jobs."
+    )
     promote_junior_rescues: int = Field(default=3, ge=0, description="Rescues to reach junior.")
     promote_junior_service_h: float = Field(default=20.0, ge=0)
     promote_senior_rescues: int = Field(default=10, ge=0, description="Rescues to reach senior.")
