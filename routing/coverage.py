@@ -20,9 +20,9 @@ from scipy import ndimage
 from shapely import MultiPolygon, Polygon
 
 from rescuecircle.errors import InvalidInput, NoRoute
-from routing.drone import DroneSpec, _shadow
+from routing.drone import DroneSpec, shadow
 from routing.graph import Seed
-from routing.isochrone import CELL_M, Band, PeopleXY, TimeGrid, _spread, bands
+from routing.isochrone import CELL_M, Band, PeopleXY, TimeGrid, bands, edge_samples, spread_off_road
 from routing.network import Network, Snap
 
 
@@ -67,51 +67,8 @@ def network_coverage_grid(
         raise NoRoute(f"no facility of this layer lies on a road usable by mode '{mode}'")
     cell = cell_m or CELL_M[mode]
     vertex_s = network.graph(mode, hour).search(seeds, limit_s=limit_s).time_s
-    x, y, time_s = _edge_samples(network, snaps, mode, vertex_s, limit_s, hour, cell / 2)
-    return _spread(x, y, time_s, limit_s=limit_s, cell_m=cell)
-
-
-def _edge_samples(
-    network: Network, snaps: Sequence[Snap], mode: str, vertex_s: np.ndarray, limit_s: float,
-    hour: int | None, spacing_m: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points along every reached edge with their time from the nearest facility.
-
-    A sample on a facility's own edge may be reached directly from the facility, not only
-    through the edge's ends: those samples are corrected facility by facility.
-    """
-    forward, reverse = network.costs(mode, hour)
-    t_source, t_target = vertex_s[network.source], vertex_s[network.target]
-    reached = ((t_source < limit_s) & (forward >= 0)) | ((t_target < limit_s) & (reverse >= 0))
-    own_edges = np.array([snap.edge for snap in snaps], np.int64)
-    reached[own_edges] = True
-    samples = network.samples(spacing_m)
-    take = samples.of_edges(np.nonzero(reached)[0])
-    edge_of, fraction = samples.edge[take], samples.fraction[take]
-    fwd, rev = forward[edge_of], reverse[edge_of]
-    time_s = np.minimum(
-        np.where(fwd >= 0, t_source[edge_of] + fraction * fwd, np.inf),
-        np.where(rev >= 0, t_target[edge_of] + (1 - fraction) * rev, np.inf),
-    )
-    position = np.full(len(network.length_m), -1, np.int64)
-    position[np.nonzero(reached)[0]] = np.arange(int(reached.sum()))
-    first = np.concatenate([[0], np.cumsum(samples.count[reached])])
-    for snap in snaps:
-        start = first[position[snap.edge]]
-        piece = slice(start, start + samples.count[snap.edge])
-        delta = fraction[piece] - snap.fraction
-        direct = np.where(
-            delta >= 0,
-            np.where(forward[snap.edge] >= 0, delta * forward[snap.edge], np.inf),
-            np.where(reverse[snap.edge] >= 0, -delta * reverse[snap.edge], np.inf),
-        ) + snap.off_network_s
-        time_s[piece] = np.minimum(time_s[piece], direct)
-    keep = time_s <= limit_s
-    origin_x = np.array([snap.x for snap in snaps])
-    origin_y = np.array([snap.y for snap in snaps])
-    return (np.concatenate([samples.x[take][keep], origin_x]),
-            np.concatenate([samples.y[take][keep], origin_y]),
-            np.concatenate([time_s[keep], np.zeros(len(snaps))]))
+    x, y, time_s = edge_samples(network, snaps, mode, vertex_s, limit_s, hour, cell / 2)
+    return spread_off_road(x, y, time_s, limit_s=limit_s, cell_m=cell)
 
 
 def drone_coverage_grid(
@@ -145,7 +102,7 @@ def drone_coverage_grid(
         window[(distance_m > reach_m) | (window > limit_s)] = np.inf
         if no_fly:
             mask = rasterio.features.rasterize(
-                [_shadow(zone, (px, py), 3 * reach_m + cell_m) for zone in no_fly],
+                [shadow(zone, (px, py), 3 * reach_m + cell_m) for zone in no_fly],
                 out_shape=window.shape, all_touched=True, dtype=np.uint8,
                 transform=from_origin(west + col0 * cell_m, north - row0 * cell_m,
                                       cell_m, cell_m)).astype(bool)

@@ -79,7 +79,7 @@ def drone_time_grid(
     distance_m = np.hypot(dx, dy)
     time_s = spec.overhead_s + distance_m / (spec.cruise_speed_kmh / 3.6)
     time_s[(distance_m > reach_m) | (time_s > limit_s)] = np.inf
-    blocked = [_shadow(zone, origin, 3 * reach_m + cell_m) for zone in no_fly]
+    blocked = [shadow(zone, origin, 3 * reach_m + cell_m) for zone in no_fly]
     if blocked:
         mask = rasterio.features.rasterize(
             blocked, out_shape=time_s.shape, transform=transform, all_touched=True,
@@ -88,7 +88,7 @@ def drone_time_grid(
     return TimeGrid(time_s, transform, cell_m)
 
 
-def _shadow(zone: Polygon, origin: tuple[float, float], far_m: float) -> Polygon:
+def shadow(zone: Polygon, origin: tuple[float, float], far_m: float) -> Polygon:
     """The zone with everything behind it as seen from ``origin`` (convex hull of the zone
     and its outline pushed out to ``far_m``): conservative for zones that are not convex."""
     xy = shapely.get_coordinates(zone.exterior)

@@ -87,19 +87,24 @@ def network_time_grid(
     """Travel times from ``origin`` over the network, on a grid around what is reached."""
     cell = cell_m or CELL_M[mode]
     result = network.search_from(origin, mode, limit_s=limit_s, hour=hour)
-    x, y, time_s = _edge_samples(network, origin, mode, result.time_s, limit_s, hour, cell / 2)
-    return _spread(x, y, time_s, limit_s=limit_s, cell_m=cell)
+    x, y, time_s = edge_samples(network, [origin], mode, result.time_s, limit_s, hour, cell / 2)
+    return spread_off_road(x, y, time_s, limit_s=limit_s, cell_m=cell)
 
 
-def _edge_samples(
-    network: Network, origin: Snap, mode: str, vertex_s: np.ndarray, limit_s: float,
+def edge_samples(
+    network: Network, snaps: Sequence[Snap], mode: str, vertex_s: np.ndarray, limit_s: float,
     hour: int | None, spacing_m: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points along every reached edge with their travel time, ``spacing_m`` apart at most."""
+    """Points along every reached edge with their time from the nearest of ``snaps``.
+
+    A sample on a facility's own edge may be reached directly from the snapped point, not only
+    through the edge's ends: those samples are corrected point by point.
+    """
     forward, reverse = network.costs(mode, hour)
     t_source, t_target = vertex_s[network.source], vertex_s[network.target]
     reached = ((t_source < limit_s) & (forward >= 0)) | ((t_target < limit_s) & (reverse >= 0))
-    reached[origin.edge] = True
+    own_edges = np.array([snap.edge for snap in snaps], np.int64)
+    reached[own_edges] = True
     samples = network.samples(spacing_m)
     take = samples.of_edges(np.nonzero(reached)[0])
     edge_of, fraction = samples.edge[take], samples.fraction[take]
@@ -108,22 +113,28 @@ def _edge_samples(
         np.where(fwd >= 0, t_source[edge_of] + fraction * fwd, np.inf),
         np.where(rev >= 0, t_target[edge_of] + (1 - fraction) * rev, np.inf),
     )
-    on_origin = edge_of == origin.edge
-    if on_origin.any():
-        delta = fraction[on_origin] - origin.fraction
+    position = np.full(len(network.length_m), -1, np.int64)
+    position[np.nonzero(reached)[0]] = np.arange(int(reached.sum()))
+    first = np.concatenate([[0], np.cumsum(samples.count[reached])])
+    for snap in snaps:
+        start = first[position[snap.edge]]
+        piece = slice(start, start + samples.count[snap.edge])
+        delta = fraction[piece] - snap.fraction
         direct = np.where(
             delta >= 0,
-            np.where(forward[origin.edge] >= 0, delta * forward[origin.edge], np.inf),
-            np.where(reverse[origin.edge] >= 0, -delta * reverse[origin.edge], np.inf),
-        ) + origin.off_network_s
-        time_s[on_origin] = np.minimum(time_s[on_origin], direct)
+            np.where(forward[snap.edge] >= 0, delta * forward[snap.edge], np.inf),
+            np.where(reverse[snap.edge] >= 0, -delta * reverse[snap.edge], np.inf),
+        ) + snap.off_network_s
+        time_s[piece] = np.minimum(time_s[piece], direct)
     keep = time_s <= limit_s
-    # The origin itself, reached after its off-network leg.
-    return (np.append(samples.x[take][keep], origin.x), np.append(samples.y[take][keep], origin.y),
-            np.append(time_s[keep], 0.0))
+    origin_x = np.array([snap.x for snap in snaps])
+    origin_y = np.array([snap.y for snap in snaps])
+    return (np.concatenate([samples.x[take][keep], origin_x]),
+            np.concatenate([samples.y[take][keep], origin_y]),
+            np.concatenate([time_s[keep], np.zeros(len(snaps))]))
 
 
-def _spread(
+def spread_off_road(
     x: np.ndarray, y: np.ndarray, time_s: np.ndarray, *, limit_s: float, cell_m: float
 ) -> TimeGrid:
     """Grid the samples (earliest time per cell), then let time flow off-road on foot."""
