@@ -204,3 +204,20 @@ export async function api(path, { method = "GET", body, token } = {}) {
 export function emptyCollection() {
   return { type: "FeatureCollection", features: [] };
 }
+
+// The token form shared by the console and the planner: the token is kept in sessionStorage
+// under `key` (gone when the tab closes); `show` redraws the page's signed-in state.
+export function wireTokenForm(key, show) {
+  document.getElementById("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = document.getElementById("token").value.trim();
+    if (value) sessionStorage.setItem(key, value);
+    document.getElementById("token").value = "";
+    show();
+  });
+  document.getElementById("sign-out").addEventListener("click", () => {
+    sessionStorage.removeItem(key);
+    show();
+  });
+  show();
+}

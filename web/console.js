@@ -4,6 +4,7 @@
 /* global maplibregl */
 import {
   api, emptyCollection, escapeHtml, initLanguage, loaded, makeMap, minutes, startView, t,
+  wireTokenForm,
 } from "./common.js";
 
 const TOKEN_KEY = "rc.dispatcher_token";
@@ -35,18 +36,7 @@ map.addLayer({ id: "routes", type: "line", source: "routes",
            "line-dasharray": ["case", ["==", ["get", "role"], "drone"], ["literal", [2, 1.5]],
                               ["literal", [1, 0]]] } });
 
-showToken();
-document.getElementById("token-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = document.getElementById("token").value.trim();
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  document.getElementById("token").value = "";
-  showToken();
-});
-document.getElementById("sign-out").addEventListener("click", () => {
-  sessionStorage.removeItem(TOKEN_KEY);
-  showToken();
-});
+wireTokenForm(TOKEN_KEY, showToken);
 map.on("click", (event) => {
   document.getElementById("lon").value = event.lngLat.lng.toFixed(6);
   document.getElementById("lat").value = event.lngLat.lat.toFixed(6);

@@ -2,7 +2,7 @@
 // and export buttons (GeoPackage, GeoJSON, CSV from /api/exports). Coverage and population
 // layers and the district KPI table join here when their endpoints exist.
 import {
-  api, emptyCollection, escapeHtml, initLanguage, loaded, makeMap, startView, t,
+  api, emptyCollection, escapeHtml, initLanguage, loaded, makeMap, startView, t, wireTokenForm,
 } from "./common.js";
 
 const TOKEN_KEY = "rc.analyst_token";
@@ -42,24 +42,9 @@ for (const [name, colour] of Object.entries(POINT_LAYERS)) {
 buildLayerToggles();
 buildExports();
 loadDistricts();
-wireToken();
+wireTokenForm(TOKEN_KEY, showToken);
 
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
-
-function wireToken() {
-  document.getElementById("token-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const value = document.getElementById("token").value.trim();
-    if (value) sessionStorage.setItem(TOKEN_KEY, value);
-    document.getElementById("token").value = "";
-    showToken();
-  });
-  document.getElementById("sign-out").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    showToken();
-  });
-  showToken();
-}
 
 async function showToken() {
   const signedIn = Boolean(token());
