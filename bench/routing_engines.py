@@ -75,21 +75,19 @@ from typing import Any
 
 import numpy as np
 import psycopg
+import scratch
 import shapely
 from anchors import AnchorError, Osrm, Valhalla, area_km2
 from sqlalchemy import Engine
 
 from api.routing_service import IsochroneRequest, isochrone_geojson
-from gis.db import make_engine
 from gis.demo_city import generate_network_of_size
-from gis.migrate import migrate
 from gis.network_loader import load_network_arrays
-from gis.osm_import import import_osm
 from rescuecircle import cluster
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
-from routing.isochrone import CELL_M, _edge_samples, _spread, bands
+from routing.isochrone import CELL_M, bands, edge_samples, spread_off_road
 from routing.network import Network
 
 BENCH = Path(__file__).resolve().parent
@@ -198,43 +196,14 @@ def pbf_of(name: str) -> Path:
 def database(settings: Settings, name: str, pbf: Path, reimport: bool,
              result: NetworkResult) -> Engine:
     """The scratch database of a network, imported from ``pbf`` unless already done."""
-    db = f"rc_bench_routing_{name}"
-    stamp = f"{pbf.resolve()}|{pbf.stat().st_size}|{pbf.stat().st_mtime_ns}"
-    engine = None
-    if not reimport:
-        try:
-            engine = make_engine(settings, cluster.local_url(settings, db))
-            with engine.connect() as conn:
-                found = conn.exec_driver_sql("SELECT stamp FROM public.bench_stamp").scalar()
-            if found != stamp:
-                engine.dispose()
-                engine = None
-        except Exception:  # noqa: BLE001 - no database or no stamp: import afresh
-            if engine is not None:
-                engine.dispose()
-            engine = None
-    if engine is not None:
-        try:
-            migrate(engine)  # the rc.* functions follow the checkout
-            result.one_off["import into PostGIS"] = f"cached in {db}"
-        except Exception as exc:  # noqa: BLE001 - e.g. migrations renumbered: start afresh
-            print(f"[{name}] migrate failed on the cached database ({exc}); re-importing",
-                  file=sys.stderr)
-            engine.dispose()
-            engine = None
-    if engine is None:
-        cluster.create_database(settings, db, replace=True)
-        engine = make_engine(settings, cluster.local_url(settings, db))
-        migrate(engine)
-        started = time.perf_counter()
-        summary = import_osm(engine, pbf, synthetic=name in GENERATED)
-        result.one_off["import into PostGIS (this run)"] = f"{seconds(started):.1f} s"
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.exec_driver_sql("CREATE TABLE public.bench_stamp (stamp text)")
-            conn.exec_driver_sql("INSERT INTO public.bench_stamp VALUES (%s)", (stamp,))
-        print(f"[{name}] imported: {summary}", file=sys.stderr)
-    return engine
+    db = scratch.network_database(settings, f"rc_bench_routing_{name}", pbf, reimport=reimport,
+                                  synthetic=name in GENERATED)
+    if db.summary is None:
+        result.one_off["import into PostGIS"] = db.how
+    else:
+        result.one_off["import into PostGIS (this run)"] = db.how
+        print(f"[{name}] imported: {db.summary}", file=sys.stderr)
+    return db.engine
 
 
 def psycopg_url(settings: Settings, name: str) -> str:
@@ -312,10 +281,10 @@ class Ours:
         out["snap"] = ms
         ms, result = timed(lambda: net.search_from(snap, mode, limit_s=limit_s))
         out["dijkstra (search_from)"] = ms
-        ms, xyt = timed(lambda: _edge_samples(net, snap, mode, result.time_s, limit_s, None,
+        ms, xyt = timed(lambda: edge_samples(net, [snap], mode, result.time_s, limit_s, None,
                                               cell / 2))
         out["edge samples"] = ms
-        ms, grid = timed(lambda: _spread(*xyt, limit_s=limit_s, cell_m=cell))
+        ms, grid = timed(lambda: spread_off_road(*xyt, limit_s=limit_s, cell_m=cell))
         out["grid + off-road spread"] = ms
         ms, found = timed(lambda: bands(grid, [float(m) for m in MINUTES]))
         out["bands (polygonise)"] = ms
