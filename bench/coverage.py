@@ -27,16 +27,13 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+import scratch
 
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from gis.db import make_engine  # noqa: E402
 from gis.demo_city import generate_network_of_size  # noqa: E402
-from gis.migrate import migrate  # noqa: E402
 from gis.network_loader import load_network_arrays  # noqa: E402
-from gis.osm_import import import_osm  # noqa: E402
-from rescuecircle import cluster  # noqa: E402
 from rescuecircle.settings import Settings  # noqa: E402
 from routing.coverage import coverage_layer, network_coverage_grid  # noqa: E402
 from routing.isochrone import PeopleXY  # noqa: E402
@@ -57,24 +54,10 @@ def network_arrays(settings: Settings, reimport: bool):  # noqa: ANN201 - Networ
     pbf = GEN_DIR / "demo_city.osm.pbf"
     if not pbf.exists():
         generate_network_of_size(GEN_DIR, target_edges=300_000)
-    stamp = f"{pbf.stat().st_size}|{pbf.stat().st_mtime_ns}"
-    url = cluster.local_url(settings, DB_NAME)
-    engine = make_engine(settings, url)
-    try:
-        with engine.connect() as conn:
-            fresh = conn.exec_driver_sql("SELECT stamp FROM public.bench_stamp").scalar() == stamp
-    except Exception:  # noqa: BLE001 - no database or no stamp yet: import afresh
-        fresh = False
-    if reimport or not fresh:
-        engine.dispose()
-        cluster.create_database(settings, DB_NAME, replace=True)
-        engine = make_engine(settings, url)
-        migrate(engine)
-        log(f"importing {pbf}")
-        import_osm(engine, pbf, synthetic=True)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE public.bench_stamp (stamp text)")
-            conn.exec_driver_sql("INSERT INTO public.bench_stamp VALUES (%s)", (stamp,))
+    db = scratch.network_database(settings, DB_NAME, pbf, reimport=reimport, synthetic=True)
+    if db.summary is not None:
+        log(f"imported: {db.summary}")
+    engine = db.engine
     arrays = load_network_arrays(engine)
     engine.dispose()
     return arrays

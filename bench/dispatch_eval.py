@@ -98,6 +98,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scratch
 import shapely
 from scipy.spatial import cKDTree
 from sqlalchemy import Engine
@@ -106,11 +107,7 @@ from sqlalchemy import Engine
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from gis.db import make_engine  # noqa: E402
-from gis.migrate import migrate  # noqa: E402
 from gis.network_loader import load_network_arrays  # noqa: E402
-from gis.osm_import import import_osm  # noqa: E402
-from rescuecircle import cluster  # noqa: E402
 from rescuecircle.errors import InvalidInput, NoRoute  # noqa: E402
 from rescuecircle.paths import PROJECT_ROOT  # noqa: E402
 from rescuecircle.settings import Settings  # noqa: E402
@@ -167,29 +164,10 @@ def log(message: str) -> None:
 
 def database(settings: Settings, name: str, pbf: Path, reimport: bool) -> tuple[Engine, str]:
     """The scratch database of a network, imported from ``pbf`` unless already done."""
-    db = f"rc_bench_dispatch_{name}"
-    stamp = f"{pbf.resolve()}|{pbf.stat().st_size}|{pbf.stat().st_mtime_ns}"
-    url = cluster.local_url(settings, db)
-    if not reimport:
-        engine = make_engine(settings, url)
-        try:
-            with engine.connect() as conn:
-                found = conn.exec_driver_sql("SELECT stamp FROM public.bench_stamp").scalar()
-            if found == stamp:
-                return engine, f"cached in {db}"
-        except Exception:  # noqa: BLE001 - no database or no stamp yet: import afresh
-            pass
-        engine.dispose()
-    cluster.create_database(settings, db, replace=True)
-    engine = make_engine(settings, url)
-    migrate(engine)
-    started = time.perf_counter()
-    summary = import_osm(engine, pbf)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE public.bench_stamp (stamp text)")
-        conn.exec_driver_sql("INSERT INTO public.bench_stamp VALUES (%s)", (stamp,))
-    log(f"[{name}] imported: {summary}")
-    return engine, f"imported into {db} in {time.perf_counter() - started:.1f} s"
+    db = scratch.network_database(settings, f"rc_bench_dispatch_{name}", pbf, reimport=reimport)
+    if db.summary is not None:
+        log(f"[{name}] imported: {db.summary}")
+    return db.engine, db.how
 
 
 @dataclass

@@ -4,8 +4,8 @@ Set-up (once per run unless noted):
 
 * network: ``gis.demo_city.generate_network_of_size(bench/out/gen/gen300k, target_edges=300_000)``
   (generated once, shared with bench/routing.py), imported into the scratch database
-  ``rc_bench_dispatch_gen300k`` (``cluster.create_database(..., replace=True)`` + ``migrate``
-  + ``import_osm``); the import is reused while the .pbf is unchanged (``--reimport``).
+  ``rc_bench_dispatch_gen300k`` (``bench/scratch.network_database``: create, ``migrate``,
+  ``import_osm``); the import is reused while the .pbf is unchanged (``--reimport``).
 * data, replaced on every run (fixed seed): 10,000 volunteers, ``available``, each with one
   position observed 0-10 minutes before the requests' time ``at``; 5,000 AEDs, ready, battery
   and pads in date, ``opening_hours=24/7``, ``access=yes`` (the AEDs of the .pbf are deleted
@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import scratch
 from scipy.spatial import cKDTree
 from sqlalchemy import Engine, text
 
@@ -63,13 +64,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from api.app import create_app  # noqa: E402
 from gis.aed_registry import sync_opening_hours  # noqa: E402
-from gis.db import make_engine  # noqa: E402
 from gis.demo_city import generate_network_of_size  # noqa: E402
-from gis.migrate import migrate  # noqa: E402
 from gis.network_loader import load_network_arrays  # noqa: E402
-from gis.osm_import import import_osm  # noqa: E402
 from gis.tokens import create_token  # noqa: E402
-from rescuecircle import cluster  # noqa: E402
 from rescuecircle.settings import Settings  # noqa: E402
 from routing.network import Network  # noqa: E402
 
@@ -97,33 +94,6 @@ def pbf_path() -> Path:
         log(f"generating a network of {TARGET_EDGES:,} edges into {GEN_DIR}")
         generate_network_of_size(GEN_DIR, target_edges=TARGET_EDGES)
     return pbf
-
-
-def database(settings: Settings, pbf: Path, reimport: bool) -> tuple[Engine, str, str]:
-    """The scratch database with the network imported; (engine, url, how it was obtained)."""
-    stamp = f"{pbf.resolve()}|{pbf.stat().st_size}|{pbf.stat().st_mtime_ns}"
-    url = cluster.local_url(settings, DB_NAME)
-    if not reimport:
-        engine = make_engine(settings, url)
-        try:
-            with engine.connect() as conn:
-                found = conn.exec_driver_sql("SELECT stamp FROM public.bench_stamp").scalar()
-            if found == stamp:
-                migrate(engine)
-                return engine, url, f"cached in {DB_NAME}"
-        except Exception:  # noqa: BLE001 - no database or no stamp yet: import afresh
-            pass
-        engine.dispose()
-    cluster.create_database(settings, DB_NAME, replace=True)
-    engine = make_engine(settings, url)
-    migrate(engine)
-    started = time.perf_counter()
-    summary = import_osm(engine, pbf, synthetic=True)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE public.bench_stamp (stamp text)")
-        conn.exec_driver_sql("INSERT INTO public.bench_stamp VALUES (%s)", (stamp,))
-    log(f"imported: {summary}")
-    return engine, url, f"imported in {time.perf_counter() - started:.1f} s"
 
 
 class People:
@@ -300,7 +270,10 @@ def main() -> None:
     settings = Settings()
     pbf = pbf_path()
     started = time.perf_counter()
-    engine, url, how = database(settings, pbf, args.reimport)
+    db = scratch.network_database(settings, DB_NAME, pbf, reimport=args.reimport, synthetic=True)
+    if db.summary is not None:
+        log(f"imported: {db.summary}")
+    engine, url, how = db.engine, db.url, db.how
     import_s = time.perf_counter() - started
     people = People(GEN_DIR / "population.tif")
     at = datetime.now(UTC).replace(microsecond=0)
