@@ -17,7 +17,7 @@ else
 endif
 	$(RC) serve
 
-test: test-deps venv web
+test: test-deps venv web lint
 	$(RC) db init
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
@@ -50,7 +50,7 @@ db: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy rescuecircle gis routing api
+	$(VENV)/bin/mypy rescuecircle gis routing api planning
 
 bench-env:  # the benchmark-only venv with the anchors (pyvalhalla, osrm-bindings)
 	PYTHON=$(PYTHON) bench/setup-env.sh
