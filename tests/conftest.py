@@ -6,10 +6,14 @@ suite at an existing database instead; the suite then drops and rebuilds its ``r
 """
 
 import os
+import socket
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import waitress
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
@@ -72,3 +76,24 @@ def app_settings(engine: Engine) -> Settings:
 def client_for(engine: Engine) -> FlaskClient:
     """A test client of an app serving the database behind ``engine``."""
     return create_app(app_settings(engine), engine=engine).test_client()
+
+
+@contextmanager
+def served(engine: Engine, settings: Settings | None = None, *, threads: int = 4
+           ) -> Iterator[str]:
+    """The app under waitress on a free loopback port, its links naming that port; yields the
+    base URL and stops the server afterwards."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    settings = (settings or app_settings(engine)).model_copy(
+        update={"host": "127.0.0.1", "port": port})
+    server = waitress.create_server(create_app(settings, engine=engine), sockets=[listener],
+                                    threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)

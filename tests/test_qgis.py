@@ -12,23 +12,19 @@ ogr2ogr (gdal-bin) copies a collection from OAPIF into a GeoPackage. Counts must
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyogrio
 import pytest
-import waitress
 from sqlalchemy import Engine, text
 
-from api.app import create_app
 from api.ogc import LAYERS
 from gis.demo_load import load_demo_city
 from gis.tokens import create_token
-from tests.conftest import app_settings
+from tests.conftest import served
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 CHECK = Path(__file__).with_name("qgis_check.py")
@@ -60,18 +56,8 @@ def engine(make_database) -> Engine:
 @pytest.fixture(scope="module")
 def base_url(engine) -> Iterator[str]:
     """The app under waitress on a free loopback port; its links name that port."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    settings = app_settings(engine).model_copy(
-        update={"host": "127.0.0.1", "port": port})
-    server = waitress.create_server(create_app(settings, engine=engine), sockets=[listener],
-                                    threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()
-    thread.join(timeout=10)
+    with served(engine) as url:
+        yield url
 
 
 def db_ids(engine: Engine, table: str) -> list[int]:

@@ -11,16 +11,13 @@ without them the browser tests skip, except in CI (CI=true), where they fail.
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
-import waitress
 from sqlalchemy import Engine, text
 
 from api.app import create_app
@@ -30,7 +27,7 @@ from gis.tokens import create_token
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 from routing.network import Network
-from tests.conftest import app_settings
+from tests.conftest import app_settings, served
 
 FLOWS = PROJECT_ROOT / "tests" / "web"
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "web"
@@ -82,17 +79,8 @@ def app(engine, web_settings):
 @pytest.fixture(scope="module")
 def base_url(engine, web_settings) -> Iterator[str]:
     """The app under waitress on a free loopback port; its links name that port."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    served = web_settings.model_copy(update={"host": "127.0.0.1", "port": port})
-    server = waitress.create_server(create_app(served, engine=engine), sockets=[listener],
-                                    threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()
-    thread.join(timeout=10)
+    with served(engine, web_settings, threads=8) as url:
+        yield url
 
 
 def run_flow(name: str, base_url: str, spec: dict) -> str:
