@@ -185,8 +185,9 @@ def bands(
         c0, c1 = max(cols[0] - 1, 0), cols[-1] + 2
         inside = _fill_small_holes(reached[r0:r1, c0:c1], min_hole_cells)
         transform = grid.transform @ Affine.translation(c0, r0)
-        polygons = [
-            Polygon(shape["coordinates"][0], shape["coordinates"][1:])
+        polygons = [  # rings as arrays: shapely reads a list of tuples point by point
+            Polygon(np.asarray(shape["coordinates"][0]),
+                    [np.asarray(ring) for ring in shape["coordinates"][1:]])
             for shape, value in rasterio.features.shapes(
                 inside.astype(np.uint8), mask=inside, transform=transform)
             if value == 1

@@ -6,9 +6,14 @@ East Lane 6-3 is closed (access=no); Lonely Road 10-16-11 (lon 0.005-0.007) is a
 0.001 degree of longitude on the equator is 111.32 m.
 """
 
+import json
+
 import pytest
+import shapely.geometry
+from shapely import MultiPolygon, Polygon, box
 from sqlalchemy import Engine
 
+from api.routing_service import multipolygon_geojson
 from gis.osm_import import import_osm
 from rescuecircle.paths import PROJECT_ROOT
 from tests.conftest import client_for
@@ -130,3 +135,12 @@ def test_ogc_routes_needs_two_waypoints(client, coordinates):
 def test_ogc_routes_no_route_is_422(client):
     body = {"waypoints": {"type": "MultiPoint", "coordinates": [[0.002, 0.001], [0.0, 0.001]]}}
     assert client.post("/routes", json=body).status_code == 422
+
+
+def test_multipolygon_geojson_equals_shapely_mapping():
+    ring = box(0, 0, 10, 10)
+    with_hole = Polygon(ring.exterior.coords, [box(2, 2, 4, 4).exterior.coords])
+    geometry = MultiPolygon([with_hole, box(20, 0, 25, 5)])
+    expected = json.loads(json.dumps(shapely.geometry.mapping(geometry)))
+    assert json.loads(json.dumps(multipolygon_geojson(geometry))) == expected
+    assert multipolygon_geojson(MultiPolygon()) == {"type": "MultiPolygon", "coordinates": []}
