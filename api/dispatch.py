@@ -124,6 +124,7 @@ def plan_json(network: Network, decided: Plan) -> dict[str, Any]:
         "robustness": None if selection is None else {
             # None when one blocked road cuts every chosen responder off (a dead end).
             "worst_case_first_arrival_s": _round(selection.worst_case_s),
+            "expected_first_arrival_s": _round(selection.expected_s),
             "overlap_bound": selection.theta, "overlap_relaxed": selection.relaxed},
     }
 

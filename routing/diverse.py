@@ -3,14 +3,19 @@
 Formulation (docs/dispatch.md has the long form). Each candidate responder v reaches the
 patient by an *approach*: a path P_v with nominal time t_v. The fastest responder is always
 sent, on their shortest path: dropping them for diversity's sake made the replay set's p90
-first arrival worse (bench/dispatch_eval.py). The other k - 1 are chosen to minimise W(S), the
-latest first arrival when any one road segment e on a chosen path is blocked: responders not
-using e arrive as planned; those using it take their best detour d_v(e), computed exactly (a
-search with e closed) only where every member uses e; elsewhere the next fastest member not
-using e is taken as the arrival (an upper bound: the blocked responder's own detour may be
-shorter). Ties go to the set whose first arrival suffers least when every road within
-``slow_radius_m`` of the patient slows by ``slow_factor`` (rain, a crowd), then to the smaller
-sum of times.
+first arrival worse (bench/dispatch_eval.py). The other k - 1 are chosen against single-road
+closures that nobody knows of when the plan is made (a known closure is closed in the network
+before planning): a responder finds the segment e blocked on reaching it and takes the best
+way on from there, d_v(e). For a set S, with e drawn near the patient (within
+``closure_radius_m``, where paths converge) with probability proportional to its length:
+
+* E(S), the expected first arrival (the objective): min over S of t_v, or d_v(e) for those
+  whose path uses e;
+* W(S), the worst first arrival over any e on the chosen paths (the first tie-break):
+  computed exactly (a search with e closed) where every member uses e; elsewhere the next
+  fastest member not using e is taken as the arrival (an upper bound);
+* then the first arrival when every road within ``slow_radius_m`` of the patient slows by
+  ``slow_factor`` (rain, a crowd), then the smaller sum of times.
 
 Constraints: pairwise overlap (shared length / length of the shorter path) at most ``theta``,
 and each path at most ``max_stretch`` times the responder's shortest. Candidates are the fastest
@@ -55,6 +60,9 @@ class Approach:
     shortest_s: float = 0.0        # the responder's shortest time (stretch = time / shortest)
     slow_extra_s: float = 0.0      # delay under the correlated slow-down
     step_length_m: dict[int, float] = field(default_factory=dict)
+    # Per edge: seconds walked before reaching it, and the vertex it is entered by (None on
+    # the responder's own edge, where a closure is seen at once).
+    entered: dict[int, tuple[float, int | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "edges", frozenset(edge for edge, _, _ in self.steps))
@@ -74,6 +82,7 @@ class Selection:
     worst_case_s: float
     theta: float                 # the overlap bound the choice meets
     relaxed: bool                # True when theta had to be relaxed to find k responders
+    expected_s: float = float("nan")   # mean first arrival under one closure near the patient
 
     @property
     def first_arrival_s(self) -> float:
@@ -83,7 +92,12 @@ class Selection:
 
 @dataclass
 class Scenarios:
-    """The disruption model for one patient: the slow-down zone and cached detour searches."""
+    """The disruption model for one patient: closures, the slow-down zone, cached searches.
+
+    A closure is one road segment blocked both ways, found by a responder only on reaching it
+    (nobody knows of it when the plan is made: a closure the dispatcher knows of is closed in
+    the network before planning, see replan).
+    """
 
     network: Network
     patient: Snap
@@ -92,22 +106,52 @@ class Scenarios:
     hour: int | None = None
     slow_radius_m: float = 500.0
     slow_factor: float = 1.5
-    _detours: dict[int, SearchResult] = field(default_factory=dict)
+    closure_radius_m: float = 300.0
+    _blocked: dict[int, SearchResult] = field(default_factory=dict)
 
-    def detour_s(self, approach: Approach, blocked_edge: int) -> float:
-        """The responder's best time with ``blocked_edge`` closed (inf when cut off)."""
-        if blocked_edge not in self._detours:
+    def blocked(self, edge: int) -> SearchResult:
+        """Times to the patient from every vertex with ``edge`` closed (cached per edge)."""
+        if edge not in self._blocked:
             factor = np.ones(len(self.network.length_m))
-            factor[blocked_edge] = np.inf
+            factor[edge] = np.inf
             graph = self.network.graph(self.mode, self.hour, reverse=True)
             seeds = self.network.arrival_seeds(self.patient, self.mode, self.hour)
-            self._detours[blocked_edge] = graph.search(
-                seeds, limit_s=self.limit_s * 3, edge_factor=factor)
-        result = self._detours[blocked_edge]
-        snap = approach.responder.snap
+            self._blocked[edge] = graph.search(seeds, limit_s=self.limit_s * 3,
+                                               edge_factor=factor)
+        return self._blocked[edge]
+
+    def detour_s(self, approach: Approach, blocked_edge: int) -> float:
+        """The responder's best time with ``blocked_edge`` closed, known before setting off."""
+        result = self.blocked(blocked_edge)
         return float(min(
             (seed.time_s + result.time_s[seed.vertex]
-             for seed in self.network.seeds(snap, self.mode, self.hour)), default=np.inf))
+             for seed in self.network.seeds(approach.responder.snap, self.mode, self.hour)),
+            default=np.inf))
+
+    def discovered_s(self, approach: Approach, blocked_edge: int) -> float:
+        """The responder's arrival when they find ``blocked_edge`` closed on reaching it."""
+        if blocked_edge not in approach.edges:
+            return approach.time_s
+        known_s = self.detour_s(approach, blocked_edge)
+        walked_s, vertex = approach.entered[blocked_edge]
+        if vertex is None:
+            return known_s
+        return max(known_s, walked_s + float(self.blocked(blocked_edge).time_s[vertex]))
+
+    def closure_weights(self, options: Sequence[Approach]) -> dict[int, float]:
+        """Closures near the patient on any path considered, each with its probability.
+
+        A segment is closed with probability proportional to its length; only segments
+        within ``closure_radius_m`` count, where the paths converge and one closure can
+        delay them all. The patient's own segment is left out: no choice avoids it.
+        """
+        middle = self.network.edge_middle_xy
+        edges = sorted({e for a in options for e in a.edges} - {self.patient.edge})
+        near = [e for e in edges if np.hypot(middle[e, 0] - self.patient.x,
+                                             middle[e, 1] - self.patient.y)
+                <= self.closure_radius_m]
+        total_m = float(self.network.length_m[near].sum()) if near else 0.0
+        return {e: float(self.network.length_m[e]) / total_m for e in near} if total_m else {}
 
 
 def approaches(
@@ -144,7 +188,8 @@ def approaches(
             slow = sum(abs(end - start) * (forward[e] if end > start else reverse[e])
                        for e, start, end in steps if slow_zone[e])
         found.append(Approach(responder, float(time_s), path, steps, slow_extra_s=slow,
-                              step_length_m=lengths))
+                              step_length_m=lengths,
+                              entered=_entries(network, responder.snap, steps, forward, reverse)))
     found.sort(key=lambda a: a.time_s)
     return found
 
@@ -154,7 +199,8 @@ def select_robust(
     theta: float = 0.5, max_stretch: float = 1.4, mode: str = "walk", limit_s: float = 900,
     hour: int | None = None, scenarios: Scenarios | None = None,
 ) -> Selection:
-    """The k responders minimising the worst-case first arrival, on diverse paths."""
+    """The k responders with the soonest expected first arrival under a closure found en route,
+    on diverse paths (the module docstring has the formulation)."""
     _check(k, theta, max_stretch)
     scenarios = scenarios or Scenarios(network, patient, mode, limit_s, hour)
     slow_zone = _slow_zone(network, patient, scenarios.slow_radius_m)
@@ -179,7 +225,8 @@ def select_robust(
         best = _best_choice(options, size, bound, scenarios)
         if best is not None:
             chosen, worst = best
-            return Selection(sorted(chosen, key=lambda a: a.time_s), worst, bound, relaxed)
+            return Selection(sorted(chosen, key=lambda a: a.time_s), worst, bound, relaxed,
+                             expected_s(chosen, scenarios, scenarios.closure_weights(chosen)))
     raise NoRoute("no choice of responders was found")  # unreachable: theta 1.0 always fits
 
 
@@ -194,8 +241,32 @@ def worst_case_s(chosen: Sequence[Approach], scenarios: Scenarios) -> float:
         shared = shared & next_fastest.edges
     # Edges every one of them uses; the patient's own street is the same for any choice.
     for edge in shared - {scenarios.patient.edge}:
-        worst = max(worst, min(scenarios.detour_s(a, edge) for a in ordered))
+        worst = max(worst, min(scenarios.discovered_s(a, edge) for a in ordered))
     return float(worst)
+
+
+def expected_s(
+    chosen: Sequence[Approach], scenarios: Scenarios, closures: dict[int, float]
+) -> float:
+    """E(S): the mean first arrival over ``closures`` (edge -> probability), found en route.
+
+    Only closures on the fastest member's path can change the first arrival; a responder's
+    detour is searched only when it could beat the members the closure leaves untouched.
+    """
+    nominal_s = min(a.time_s for a in chosen)
+    total = 0.0
+    for edge, weight in closures.items():
+        users = [a for a in chosen if edge in a.edges]
+        free_s = min((a.time_s for a in chosen if edge not in a.edges), default=np.inf)
+        if not users or free_s <= nominal_s:
+            total += weight * min(free_s, nominal_s)
+            continue
+        best_s = free_s
+        for a in users:
+            if (a.shortest_s or a.time_s) < best_s:   # no detour beats their shortest time
+                best_s = min(best_s, scenarios.discovered_s(a, edge))
+        total += weight * best_s
+    return float(total + (1 - sum(closures.values())) * nominal_s)
 
 
 def slowed_first_arrival_s(chosen: Sequence[Approach], scenarios: Scenarios) -> float:
@@ -219,6 +290,7 @@ def _best_choice(
     fastest = options[0]
     others = [i for i in range(1, len(options))
               if options[i].responder.id != fastest.responder.id]
+    closures = scenarios.closure_weights(options)
     best: tuple[tuple[float, ...], list[Approach], float] | None = None
     pair_ok: dict[tuple[int, int], bool] = {}
     for rest in itertools.combinations(others, size - 1):
@@ -230,7 +302,8 @@ def _best_choice(
                    for i, j in itertools.combinations(combo, 2)):
             continue
         worst = worst_case_s(chosen, scenarios)
-        key = (worst, slowed_first_arrival_s(chosen, scenarios), sum(a.time_s for a in chosen))
+        key = (expected_s(chosen, scenarios, closures), worst,
+               slowed_first_arrival_s(chosen, scenarios), sum(a.time_s for a in chosen))
         if best is None or key < best[0]:
             best = (key, chosen, worst)
     return None if best is None else (best[1], best[2])
@@ -240,6 +313,22 @@ def _slow_zone(network: Network, patient: Snap, radius_m: float) -> np.ndarray:
     """Edges whose midpoint lies within ``radius_m`` of the patient."""
     middle = network.edge_middle_xy
     return np.hypot(middle[:, 0] - patient.x, middle[:, 1] - patient.y) <= radius_m
+
+
+def _entries(
+    network: Network, snap: Snap, steps: list[tuple[int, float, float]], forward: np.ndarray,
+    reverse: np.ndarray,
+) -> dict[int, tuple[float, int | None]]:
+    """Per edge of a path: seconds travelled before reaching it and the vertex it is entered
+    by (None for the responder's own edge: they stand on it)."""
+    found: dict[int, tuple[float, int | None]] = {}
+    travelled_s = snap.off_network_s
+    for edge, start, end in steps:
+        vertex = (int(network.source[edge]) if start == 0.0 else
+                  int(network.target[edge]) if start == 1.0 else None)
+        found.setdefault(edge, (travelled_s, vertex))
+        travelled_s += abs(end - start) * (forward[edge] if end > start else reverse[edge])
+    return found
 
 
 def _best_leave(
@@ -275,7 +364,8 @@ def select_nearest_by_time(
                        slow_zone=_slow_zone(network, patient, scenarios.slow_radius_m))[:k]
     if not found:
         raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s")
-    return Selection(found, worst_case_s(found, scenarios), 1.0, False)
+    return Selection(found, worst_case_s(found, scenarios), 1.0, False,
+                     expected_s(found, scenarios, scenarios.closure_weights(found)))
 
 
 def select_nearest_by_distance(

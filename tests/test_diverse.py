@@ -21,6 +21,8 @@ from rescuecircle.errors import InvalidInput
 from routing.diverse import (
     Responder,
     Scenarios,
+    approaches,
+    expected_s,
     overlap,
     select_nearest_by_distance,
     select_nearest_by_time,
@@ -92,12 +94,45 @@ def test_worst_case_counts_the_detour_when_the_shared_bridge_is_blocked(town):
     assert overlap(a, b) > 0.8
     assert overlap(a, c) < 0.1
     together = worst_case_s([a, b], scenarios)
-    # Bridge 1 blocked: the first of A and B to arrive is B, who walks east to N5 (0.0038 deg
-    # of longitude), over bridge 2 (0.002 deg of latitude) and back west along the south bank
-    # to the patient (0.0032 deg): 779.2 m + 221.1 m = 1000.4 m at 5 km/h = 720.3 s.
-    detour_m = (0.0038 + 0.0032) * 111_320 + 0.002 * 110_574
-    assert together == pytest.approx(detour_m / WALK_MPS, rel=0.005)
+    # Bridge 1 blocked, found on reaching it at N1: the first of A and B to arrive is A, who
+    # walked 0.0001 deg east to N1, then goes on east to N5 (0.004 deg of longitude), over
+    # bridge 2 (0.002 deg of latitude) and back west along the south bank to the patient
+    # (0.0032 deg): 812.6 m + 221.1 m = 1033.8 m at 5 km/h = 744.3 s.
+    found_m = (0.0001 + 0.004 + 0.0032) * 111_320 + 0.002 * 110_574
+    assert together == pytest.approx(found_m / WALK_MPS, rel=0.005)
+    # Known before setting off, B's detour is shorter: east from x = 0.0012 straight to N5.
+    known_m = (0.0038 + 0.0032) * 111_320 + 0.002 * 110_574
+    assert scenarios.detour_s(b, town_bridge(town, 1)) == pytest.approx(
+        known_m / WALK_MPS, rel=0.005)
     assert worst_case_s([a, c], scenarios) == pytest.approx(c.time_s, rel=1e-6)
+
+
+def test_expected_arrival_weighs_closures_near_the_patient_by_length(town):
+    people = responders(town)
+    patient = town.snap(0.0018, 0.0, "walk")
+    scenarios = Scenarios(town, patient, "walk", limit_s=900, closure_radius_m=300)
+    found = {a.responder.id: a for a in approaches(
+        town, patient, list(people.values()), mode="walk", limit_s=900)}
+    a, b, c = (found[people[n].id] for n in "ABC")
+    closures = scenarios.closure_weights([a, b, c])
+    assert sum(closures.values()) == pytest.approx(1.0)
+    bridge = town_bridge(town, 1)
+    assert bridge in closures and town_bridge(town, 2) not in closures   # 2 is 370 m away
+    # Only a closure of A's own path changes the first arrival; then B's or C's time counts.
+    on_a = {e: w for e, w in closures.items() if e in a.edges}
+    expected_ab = expected_s([a, b], scenarios, closures)
+    expected_ac = expected_s([a, c], scenarios, closures)
+    assert expected_ac < expected_ab
+    by_hand = a.time_s * (1 - sum(on_a.values())) + sum(
+        w * min(scenarios.discovered_s(a, e),
+                b.time_s if e not in b.edges else scenarios.discovered_s(b, e))
+        for e, w in on_a.items())
+    assert expected_ab == pytest.approx(by_hand)
+
+
+def town_bridge(town: Network, number: int) -> int:
+    """The edge index of bridge 1 (N1-S1) or 2 (N5-S5): the last two edges of the town."""
+    return len(town.length_m) - 3 + number
 
 
 def test_bad_parameters_are_refused(town):
