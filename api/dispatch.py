@@ -17,16 +17,18 @@ from flask.typing import ResponseReturnValue
 
 from api import app_state, params
 from api.auth import require_roles
+from gis.china_crs import Crs
 from gis.dispatch_data import Search, area_kind, load_candidates
 from gis.dispatch_store import load_dispatch, no_fly_zones, store_dispatch
 from rescuecircle.errors import InvalidInput
-from routing.dispatch import Candidates, Leg, Options, Pad, Plan, Site, plan
+from routing.dispatch import Candidates, Leg, Options, Pad, Plan, Previous, Site, plan
 from routing.drone import DroneSpec
 from routing.network import Network
 
 blueprint = Blueprint("dispatch", __name__)
 ROLES = ("dispatcher", "admin")
 TARGET_S = {"urban": 480.0, "rural": 720.0}
+MAX_BLOCKED = 50          # roads reported blocked per incident
 
 
 def _request_inputs(body: dict[str, Any]) -> dict[str, Any]:
@@ -42,21 +44,59 @@ def _request_inputs(body: dict[str, Any]) -> dict[str, Any]:
     k = body.get("k", 3)
     if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= 3:
         raise InvalidInput(f"k = {k!r} is outside the allowed range 2 to 3")
-    declined = body.get("declined", [])
-    if not isinstance(declined, list) or not all(isinstance(v, int) for v in declined):
-        raise InvalidInput("declined must be a list of volunteer ids")
     return {"point": [lon, lat], "crs": crs, "at": at.isoformat(), "category": category,
-            "k": k, "declined": declined}
+            "k": k, "declined": _declined(body.get("declined", [])),
+            "blocked": _blocked(body.get("blocked", []), crs)}
 
 
-def _decide(inputs: dict[str, Any]) -> tuple[Plan, Network, dict[str, Any], dict[str, float]]:
+def _declined(value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise InvalidInput("declined must be a list of volunteer ids")
+    return value
+
+
+def _blocked(value: Any, crs: Crs) -> list[list[float]]:
+    """Points on roads reported blocked, as WGS84 [lon, lat] (at most MAX_BLOCKED)."""
+    if not isinstance(value, list) or len(value) > MAX_BLOCKED:
+        raise InvalidInput(f"blocked must be a list of at most {MAX_BLOCKED} points "
+                           "[longitude, latitude] on the blocked roads")
+    return [list(params.to_wgs84(*params.point(p, f"blocked[{i}]"), crs))
+            for i, p in enumerate(value)]
+
+
+def _closed_network(network: Network, inputs: dict[str, Any]) -> Network:
+    """The network with the roads at the ``blocked`` points closed to every mode."""
+    if not inputs["blocked"]:
+        return network
+    edges = {network.nearest_edge(lon, lat) for lon, lat in inputs["blocked"]}
+    lon, lat = inputs["point"]
+    if network.snap(lon, lat, "walk").edge in edges:
+        raise InvalidInput("a blocked point lies on the patient's own street: nobody could "
+                           "reach the patient; report the road next to it instead")
+    return network.with_closed(edges)
+
+
+def _previous(stored_plan: Any) -> Previous:
+    """Who the stored plan sent: kept on a replan wherever they still can go."""
+    if not isinstance(stored_plan, dict):
+        return Previous()
+    runner = stored_plan.get("aed_runner")
+    return Previous(
+        volunteers=frozenset(v["volunteer_id"] for v in stored_plan.get("volunteers") or []),
+        runner=(runner["volunteer_id"], runner["aed_id"]) if runner else None)
+
+
+def _decide(
+    inputs: dict[str, Any], previous: Previous
+) -> tuple[Plan, Network, dict[str, Any], dict[str, float]]:
     state = app_state()
     settings = state.settings
     lon, lat = inputs["point"]
     at = datetime.fromisoformat(inputs["at"])
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    network = state.networks.current()
+    network = _closed_network(state.networks.current(), inputs)
     timings["network"] = _ms(started)
     rows = load_candidates(state.engine, Search(lon, lat, at))
     kind = area_kind(state.engine, lon, lat)
@@ -73,7 +113,8 @@ def _decide(inputs: dict[str, Any]) -> tuple[Plan, Network, dict[str, Any], dict
     )
     local_zones = [network.from_lonlat(zone) for zone in zones]
     options = Options(k=inputs["k"], ambulance_target_s=TARGET_S[kind], hour=at.hour)
-    decided = plan(network, lon, lat, candidates, options, no_fly=local_zones)
+    decided = plan(network, lon, lat, candidates, options, no_fly=local_zones,
+                   previous=previous)
     timings["plan"] = _ms(started) - timings["network"] - timings["candidates"]
     considered = {"volunteers": [r[0] for r in rows.volunteers], "aeds": [r[0] for r in rows.aeds],
                   "stations": [r[0] for r in rows.stations], "pads": [r[0] for r in rows.pads],
@@ -139,11 +180,13 @@ def dispatch_plan(body: dict[str, Any]) -> tuple[dict[str, Any], HTTPStatus]:
 
     Shared by ``POST /api/dispatch`` and the ``dispatch`` process; the caller checks roles.
     """
-    return _planned(_request_inputs(body), None)
+    return _planned(_request_inputs(body), None, Previous())
 
 
-def _planned(inputs: dict[str, Any], replan_of: int | None) -> tuple[dict[str, Any], HTTPStatus]:
-    decided, network, considered, timings = _decide(inputs)
+def _planned(
+    inputs: dict[str, Any], replan_of: int | None, previous: Previous
+) -> tuple[dict[str, Any], HTTPStatus]:
+    decided, network, considered, timings = _decide(inputs, previous)
     body = plan_json(network, decided)
     label = g.principal.label if g.principal else None
     dispatch_id, incident_id = store_dispatch(
@@ -153,9 +196,6 @@ def _planned(inputs: dict[str, Any], replan_of: int | None) -> tuple[dict[str, A
             **body}, HTTPStatus.CREATED
 
 
-def _respond(inputs: dict[str, Any], replan_of: int | None) -> ResponseReturnValue:
-    body, status = _planned(inputs, replan_of)
-    return jsonify(body), status
 
 
 @blueprint.post("/api/dispatch")
@@ -176,18 +216,22 @@ def get_dispatch(dispatch_id: int) -> ResponseReturnValue:
 @blueprint.post("/api/dispatch/<int:dispatch_id>/replan")
 @require_roles(*ROLES)
 def replan(dispatch_id: int) -> ResponseReturnValue:
-    """Plan again for the same incident: ``{"declined": [volunteer ids]}`` adds to those who
-    already declined; the new plan is stored as a replan of the old one."""
+    """Plan again for the same incident: ``{"declined": [volunteer ids], "blocked": [[lon,
+    lat], ...], "crs"?}`` add to what the earlier plans were told. Who is already on their way
+    stays (re-routed round blocked roads); only the places that must change are filled again.
+    The new plan is stored as a replan of the old one."""
     previous = load_dispatch(app_state().engine, dispatch_id)
     body = params.json_body(request.get_json(silent=True))
-    declined = body.get("declined", [])
-    if not isinstance(declined, list) or not all(isinstance(v, int) for v in declined):
-        raise InvalidInput("declined must be a list of volunteer ids")
+    declined = _declined(body.get("declined", []))
+    blocked = _blocked(body.get("blocked", []), params.crs(body.get("crs")))
     stored = previous["inputs"]
     if not isinstance(stored, dict):
         raise InvalidInput(f"dispatch {dispatch_id} has no inputs to plan again from")
-    merged = sorted(set(stored.get("declined", [])) | set(declined))
-    # The stored point is already WGS84: validate it as such, keep the caller's crs for audit.
-    inputs = _request_inputs({**stored, "crs": "wgs84", "declined": merged})
+    # The stored points are already WGS84: validate them as such, keep the caller's crs.
+    inputs = _request_inputs({
+        **stored, "crs": "wgs84",
+        "declined": sorted(set(stored.get("declined", [])) | set(declined)),
+        "blocked": [*stored.get("blocked", []), *blocked]})
     inputs["crs"] = stored.get("crs", "wgs84")
-    return _respond(inputs, dispatch_id)
+    body, status = _planned(inputs, dispatch_id, _previous(previous["plan"]))
+    return jsonify(body), status

@@ -20,8 +20,8 @@ from flask.typing import ResponseReturnValue
 
 from api import AppState, app_state, jobs, params
 from api.auth import require_roles
+from api.dispatch import MAX_BLOCKED, dispatch_plan
 from api.dispatch import ROLES as DISPATCH_ROLES
-from api.dispatch import dispatch_plan
 from api.routing_service import (
     IsochroneRequest,
     RouteRequest,
@@ -210,6 +210,9 @@ PROCESSES = {
                     "type": "integer", "minimum": 2, "maximum": 3, "default": 3}},
                 "declined": {"title": "volunteers who declined", "minOccurs": 0, "schema": {
                     "type": "array", "items": {"type": "integer"}}},
+                "blocked": {"title": "points on roads reported blocked (in crs)",
+                            "minOccurs": 0, "schema": {
+                                "type": "array", "maxItems": MAX_BLOCKED, "items": _POINT_SCHEMA}},
             },
             outputs={"plan": {"schema": {"type": "object", "contentMediaType":
                                          "application/json"}}},

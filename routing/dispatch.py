@@ -62,6 +62,14 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Previous:
+    """What an earlier plan for the same incident sent: kept where still possible (replan)."""
+
+    volunteers: frozenset[int] = frozenset()
+    runner: tuple[int, int] | None = None      # (volunteer id, AED id)
+
+
+@dataclass(frozen=True)
 class Leg:
     """A resource heading for the patient, with its route(s) and arrival time."""
 
@@ -115,11 +123,14 @@ class Plan:
 def plan(
     network: Network, lon: float, lat: float, candidates: Candidates,
     options: Options = Options(), *, no_fly: Sequence[Polygon] = (),
+    previous: Previous = Previous(),
 ) -> Plan:
     """The plan for a patient at (lon, lat); ``no_fly`` zones are in local metres.
 
     The runner is chosen first (the AED decides survival as much as the first pair of hands),
-    then the direct volunteers robustly from everyone else.
+    then the direct volunteers robustly from everyone else. On a replan, ``previous`` says who
+    is already on their way: they stay wherever they still can (candidates still, not cut
+    off); only the places they leave are filled again.
     """
     mode, hour = options.responder_mode, options.hour
     if mode not in ("walk", "bike"):
@@ -128,7 +139,10 @@ def plan(
     volunteers = _responders(network, candidates.volunteers, mode)
     direct_pool = approaches(network, patient, volunteers, mode=mode,
                              limit_s=options.responder_limit_s)
-    runner = _runner(network, patient, candidates.aeds, direct_pool, options)
+    runner = _kept_runner(network, patient, candidates.aeds, direct_pool, options, previous)
+    if runner is None:
+        runner = _runner(network, patient, candidates.aeds, [
+            a for a in direct_pool if a.responder.id not in previous.volunteers], options)
     selection = None
     direct: list[Leg] = []
     others = [a.responder for a in direct_pool
@@ -138,7 +152,7 @@ def plan(
         selection = select_robust(
             network, patient, others, k=options.k, theta=options.theta,
             max_stretch=options.max_stretch, mode=mode, limit_s=options.responder_limit_s,
-            hour=hour, scenarios=scenarios)
+            hour=hour, scenarios=scenarios, keep=previous.volunteers)
         direct = [_leg(network, patient, a, mode) for a in selection.approaches]
     chosen = {v.id for v in direct} | ({runner.volunteer.id} if runner else set())
     backups = [_leg(network, patient, a, mode) for a in direct_pool
@@ -191,6 +205,18 @@ def _runner(
                                  time_s=aed_leg.time_s)
     return Runner(Leg(fetch.responder.id, total_s, [to_aed, onward]), aed_leg.responder.id,
                   total_s)
+
+
+def _kept_runner(
+    network: Network, patient: Snap, aeds: Sequence[Site], pool: list[Approach],
+    options: Options, previous: Previous,
+) -> Runner | None:
+    """The previous plan's runner and AED, re-routed, if both can still be used."""
+    if previous.runner is None:
+        return None
+    volunteer_id, aed_id = previous.runner
+    return _runner(network, patient, [a for a in aeds if a.id == aed_id],
+                   [a for a in pool if a.responder.id == volunteer_id], options)
 
 
 def _drone(

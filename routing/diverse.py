@@ -198,9 +198,14 @@ def select_robust(
     network: Network, patient: Snap, responders: Sequence[Responder], *, k: int = 3,
     theta: float = 0.5, max_stretch: float = 1.4, mode: str = "walk", limit_s: float = 900,
     hour: int | None = None, scenarios: Scenarios | None = None,
+    keep: frozenset[int] = frozenset(),
 ) -> Selection:
     """The k responders with the soonest expected first arrival under a closure found en route,
-    on diverse paths (the module docstring has the formulation)."""
+    on diverse paths (the module docstring has the formulation).
+
+    Responders in ``keep`` (already on their way, for a replan) stay in the choice, on their
+    shortest paths; the fastest joins them when a place is free; the rest fill the places.
+    """
     _check(k, theta, max_stretch)
     scenarios = scenarios or Scenarios(network, patient, mode, limit_s, hour)
     slow_zone = _slow_zone(network, patient, scenarios.slow_radius_m)
@@ -208,7 +213,8 @@ def select_robust(
                           slow_zone=slow_zone)
     if not shortest:
         raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s")
-    candidates = [replace(a, shortest_s=a.time_s) for a in shortest[:MAX_CANDIDATES]]
+    candidates = [replace(a, shortest_s=a.time_s) for i, a in enumerate(shortest)
+                  if i < MAX_CANDIDATES or a.responder.id in keep]
     options = list(candidates)
     factor = np.ones(len(network.length_m))
     factor[list(candidates[0].edges)] = PENALTY_FACTOR
@@ -222,7 +228,7 @@ def select_robust(
             options.append(alternative)
     size = min(k, len(candidates))
     for bound, relaxed in ((theta, False), *((t, True) for t in RELAXED_THETAS if t > theta)):
-        best = _best_choice(options, size, bound, scenarios)
+        best = _best_choice(options, size, bound, scenarios, keep)
         if best is not None:
             chosen, worst = best
             return Selection(sorted(chosen, key=lambda a: a.time_s), worst, bound, relaxed,
@@ -284,17 +290,24 @@ def overlap(a: Approach, b: Approach) -> float:
 
 
 def _best_choice(
-    options: list[Approach], size: int, theta: float, scenarios: Scenarios
+    options: list[Approach], size: int, theta: float, scenarios: Scenarios,
+    keep: frozenset[int] = frozenset(),
 ) -> tuple[list[Approach], float] | None:
-    """The best set holding ``options[0]`` (the fastest responder on their shortest path)."""
-    fastest = options[0]
-    others = [i for i in range(1, len(options))
-              if options[i].responder.id != fastest.responder.id]
+    """The best set holding the kept responders and, if there is room, ``options[0]`` (the
+    fastest responder on their shortest path); options start with everyone's shortest path."""
+    first: dict[int, int] = {}
+    for i, a in enumerate(options):
+        if a.responder.id in keep:
+            first.setdefault(a.responder.id, i)
+    kept = sorted(first.values())
+    fixed = (kept if len(kept) >= size or 0 in kept else [0, *kept])[:size]
+    taken = {options[i].responder.id for i in fixed}
+    others = [i for i in range(len(options)) if options[i].responder.id not in taken]
     closures = scenarios.closure_weights(options)
     best: tuple[tuple[float, ...], list[Approach], float] | None = None
     pair_ok: dict[tuple[int, int], bool] = {}
-    for rest in itertools.combinations(others, size - 1):
-        combo = (0, *rest)
+    for rest in itertools.combinations(others, size - len(fixed)):
+        combo = (*fixed, *rest)
         chosen = [options[i] for i in combo]
         if len({a.responder.id for a in chosen}) < size:
             continue

@@ -4,8 +4,10 @@ Built once from ``gis.network_arrays.NetworkArrays`` and kept while the network 
 per-mode (and, for driving, per-hour) graphs are built on first use and cached.
 """
 
+import copy
 import threading
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -104,6 +106,38 @@ class Network:
         self.edge_middle_xy = (self.vertex_xy[self.source] + self.vertex_xy[self.target]) / 2
         self._top_speed: dict[str, float] = {}
         self._lock = threading.RLock()  # graph() recurses for the transpose
+
+    def with_closed(self, edges: Collection[int]) -> "Network":
+        """This network with ``edges`` closed both ways to every mode (roads reported blocked).
+
+        Shares the geometry, snapping trees and samples; graphs are rebuilt on first use.
+        Points snap as on this network; one snapped onto a closed road is cut off.
+        """
+        for mode in MODES:
+            self._tree(mode)     # built from the open network, then shared
+        closed = np.zeros(len(self.length_m), bool)
+        closed[list(edges)] = True
+        arrays = replace(
+            self.arrays,
+            cost_s={m: np.where(closed, -1.0, c) for m, c in self.arrays.cost_s.items()},
+            reverse_cost_s={m: np.where(closed, -1.0, c)
+                            for m, c in self.arrays.reverse_cost_s.items()})
+        view = copy.copy(self)
+        view.arrays = arrays
+        view._graphs, view._hour_costs, view._lock = {}, {}, threading.RLock()
+        view._top_speed = dict(self._top_speed)
+        return view
+
+    def nearest_edge(self, lon: float, lat: float) -> int:
+        """The road nearest a point, whatever the modes on it; InvalidInput beyond snap_max_m."""
+        snaps = [s for mode in MODES if (s := self._snap_or_none(lon, lat, mode)) is not None]
+        if not snaps:
+            raise InvalidInput(f"point ({lon:.6f}, {lat:.6f}) is more than "
+                               f"{self.snap_max_m:.0f} m from any road")
+        return min(snaps, key=lambda s: s.distance_m).edge
+
+    def _snap_or_none(self, lon: float, lat: float, mode: str) -> Snap | None:
+        return self.snap_many(np.array([lon]), np.array([lat]), mode)[0]
 
     def _project_coords(self, lonlat: np.ndarray) -> np.ndarray:
         return np.column_stack(self.projection.to_xy(lonlat[:, 0], lonlat[:, 1]))

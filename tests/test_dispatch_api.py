@@ -11,6 +11,8 @@ but not yet approved.
 from datetime import datetime, timedelta
 
 import pytest
+import shapely
+import shapely.geometry
 from sqlalchemy import Engine, text
 
 from gis.osm_import import import_osm
@@ -124,6 +126,50 @@ def test_replan_after_a_decline_drops_that_volunteer(client, dispatcher, plan, e
     if body["aed_runner"]:
         sent.append(body["aed_runner"]["volunteer_id"])
     assert declined not in sent
+
+
+def test_replan_for_a_blocked_road_keeps_everyone_and_routes_round_it(
+        client, dispatcher, plan, engine):
+    # Block Middle Avenue (node 2 - node 5) halfway: north's way down to Main Street.
+    middle_avenue = [0.001, 0.0005]
+    again = client.post(f"/api/dispatch/{plan['id']}/replan", headers=dispatcher,
+                        json={"blocked": [middle_avenue]})
+    assert again.status_code == 201, again.json
+    body = again.json
+    # Nobody declined: the same people go, only their routes change.
+    assert [v["volunteer_id"] for v in body["volunteers"]] == \
+        [v["volunteer_id"] for v in plan["volunteers"]]
+    assert body["aed_runner"]["volunteer_id"] == plan["aed_runner"]["volunteer_id"]
+    assert body["aed_runner"]["aed_id"] == plan["aed_runner"]["aed_id"]
+    legs = [*body["volunteers"], body["aed_runner"]]
+    for leg in legs:
+        for route in leg["routes"]:
+            line = shapely.geometry.shape(route["geometry"])
+            assert line.distance(shapely.Point(middle_avenue)) > 0.0001, leg
+    before = {v["volunteer_id"]: v["eta_s"] for v in [*plan["volunteers"], plan["aed_runner"]]}
+    assert all(leg["eta_s"] >= before[leg["volunteer_id"]] - 0.1 for leg in legs)
+    assert any(leg["eta_s"] > before[leg["volunteer_id"]] + 10 for leg in legs)  # a detour
+    stored = client.get(f"/api/dispatch/{body['id']}", headers=dispatcher).json
+    assert stored["inputs"]["blocked"] == [middle_avenue]
+    assert stored["replan_of"] == plan["id"]
+
+
+@pytest.mark.parametrize(("blocked", "names_it"), [
+    ([[0.0015, 0.0]], "patient's own street"),
+    ([[0.05, 0.0]], "500 m"),
+    ([[0.002, 95]], "blocked[0] latitude"),
+    ("East Lane", "blocked must be a list"),
+])
+def test_replan_with_a_bad_blocked_road_is_400_and_stores_nothing(
+        client, dispatcher, plan, engine, blocked, names_it):
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM rc.dispatch")).scalar()
+    response = client.post(f"/api/dispatch/{plan['id']}/replan", headers=dispatcher,
+                           json={"blocked": blocked})
+    assert response.status_code == 400
+    assert names_it in response.json["description"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM rc.dispatch")).scalar() == before
 
 
 def test_public_and_analyst_may_not_dispatch(client, engine):

@@ -175,3 +175,11 @@ def test_a_dead_end_street_has_an_infinite_worst_case_and_still_a_choice():
     selection = select_robust(street, patient, people, k=2)
     assert len(selection.approaches) == 2
     assert selection.worst_case_s == float("inf")
+
+
+def test_a_replan_keeps_who_is_on_the_way_and_fills_only_the_free_place(town):
+    people = responders(town)
+    # B is already on the way: kept although A + C would be the diverse pair.
+    assert chosen_names(town, k=2, keep=frozenset({people["B"].id})) == {"A", "B"}
+    # B and C are kept at k = 2: nothing is free, so the faster A does not displace them.
+    assert chosen_names(town, k=2, keep=frozenset({people["B"].id, people["C"].id})) == {"B", "C"}
