@@ -334,8 +334,8 @@ def replay(city: City, index: int, rng: np.random.Generator, vol_tree: cKDTree,
                 union |= approach.edges
     union.discard(patient.edge)
     # Not a policy: every reachable volunteer sent on their shortest path. With closures known
-    # (models 1 and 3) no choice of k volunteers can do better; with closures discovered on the
-    # way (model 2) diverse paths can. Its paths do not join the closure pool.
+    # (models 2 and 3) no choice of k volunteers can do better; with closures found on the way
+    # (model 1) diverse paths can. Its paths do not join the closure pool.
     everyone = [a for a in pool if a.responder.id != runner]
     selections[EVERYONE] = Selection(everyone, np.nan, 1.0, False)
     distance = np.hypot(*(city.middle - xy).T)
@@ -807,7 +807,8 @@ def main() -> None:
         *acceptance,
         "",
         "\"everyone\" is not a policy: every available volunteer sent on their shortest path, "
-        "a bound no choice of k volunteers can beat when the closure is known (models 1 and 3).",
+        "a bound no choice of k volunteers can beat when the closure is known at dispatch "
+        "(models 2 and 3); found en route (model 1), diverse paths can beat it.",
         "",
         "## Both networks pooled",
         "",
