@@ -1,6 +1,7 @@
 // The dispatch console: an incident (map click or typed) -> POST /api/dispatch -> every
 // responder's route in its own colour, an ETA table, 5/8/12-minute drive isochrones, and a
-// replan when a volunteer declines (POST /api/dispatch/{id}/replan).
+// replan when a volunteer declines or a road is reported blocked (a map click while "blocked
+// road" is ticked; POST /api/dispatch/{id}/replan).
 /* global maplibregl */
 import {
   api, emptyCollection, escapeHtml, initLanguage, loaded, makeMap, minutes, startView, t,
@@ -12,7 +13,7 @@ const VOLUNTEER_COLOURS = ["#1565c0", "#00838f", "#6a1b9a"];
 const COLOURS = { ambulance: "#d32f2f", runner_to_aed: "#ef6c00", runner_to_patient: "#2e7d32",
   drone: "#c2185b" };
 const ISO_COLOURS = ["match", ["get", "minutes"], 5, "#2e7d32", 8, "#f9a825", "#c62828"];
-const state = { incident: null, plan: null, markers: [], pads: {} };
+const state = { incident: null, plan: null, markers: [], pads: {}, blocked: [] };
 
 const view = await startView();
 const map = makeMap("map", view);
@@ -36,8 +37,19 @@ map.addLayer({ id: "routes", type: "line", source: "routes",
            "line-dasharray": ["case", ["==", ["get", "role"], "drone"], ["literal", [2, 1.5]],
                               ["literal", [1, 0]]] } });
 
+map.addSource("blocked", { type: "geojson", data: emptyCollection() });
+map.addLayer({ id: "blocked", type: "circle", source: "blocked",
+  paint: { "circle-radius": 7, "circle-color": "#000", "circle-stroke-color": "#ffeb3b",
+           "circle-stroke-width": 3 } });
+
 wireTokenForm(TOKEN_KEY, showToken);
 map.on("click", (event) => {
+  const blocking = document.getElementById("block-road");
+  if (blocking.checked && state.plan) {
+    blocking.checked = false;
+    replan({ blocked: [[event.lngLat.lng, event.lngLat.lat]] });
+    return;
+  }
   document.getElementById("lon").value = event.lngLat.lng.toFixed(6);
   document.getElementById("lat").value = event.lngLat.lat.toFixed(6);
   dispatch();
@@ -76,6 +88,8 @@ async function dispatch() {
   const lat = parseFloat(document.getElementById("lat").value);
   if (!Number.isFinite(lon) || !Number.isFinite(lat)) return;
   state.incident = [lon, lat];
+  state.blocked = [];
+  showBlocked();
   document.body.dataset.state = "loading";
   message("…");
   try {
@@ -89,16 +103,24 @@ async function dispatch() {
   document.body.dataset.state = "ready";
 }
 
-async function replan(volunteerId) {
+/** Plan again for the same incident: ``{declined: [id]}`` or ``{blocked: [[lon, lat]]}``. */
+async function replan(change) {
   document.body.dataset.state = "loading";
   try {
     const plan = await api(`/api/dispatch/${state.plan.id}/replan`, { method: "POST",
-      token: token(), body: { declined: [volunteerId] } });
+      token: token(), body: change });
+    state.blocked.push(...(change.blocked || []));
+    showBlocked();
     await showPlan(plan);
   } catch (error) {
     message(`${t("error")} ${error.status || ""}: ${error.message}`, true);
   }
   document.body.dataset.state = "ready";
+}
+
+function showBlocked() {
+  map.getSource("blocked").setData({ type: "FeatureCollection", features: state.blocked.map(
+    (c) => ({ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: c } })) });
 }
 
 /** The drone flies, it follows no road: its leg is drawn from its pad to the patient. */
@@ -193,7 +215,7 @@ function renderPlan() {
       button.type = "button";
       button.className = "decline";
       button.textContent = t("decline");
-      button.addEventListener("click", () => replan(leg.id));
+      button.addEventListener("click", () => replan({ declined: [leg.id] }));
       tr.lastElementChild.appendChild(button);
     }
     body.appendChild(tr);

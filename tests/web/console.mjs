@@ -1,6 +1,7 @@
 // The dispatch console's main flow: token -> incident -> a full plan (ambulance, volunteers,
 // AED runner, each route in its own colour, ETA table) -> 5/8/12 isochrones -> a volunteer
-// declines -> replan without them.
+// declines -> replan without them -> a road on a volunteer's route is reported blocked (map
+// click) -> replan, the same volunteers routed round it.
 // Usage: node tests/web/console.mjs BASE ARTIFACTS '{"token","lon","lat"}'
 import { args, check, mapIdle, rendered, run } from "./lib.mjs";
 
@@ -58,4 +59,52 @@ await run("console", base, artifacts, async (page, context, { shot }) => {
   check(after.length >= 2, "the replan still sends volunteers");
   await mapIdle(page);
   await shot("console-replan.png");
+
+  // Block the middle of the longest street piece on a volunteer's route (not the last piece:
+  // the patient's own street cannot be blocked).
+  const target = await page.evaluate(() => {
+    const data = window.rcMap.getSource("routes").serialize().data;
+    const line = data.features.find((f) => f.properties.role === "volunteer").geometry.coordinates;
+    let best = null;
+    for (let i = 1; i < line.length - 2; i += 1) {
+      const [a, b] = [line[i], line[i + 1]];
+      const d = Math.hypot(b[0] - a[0], b[1] - a[1]);
+      if (!best || d > best.d) best = { d, point: [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2] };
+    }
+    return best && best.point;
+  });
+  check(target, "a volunteer's route has a street piece to block");
+  const planBefore = Number(await page.textContent("#plan-id"));
+  const sentBefore = await page.$$eval("#eta-table tbody tr[data-role=volunteer]",
+    (trs) => trs.map((tr) => Number(tr.dataset.volunteerId)));
+  await page.check("#block-road");
+  const box = await (await page.$("#map canvas")).boundingBox();
+  const pixel = await page.evaluate((c) => window.rcMap.project(c), target);
+  await page.mouse.click(box.x + pixel.x, box.y + pixel.y);
+  await page.waitForFunction((old) => Number(document.getElementById("plan-id").textContent) !== old,
+    planBefore, { timeout: 60000 });
+  await page.waitForSelector("body[data-state=ready]");
+  const blocked = await page.evaluate(() => window.rcMap.getSource("blocked").serialize().data.features.length);
+  check(blocked === 1, "the blocked road is marked on the map");
+  const sentAfter = await page.$$eval("#eta-table tbody tr[data-role=volunteer]",
+    (trs) => trs.map((tr) => Number(tr.dataset.volunteerId)));
+  check(JSON.stringify(sentAfter) === JSON.stringify(sentBefore),
+    `the same volunteers are still sent (${sentBefore} -> ${sentAfter})`);
+  const nearest = await page.evaluate((c) => {
+    const data = window.rcMap.getSource("routes").serialize().data;
+    let min = Infinity;
+    for (const f of data.features.filter((g) => g.properties.role === "volunteer")) {
+      const line = f.geometry.coordinates;
+      for (let i = 1; i < line.length; i += 1) {
+        const [a, b] = [line[i - 1], line[i]];
+        const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
+        const t = Math.max(0, Math.min(1, ((c[0] - a[0]) * dx + (c[1] - a[1]) * dy) / (dx * dx + dy * dy || 1)));
+        min = Math.min(min, Math.hypot(a[0] + t * dx - c[0], a[1] + t * dy - c[1]));
+      }
+    }
+    return min * 111000;
+  }, target);
+  check(nearest > 5, `no volunteer's route passes the blocked point (nearest ${nearest.toFixed(1)} m)`);
+  await mapIdle(page);
+  await shot("console-blocked.png");
 });
