@@ -6,7 +6,7 @@ for the search, so one run of scipy's Dijkstra answers a multi-source query exac
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -100,6 +100,14 @@ class ModeGraph:
         np.cumsum(np.bincount(rows, minlength=n_vertices), out=indptr[1:n_vertices + 1])
         indptr[n_vertices + 1] = indptr[n_vertices]
         return cls(n_vertices, indptr, cols.astype(np.int32), costs, edges, forward)
+
+    def closing(self, closed: np.ndarray) -> "ModeGraph":
+        """This graph with the entries of ``closed`` network edges (a mask) made impassable.
+
+        A cheap copy of the costs; where a closed edge had a cheaper-kept parallel twin, the
+        twin stays closed too (rare, and on the safe side).
+        """
+        return replace(self, cost_s=np.where(closed[self.edge], np.inf, self.cost_s))
 
     def reversed(self) -> "ModeGraph":
         """The transposed graph: a search on it gives times *to* the seeds."""

@@ -106,11 +106,13 @@ class Network:
         self.edge_middle_xy = (self.vertex_xy[self.source] + self.vertex_xy[self.target]) / 2
         self._top_speed: dict[str, float] = {}
         self._lock = threading.RLock()  # graph() recurses for the transpose
+        self._closed_from: tuple[Network, np.ndarray] | None = None   # see with_closed
 
     def with_closed(self, edges: Collection[int]) -> "Network":
         """This network with ``edges`` closed both ways to every mode (roads reported blocked).
 
-        Shares the geometry, snapping trees and samples; graphs are rebuilt on first use.
+        Shares the geometry, snapping trees and samples; its graphs are this network's with
+        the closed edges' entries made impassable (a copy of the costs, not a rebuild).
         Points snap as on this network; one snapped onto a closed road is cut off.
         """
         for mode in MODES:
@@ -126,6 +128,7 @@ class Network:
         view.arrays = arrays
         view._graphs, view._hour_costs, view._lock = {}, {}, threading.RLock()
         view._top_speed = dict(self._top_speed)
+        view._closed_from = (self, closed)
         return view
 
     def nearest_edge(self, lon: float, lat: float) -> int:
@@ -166,7 +169,10 @@ class Network:
         key = (mode, hour if mode == "drive" and self.speed_factors.by_class else None, reverse)
         with self._lock:
             if key not in self._graphs:
-                if reverse:
+                if self._closed_from is not None:
+                    base, closed = self._closed_from
+                    self._graphs[key] = base.graph(mode, hour, reverse=reverse).closing(closed)
+                elif reverse:
                     self._graphs[key] = self.graph(mode, hour).reversed()
                 else:
                     forward, backward = self.costs(mode, key[1])

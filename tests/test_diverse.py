@@ -183,3 +183,16 @@ def test_a_replan_keeps_who_is_on_the_way_and_fills_only_the_free_place(town):
     assert chosen_names(town, k=2, keep=frozenset({people["B"].id})) == {"A", "B"}
     # B and C are kept at k = 2: nothing is free, so the faster A does not displace them.
     assert chosen_names(town, k=2, keep=frozenset({people["B"].id, people["C"].id})) == {"B", "C"}
+
+
+def test_closing_a_bridge_reroutes_on_a_view_and_leaves_the_network_alone(town):
+    people = responders(town)
+    patient = town.snap(0.0018, 0.0, "walk")
+    bridge = town_bridge(town, 1)
+    closed = town.with_closed([bridge])
+    on_view = approaches(closed, patient, [people["A"]], mode="walk", limit_s=900)[0]
+    on_town = approaches(town, patient, [people["A"]], mode="walk", limit_s=900)[0]
+    assert bridge not in on_view.edges and town_bridge(town, 2) in on_view.edges
+    assert bridge in on_town.edges
+    scenarios = Scenarios(town, patient, "walk", limit_s=900)
+    assert on_view.time_s == pytest.approx(scenarios.detour_s(on_town, bridge))
