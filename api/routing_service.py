@@ -4,16 +4,19 @@ Shared by the OGC API Processes (``isochrone``, ``route``) and OGC API - Routes,
 surface gives the same answer for the same question.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
+import numpy as np
 import shapely
 import shapely.geometry
 
 from api import params
 from rescuecircle.errors import NoRoute
-from routing.isochrone import PeopleXY, bands, network_time_grid
+from routing.isochrone import Band, PeopleXY, bands, network_time_grid
 from routing.network import Network, Route
 
 
@@ -46,33 +49,49 @@ def isochrone_geojson(
     network: Network, request: IsochroneRequest, people: PeopleXY | None
 ) -> dict[str, Any]:
     """One feature per band (largest first, so smaller bands draw on top)."""
-    grid = _grid(network, request)
-    features = []
-    for band in reversed(bands(grid, request.minutes, population=people)):
-        geometry = network.to_lonlat(band.geometry)
-        features.append({
+    found = bands(_grid(network, request), request.minutes, population=people)[::-1]
+    return {"type": "FeatureCollection", "features": [
+        {
             "type": "Feature",
-            "geometry": multipolygon_geojson(geometry),
+            "geometry": geometry,
             "properties": {
                 "minutes": band.minutes,
                 "mode": request.mode,
                 "area_km2": round(band.area_km2, 4),
                 "population": None if band.people is None else round(band.people),
             },
-        })
-    return {"type": "FeatureCollection", "features": features}
+        }
+        for band, geometry in zip(found, bands_geojson(network, found), strict=True)
+    ]}
 
 
-def multipolygon_geojson(geometry: shapely.MultiPolygon) -> dict[str, Any]:
-    """GeoJSON of a MultiPolygon, built from shapely's ragged arrays: twice as fast as
-    ``shapely.geometry.mapping``, which walks the coordinates in Python."""
-    if geometry.is_empty:
-        return {"type": "MultiPolygon", "coordinates": []}
-    _, coords, (ring_ends, polygon_ends, _) = shapely.to_ragged_array([geometry])
-    points = coords.tolist()
-    rings = [points[start:end] for start, end in zip(ring_ends[:-1], ring_ends[1:], strict=True)]
-    return {"type": "MultiPolygon", "coordinates": [
-        rings[start:end] for start, end in zip(polygon_ends[:-1], polygon_ends[1:], strict=True)]}
+def bands_geojson(network: Network, found: Sequence[Band]) -> list[dict[str, Any]]:
+    """The bands' geometries in WGS84 as GeoJSON, all their coordinates projected in one call."""
+    return multipolygons_geojson(
+        [band.geometry for band in found],
+        lambda xy: np.column_stack(network.projection.to_lonlat(xy[:, 0], xy[:, 1])))
+
+
+def multipolygons_geojson(
+    geometries: Sequence[shapely.MultiPolygon],
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[dict[str, Any]]:
+    """GeoJSON of MultiPolygons, coordinates through ``transform`` (an (n, 2) array each way).
+
+    Built from numpy arrays of the parts: twice as fast as ``shapely.geometry.mapping``, which
+    walks the coordinates in Python.
+    """
+    polygons, polygon_of = shapely.get_parts(geometries, return_index=True)
+    rings, ring_of = shapely.get_rings(polygons, return_index=True)
+    xy = shapely.get_coordinates(rings)
+    points = (xy if transform is None else transform(xy)).tolist()
+    ring_ends = np.append(0, np.cumsum(shapely.get_num_coordinates(rings))).tolist()
+    polygon_ends = np.searchsorted(ring_of, np.arange(len(polygons) + 1)).tolist()
+    geometry_ends = np.searchsorted(polygon_of, np.arange(len(geometries) + 1)).tolist()
+    ring_points = [points[start:end] for start, end in pairwise(ring_ends)]
+    polygon_rings = [ring_points[start:end] for start, end in pairwise(polygon_ends)]
+    return [{"type": "MultiPolygon", "coordinates": polygon_rings[start:end]}
+            for start, end in pairwise(geometry_ends)]
 
 
 def isochrone_geotiff(network: Network, request: IsochroneRequest) -> bytes:

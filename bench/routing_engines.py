@@ -80,7 +80,7 @@ import shapely
 from anchors import AnchorError, Osrm, Valhalla, area_km2
 from sqlalchemy import Engine
 
-from api.routing_service import IsochroneRequest, isochrone_geojson
+from api.routing_service import IsochroneRequest, bands_geojson, isochrone_geojson
 from gis.demo_city import generate_network_of_size
 from gis.network_loader import load_network_arrays
 from rescuecircle import cluster
@@ -288,8 +288,7 @@ class Ours:
         out["grid + off-road spread"] = ms
         ms, found = timed(lambda: bands(grid, [float(m) for m in MINUTES]))
         out["bands (polygonise)"] = ms
-        ms, _ = timed(lambda: [shapely.geometry.mapping(net.to_lonlat(b.geometry))
-                               for b in found])
+        ms, _ = timed(lambda: bands_geojson(net, found))
         out["to lon/lat + GeoJSON"] = ms
         out["_reached_vertices"] = float(np.isfinite(result.time_s).sum())
         out["_samples"] = float(len(xyt[0]))

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import rasterio.features
 import shapely
 from rasterio.io import MemoryFile
 from rasterio.transform import Affine, from_origin
@@ -20,6 +19,7 @@ from shapely import MultiPolygon, Polygon
 
 from rescuecircle.errors import InvalidInput
 from routing.network import OFF_NETWORK_SPEED_KMH, Network, Snap
+from routing.polygonise import polygonise
 
 MAX_MINUTES = 60
 CELL_M = {"walk": 25.0, "bike": 40.0, "drive": 75.0}
@@ -155,10 +155,9 @@ def spread_off_road(
             step_m = cell_m * np.hypot(dx, dy)
             if (dx == 0 and dy == 0) or step_m > OFF_ROAD_M + 1e-9:
                 continue
-            shifted = np.full_like(grid, np.inf)
-            shifted[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
-                grid[max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
-            np.minimum(spread, shifted + step_m / walk_mps, out=spread)
+            into = spread[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)]
+            from_ = grid[max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
+            np.minimum(into, from_ + step_m / walk_mps, out=into)
     spread[spread > limit_s] = np.inf
     return TimeGrid(spread, from_origin(west, north, cell_m, cell_m), cell_m)
 
@@ -173,35 +172,38 @@ def bands(
     each band counts the people whose point falls in one of its cells.
     """
     min_hole_cells = MIN_HOLE_M2 / grid.cell_m**2
+    limits = check_minutes(minutes)
+    cells = [_band_cells(grid, limit, min_hole_cells) for limit in limits]
+    shapes = polygonise([inside for inside, _ in cells], [transform for _, transform in cells])
     result = []
-    for limit in check_minutes(minutes):
-        reached = grid.time_s <= limit * 60
-        rows, cols = np.nonzero(reached.any(axis=1))[0], np.nonzero(reached.any(axis=0))[0]
-        if not len(rows):
-            result.append(Band(limit, MultiPolygon(), 0.0, 0.0 if population else None))
-            continue
-        # Polygonise only the band's own bounding box (plus a margin): inner bands are small.
-        r0, r1 = max(rows[0] - 1, 0), rows[-1] + 2
-        c0, c1 = max(cols[0] - 1, 0), cols[-1] + 2
-        inside = _fill_small_holes(reached[r0:r1, c0:c1], min_hole_cells)
-        transform = grid.transform @ Affine.translation(c0, r0)
-        polygons = [  # rings as arrays: shapely reads a list of tuples point by point
-            Polygon(np.asarray(shape["coordinates"][0]),
-                    [np.asarray(ring) for ring in shape["coordinates"][1:]])
-            for shape, value in rasterio.features.shapes(
-                inside.astype(np.uint8), mask=inside, transform=transform)
-            if value == 1
-        ]
-        geometry = _as_multipolygon(shapely.simplify(MultiPolygon(polygons), grid.cell_m / 2))
+    for limit, (inside, transform), shape in zip(limits, cells, shapes, strict=True):
+        geometry = _as_multipolygon(shapely.simplify(shape, grid.cell_m / 2))
         people = None if population is None else _people_in(
-            TimeGrid(grid.time_s[r0:r1, c0:c1], transform, grid.cell_m), inside, population)
+            inside, transform, grid.cell_m, population)
         result.append(Band(limit, geometry, float(geometry.area) / 1e6, people))
     return result
 
 
-def _people_in(grid: TimeGrid, inside: np.ndarray, population: PeopleXY) -> float:
-    col = np.floor((population.x - grid.transform.c) / grid.cell_m).astype(np.int64)
-    row = np.floor((grid.transform.f - population.y) / grid.cell_m).astype(np.int64)
+def _band_cells(
+    grid: TimeGrid, limit_min: float, min_hole_cells: float
+) -> tuple[np.ndarray, Affine]:
+    """The cells reached within ``limit_min``, small holes filled, cut to their bounding box
+    and a margin (inner bands are small); and the transform of that box."""
+    reached = grid.time_s <= limit_min * 60
+    rows, cols = np.nonzero(reached.any(axis=1))[0], np.nonzero(reached.any(axis=0))[0]
+    if not len(rows):
+        return np.zeros((0, 0), bool), grid.transform
+    r0, r1 = max(rows[0] - 1, 0), rows[-1] + 2
+    c0, c1 = max(cols[0] - 1, 0), cols[-1] + 2
+    return (_fill_small_holes(reached[r0:r1, c0:c1], min_hole_cells),
+            grid.transform @ Affine.translation(c0, r0))
+
+
+def _people_in(
+    inside: np.ndarray, transform: Affine, cell_m: float, population: PeopleXY
+) -> float:
+    col = np.floor((population.x - transform.c) / cell_m).astype(np.int64)
+    row = np.floor((transform.f - population.y) / cell_m).astype(np.int64)
     height, width = inside.shape
     on_grid = (row >= 0) & (row < height) & (col >= 0) & (col < width)
     hit = np.zeros(len(population.people), bool)
@@ -210,16 +212,22 @@ def _people_in(grid: TimeGrid, inside: np.ndarray, population: PeopleXY) -> floa
 
 
 def _fill_small_holes(inside: np.ndarray, min_cells: float) -> np.ndarray:
-    """``inside`` with enclosed outside pockets of fewer than ``min_cells`` cells filled."""
-    labels, count = ndimage.label(~inside)
-    if count == 0:
+    """``inside`` with enclosed outside pockets of fewer than ``min_cells`` cells filled.
+
+    The outside is labelled inside a ring of outside cells, so everything touching the edge
+    is label 1 and the enclosed pockets, few and small, are all that is counted.
+    """
+    outside = np.ones((inside.shape[0] + 2, inside.shape[1] + 2), bool)
+    outside[1:-1, 1:-1] = ~inside
+    labels = ndimage.label(outside)[0]
+    enclosed = np.flatnonzero(labels > 1)
+    pocket = labels.ravel()[enclosed]
+    row, col = np.divmod(enclosed[np.bincount(pocket)[pocket] < min_cells], outside.shape[1])
+    if not len(row):
         return inside
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    small = sizes < min_cells
-    small[0] = False
-    small[border] = False
-    return inside | small[labels]
+    filled = inside.copy()
+    filled[row - 1, col - 1] = True
+    return filled
 
 
 def _as_multipolygon(geometry: shapely.Geometry) -> MultiPolygon:

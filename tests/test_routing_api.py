@@ -13,7 +13,7 @@ import shapely.geometry
 from shapely import MultiPolygon, Polygon, box
 from sqlalchemy import Engine
 
-from api.routing_service import multipolygon_geojson
+from api.routing_service import multipolygons_geojson
 from gis.osm_import import import_osm
 from rescuecircle.paths import PROJECT_ROOT
 from tests.conftest import client_for
@@ -137,10 +137,10 @@ def test_ogc_routes_no_route_is_422(client):
     assert client.post("/routes", json=body).status_code == 422
 
 
-def test_multipolygon_geojson_equals_shapely_mapping():
+def test_multipolygons_geojson_equals_shapely_mapping():
     ring = box(0, 0, 10, 10)
     with_hole = Polygon(ring.exterior.coords, [box(2, 2, 4, 4).exterior.coords])
-    geometry = MultiPolygon([with_hole, box(20, 0, 25, 5)])
-    expected = json.loads(json.dumps(shapely.geometry.mapping(geometry)))
-    assert json.loads(json.dumps(multipolygon_geojson(geometry))) == expected
-    assert multipolygon_geojson(MultiPolygon()) == {"type": "MultiPolygon", "coordinates": []}
+    geometries = [MultiPolygon([with_hole, box(20, 0, 25, 5)]), MultiPolygon(),
+                  MultiPolygon([box(1, 1, 2, 2)])]
+    expected = [json.loads(json.dumps(shapely.geometry.mapping(g))) for g in geometries]
+    assert json.loads(json.dumps(multipolygons_geojson(geometries))) == expected
