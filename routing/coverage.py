@@ -24,6 +24,7 @@ from routing.drone import DroneSpec, shadow
 from routing.graph import Seed
 from routing.isochrone import CELL_M, Band, PeopleXY, TimeGrid, bands, edge_samples, spread_off_road
 from routing.network import Network, Snap
+from routing.polygonise import polygonise
 
 
 @dataclass(frozen=True)
@@ -189,12 +190,7 @@ def gaps(
         return []
     people = ndimage.sum(unreached.reshape(height, width), labels, np.arange(1, count + 1))
     transform = from_origin(west, north, cell_m, cell_m)
-    result = []
-    for label in np.argsort(-people)[:top] + 1:
-        mask = labels == label
-        polygons = [Polygon(shape["coordinates"][0], shape["coordinates"][1:])
-                    for shape, value in rasterio.features.shapes(
-                        mask.astype(np.uint8), mask=mask, transform=transform) if value == 1]
-        geometry = MultiPolygon(polygons)
-        result.append(Gap(geometry, float(people[label - 1]), float(shapely.area(geometry)) / 1e6))
-    return result
+    largest = np.argsort(-people)[:top] + 1
+    shapes = polygonise([labels == label for label in largest], [transform] * len(largest))
+    return [Gap(geometry, float(people[label - 1]), float(shapely.area(geometry)) / 1e6)
+            for label, geometry in zip(largest, shapes, strict=True)]
