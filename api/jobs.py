@@ -7,10 +7,15 @@ successful. Jobs are visible to the token that created them and to admins (404 f
 so their existence is not revealed); finished jobs expire after ``job_ttl_s``.
 
 A job that fails stores the message of an ``InvalidInput``/``NoRoute`` it raised, or else a
-generic message; its traceback goes to the log, never into the job.
+generic message; its traceback goes to the log, never into the job. Each app's runner beats
+for its unfinished jobs every ``job_heartbeat_s``; a job whose runner stopped (the server was
+stopped or crashed mid-job) is failed as orphaned after four missed beats, by any live runner.
 """
 
 import logging
+import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +30,10 @@ from sqlalchemy.exc import OperationalError
 from api import AppState, app_state
 from gis.jobs import (
     JobRecord,
+    beat,
     create_job,
     fail_job,
+    fail_orphans,
     finish_job,
     list_jobs,
     load_job,
@@ -55,6 +62,22 @@ class JobRunner:
         self._state = state
         self._pool = ThreadPoolExecutor(max_workers=state.settings.job_workers,
                                         thread_name_prefix="rc-job")
+        self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stopped = threading.Event()
+        self._heart = threading.Thread(target=self._beat, name="rc-job-heartbeat", daemon=True)
+        self._heart.start()
+
+    def _beat(self) -> None:
+        """Every ``job_heartbeat_s``: keep this runner's jobs alive, fail orphaned ones."""
+        interval_s = self._state.settings.job_heartbeat_s
+        while True:
+            try:
+                beat(self._state.engine, self.runner_id)
+                fail_orphans(self._state.engine, stale_s=4 * interval_s)
+            except Exception:  # noqa: BLE001 - the database may be away; beat again later
+                LOGGER.warning("job heartbeat failed; trying again", exc_info=True)
+            if self._stopped.wait(interval_s):
+                return
 
     def submit(self, process: str, inputs: dict[str, Any], owner_token_id: int,
                compute: Compute) -> uuid.UUID:
@@ -62,7 +85,7 @@ class JobRunner:
         engine = self._state.engine
         purge_expired(engine, ttl_s=self._state.settings.job_ttl_s)
         job_id = create_job(engine, process=process, inputs=inputs,
-                            owner_token_id=owner_token_id)
+                            owner_token_id=owner_token_id, runner=self.runner_id)
         self._pool.submit(self._run, job_id, inputs, compute)
         return job_id
 
@@ -86,6 +109,7 @@ class JobRunner:
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop taking jobs; with ``wait``, let the running ones finish."""
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        self._stopped.set()
 
 
 def _fail(engine: Engine, job_id: uuid.UUID, message: str) -> None:

@@ -431,6 +431,8 @@ class Job(Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
+    runner: Mapped[str | None] = mapped_column(Text)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TileSourceVersion(Base):

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     job_workers: int = Field(
         default=2, ge=1, le=32, description="Threads running asynchronous jobs."
     )
+    job_heartbeat_s: float = Field(
+        default=15.0, ge=0.1, le=600,
+        description="How often a server shows it is still running its jobs (seconds); a job "
+        "whose server has been silent for four times this is failed as orphaned.",
+    )
     promote_junior_rescues: int = Field(default=3, ge=0, description="Rescues to reach junior.")
     promote_junior_service_h: float = Field(default=20.0, ge=0)
     promote_senior_rescues: int = Field(default=10, ge=0, description="Rescues to reach senior.")

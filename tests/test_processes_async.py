@@ -6,6 +6,7 @@ bands, visible only to the token that started it (and admins), gone after ``job_
 """
 
 import dataclasses
+import threading
 import time
 import uuid
 
@@ -228,6 +229,42 @@ def test_finished_jobs_expire(engine, tokens):
     job_id = location.rsplit("/", 1)[1]
     assert job_id not in [j["jobID"] for j in client.get("/ogc/jobs", headers=analyst)
                           .json["jobs"]]
+
+
+def test_a_job_whose_server_stopped_ends_failed_and_stays_failed(engine, tokens, monkeypatch):
+    from api import processes
+    from api.jobs import EXTENSION_KEY
+    from gis.jobs import ORPHANED
+
+    release = threading.Event()
+
+    def slow(state, inputs, progress):
+        release.wait(60)
+        return {"type": "FeatureCollection", "features": []}
+
+    monkeypatch.setitem(processes.PROCESSES, "coverage", dataclasses.replace(
+        processes.PROCESSES["coverage"], compute=slow))
+    beating = app_settings(engine).model_copy(update={"job_heartbeat_s": 0.2})
+    stopping, living = (create_app(beating, engine=engine) for _ in range(2))
+    analyst = {**tokens["analyst"], **ASYNC}
+    orphan = stopping.test_client().post(COVERAGE, json={"inputs": STATIONS}, headers=analyst)
+    alive = living.test_client().post(COVERAGE, json={"inputs": STATIONS}, headers=analyst)
+    assert orphan.status_code == alive.status_code == 201
+    # The first server stops (no more heartbeats) while its job still hangs in a thread.
+    stopping.extensions[EXTENSION_KEY].shutdown(wait=False)
+    client = living.test_client()
+    try:
+        status = wait_for(client, orphan.headers["Location"], tokens["analyst"], seconds=20)
+        assert status["status"] == "failed" and status["message"] == ORPHANED
+        still = client.get(alive.headers["Location"], headers=tokens["analyst"]).json
+        assert still["status"] in ("accepted", "running")
+    finally:
+        release.set()
+    finished = wait_for(client, alive.headers["Location"], tokens["analyst"], seconds=20)
+    assert finished["status"] == "successful"
+    time.sleep(0.5)   # the orphan's thread has finished too by now: it must not revive the job
+    again = client.get(orphan.headers["Location"], headers=tokens["analyst"]).json
+    assert again["status"] == "failed" and again["message"] == ORPHANED
 
 
 def test_dispatch_on_a_dead_end_street_still_answers_a_plan(client, tokens):
