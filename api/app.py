@@ -27,6 +27,7 @@ from api import (
     ogc,
     ogc_tiles,
     openapi,
+    places,
     planning,
     positions,
     processes,
@@ -78,6 +79,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(exports.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(finder.blueprint)
+    app.register_blueprint(places.blueprint)
     app.register_blueprint(web.blueprint)
     tiles.init_app(app, engine)
     app.register_blueprint(ogc_tiles.blueprint)

@@ -98,6 +98,16 @@ def _service_paths() -> dict[str, Any]:
         "/openapi.json": _get("This document", _responses(_ok("OpenAPI 3.0"))),
         "/api/whoami": _get("The caller's role", _responses(_ok("role and label"), 401),
                             security=[{}, {"bearer": []}]),
+        "/api/places": _get(
+            "Streets and named facilities whose name or address holds q, best first",
+            _responses(_ok("GeoJSON FeatureCollection of places"), 400), [
+                {**_query("q", {"type": "string", "minLength": 2, "maxLength": 100},
+                          "part of a street or place name"), "required": True},
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 20}),
+                _query("lon", {"type": "number", "minimum": -180, "maximum": 180},
+                       "where the map is: nearer places first"),
+                _query("lat", {"type": "number", "minimum": -90, "maximum": 90}),
+                _query("crs", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]})]),
     }
 
 

@@ -435,6 +435,16 @@ class Job(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Street(Base):
+    """A named street of the loaded network in one town, for place search (rebuilt by imports)."""
+
+    __tablename__ = "street"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    length_m: Mapped[float] = mapped_column(Float)
+    geom: Mapped[Any] = _point()
+
+
 class TileSourceVersion(Base):
     """The version of a table vector tiles are made from, bumped by a trigger on every write."""
 

@@ -154,6 +154,7 @@ def import_osm(
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('rescuecircle.network'))"))
             raw = cast(psycopg.Connection, conn.connection.driver_connection)
             vertices = _load_network(raw, columns, node_ids, lon, lat, network)
+            conn.execute(text("SELECT rc.refresh_streets()"))
             conn.execute(text(
                 "INSERT INTO rc.network (source, synthetic, edge_count, vertex_count, bbox) "
                 "VALUES (:source, :synthetic, :edges, :vertices, "

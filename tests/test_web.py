@@ -114,8 +114,12 @@ def finder_case(engine, app) -> dict:
     assert closed_id not in ids and len(ids) >= 3, before
     faulty = ids[0]
     set_status(engine, faulty, "fault", reason="web test", actor="test")
+    with engine.connect() as conn:
+        street = conn.execute(text(  # the street nearest the case: AEDs are near it too
+            "SELECT name FROM rc.street ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), "
+            "4326) LIMIT 1"), {"lon": lon, "lat": lat}).scalar_one()
     return {"lon": lon, "lat": lat, "at": AT, "closed": closed_id, "faulty": faulty,
-            "first_id": ids[1], "skipped": [closed_id, faulty]}
+            "first_id": ids[1], "skipped": [closed_id, faulty], "street": street}
 
 
 def test_nearest_endpoint_ranks_usable_aeds_by_walking_time(app, finder_case):

@@ -5,7 +5,8 @@
 export const STRINGS = {
   en: {
     finder_title: "Find an AED", call_120: "Call 120", locate: "Locate me",
-    tap_hint: "Tap the map where you are, or use “Locate me”.",
+    tap_hint: "Tap the map where you are, use “Locate me”, or search a street or place.",
+    place_search: "Street or place", search: "Search", no_places: "No street or place found",
     list: "List", map: "Map", nearest: "Nearest AEDs available now",
     none_found: "No AED available now within walking distance. Call 120 and start CPR.",
     walk: "walk", min: "min", m: "m", details: "Details", route: "Walking route",
@@ -40,7 +41,8 @@ export const STRINGS = {
   },
   zh: {
     finder_title: "查找AED", call_120: "拨打120", locate: "定位我",
-    tap_hint: "点击地图上您所在的位置，或使用“定位我”。",
+    tap_hint: "点击地图上您所在的位置，使用“定位我”，或搜索街道或地点。",
+    place_search: "街道或地点", search: "搜索", no_places: "未找到街道或地点",
     list: "列表", map: "地图", nearest: "当前可用的最近AED",
     none_found: "步行范围内暂无可用AED。请拨打120并开始心肺复苏。",
     walk: "步行", min: "分钟", m: "米", details: "详情", route: "步行路线",

@@ -1,4 +1,5 @@
-// The public AED finder: where am I (tap, ?lon=&lat=, or geolocation) -> the nearest AEDs
+// The public AED finder: where am I (tap, ?lon=&lat=, geolocation, or a street or place found
+// by name with GET /api/places) -> the nearest AEDs
 // usable now by walking time (GET /api/aeds/nearest), the walking route drawn, details,
 // "report a problem" (POST /api/aeds/{id}/reports). The service worker keeps the last list.
 /* global maplibregl */
@@ -35,6 +36,10 @@ document.getElementById("locate").addEventListener("click", () => {
     (p) => locate([p.coords.longitude, p.coords.latitude], true),
     (error) => setStatus(error.message, true), { enableHighAccuracy: true, timeout: 10000 });
 });
+document.getElementById("place-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  searchPlaces(document.getElementById("place-q").value.trim());
+});
 document.getElementById("view-toggle").addEventListener("click", () => {
   document.body.classList.toggle("list-only");
   document.getElementById("view-toggle").textContent =
@@ -43,6 +48,38 @@ document.getElementById("view-toggle").addEventListener("click", () => {
 });
 
 if (view.given) locate(view.center, false);
+
+/** Streets and places by name, nearest to the map first; choosing one looks for AEDs there. */
+async function searchPlaces(q) {
+  const list = document.getElementById("place-list");
+  list.innerHTML = "";
+  list.hidden = true;
+  if (q.length < 2) return;
+  const centre = map.getCenter();
+  const params = new URLSearchParams({ q, limit: "8", lon: centre.lng.toFixed(6), lat: centre.lat.toFixed(6) });
+  try {
+    const data = await api(`/api/places?${params}`);
+    for (const feature of data.features) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "place";
+      button.dataset.kind = feature.properties.kind;
+      button.innerHTML = `${escapeHtml(feature.properties.name)}${feature.properties.detail
+        ? ` <span class="muted">${escapeHtml(feature.properties.detail)}</span>` : ""}`;
+      button.addEventListener("click", () => {
+        list.hidden = true;
+        locate(feature.geometry.coordinates, true);
+      });
+      li.appendChild(button);
+      list.appendChild(li);
+    }
+    if (!data.features.length) list.innerHTML = `<li class="hint">${t("no_places")}</li>`;
+    list.hidden = false;
+  } catch (error) {
+    setStatus(`${t("error")}: ${error.message}`, true);
+  }
+}
 
 function setStatus(text, isError = false) {
   const el = document.getElementById("status");

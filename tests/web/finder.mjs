@@ -1,6 +1,7 @@
 // The AED finder's main flow, from a position in the demo city: the nearest AED usable now is
 // listed first, the closed and faulty ones are not offered, the walking route is drawn;
-// details, "call 120", "report a problem", the list view, and the list offline.
+// details, "call 120", "report a problem", the list view, the list offline, and a street found
+// by name as the new position.
 // Usage: node tests/web/finder.mjs BASE ARTIFACTS '{"lon","lat","at","first_id","skipped":[..]}'
 import { args, check, mapIdle, rendered, run } from "./lib.mjs";
 
@@ -74,4 +75,23 @@ await run("finder", base, artifacts, async (page, context, { shot }) => {
     "the finder switches to Chinese");
   await shot("finder-offline-zh.png");
   await context.setOffline(false);
+
+  // no position to share: search the street by name, pick it, get the AEDs near it
+  await page.click("#view-toggle");
+  await page.fill("#place-q", spec.street.slice(0, -1));   // a prefix is enough
+  await page.click("#place-go");
+  await page.waitForSelector("#place-list:not([hidden]) button.place", { timeout: 20000 });
+  const places = await page.$$eval("#place-list button.place", (els) => els.map((e) => e.textContent));
+  check(places[0].startsWith(spec.street), `the street "${spec.street}" is found first (${places[0]})`);
+  await page.click("#place-list button.place >> nth=0");
+  await page.waitForSelector("#place-list", { state: "hidden" });
+  await page.waitForSelector("body[data-state=ready]", { timeout: 60000 });
+  const here = await page.evaluate(() => {
+    const el = document.querySelector("[data-testid=me]");
+    return el ? window.rcMap.unproject([el.getBoundingClientRect().x, el.getBoundingClientRect().y]) : null;
+  });
+  check(here !== null, "the chosen street is where I am now");
+  const near = await page.$$eval("#aed-list li", (items) => items.length);
+  check(near > 0, `AEDs near the street are listed (${near})`);
+  await shot("finder-place.png");
 }, { viewport: { width: 412, height: 860 }, mobile: true });
