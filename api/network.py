@@ -10,7 +10,7 @@ import threading
 from sqlalchemy import Engine
 
 from gis.network_loader import current_network_id, load_network_arrays
-from gis.population import load_population_points, population_version
+from gis.population import PopulationPoints, load_population_points, population_version
 from rescuecircle.errors import NoRoute
 from routing.isochrone import PeopleXY
 from routing.network import Network
@@ -18,7 +18,7 @@ from routing.time_of_day import SpeedFactors
 
 
 class NetworkProvider:
-    """Hands out the current ``routing.network.Network`` and population points for it."""
+    """Hands out the current ``routing.network.Network`` and the population, both cached."""
 
     def __init__(self, engine: Engine, *, snap_max_m: float, speed_factors: SpeedFactors) -> None:
         self._engine = engine
@@ -26,7 +26,9 @@ class NetworkProvider:
         self._speed_factors = speed_factors
         self._network: Network | None = None
         self._people: tuple[tuple[int, tuple[int, int]], PeopleXY | None] | None = None
+        self._points: PopulationPoints | None = None
         self._lock = threading.Lock()
+        self._population_lock = threading.Lock()
 
     def current(self) -> Network:
         """The network for the newest import; NoRoute when none is loaded."""
@@ -43,18 +45,28 @@ class NetworkProvider:
                     speed_factors=self._speed_factors)
             return self._network
 
+    def population(self) -> PopulationPoints:
+        """All population as weighted WGS84 points, read again only when rc.population changes
+        (cutting zones on a grid takes seconds on a real city)."""
+        version = population_version(self._engine)
+        cached = self._points
+        if cached is not None and cached.version == version:
+            return cached
+        with self._population_lock:
+            if self._points is None or self._points.version != version:
+                self._points = load_population_points(self._engine)
+            return self._points
+
     def people(self, network: Network) -> PeopleXY | None:
         """Population points in the network's local metres; None when none is loaded."""
-        key = (network.network_id, population_version(self._engine))
+        points = self.population()
+        key = (network.network_id, points.version)
         cached = self._people
         if cached is not None and cached[0] == key:
             return cached[1]
-        with self._lock:
-            if self._people is None or self._people[0] != key:
-                points = load_population_points(self._engine)
-                people = None
-                if len(points.people):
-                    x, y = network.projection.to_xy(points.lon, points.lat)
-                    people = PeopleXY(x, y, points.people)
-                self._people = (key, people)
-            return self._people[1]
+        people = None
+        if len(points.people):
+            x, y = network.projection.to_xy(points.lon, points.lat)
+            people = PeopleXY(x, y, points.people)
+        self._people = (key, people)
+        return people

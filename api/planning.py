@@ -1,7 +1,9 @@
 """Planning over HTTP, for analysts and admins.
 
 * ``GET /api/planning/kpi``: the district KPI table (rows per district of ``rc.district``,
-  totals, and the gaps as a GeoJSON FeatureCollection, WGS84);
+  totals, and the gaps as a GeoJSON FeatureCollection, WGS84); ``format=csv`` the table alone,
+  ``format=gpkg`` a GeoPackage with the layers ``district_kpi`` (outlines with their KPIs) and
+  ``coverage_gaps``;
 * ``GET /api/planning/coverage/<layer>`` (stations, aeds, drone-pads, circle): the bands with
   population as GeoJSON, or with ``format=geotiff`` the travel-time surface (COG, seconds).
 
@@ -16,10 +18,10 @@ from flask.typing import ResponseReturnValue
 
 from api import app_state, params
 from api.auth import require_roles
-from gis.export import to_cog
+from gis.export import geopackage_bytes, layer_from_records, to_cog
 from gis.planning import load_districts, load_inputs
 from planning.kpi import kpi_table
-from planning.kpi_io import table_json
+from planning.kpi_io import kpi_layers, table_csv, table_json
 from planning.layers import band_geojson, build_layer
 from rescuecircle.errors import InvalidInput
 
@@ -47,8 +49,8 @@ def coverage(layer: str) -> ResponseReturnValue:
         raise InvalidInput(f"format '{output}' is unknown; use geojson or geotiff")
     state = app_state()
     network = state.networks.current()
-    built = build_layer(network, load_inputs(state.engine, at=at), layer, minutes=minutes,
-                        hour=hour)
+    inputs = load_inputs(state.engine, at=at, population=state.networks.population())
+    built = build_layer(network, inputs, layer, minutes=minutes, hour=hour)
     if output == "geotiff":
         return Response(to_cog(built.grid.to_geotiff(network.projection.crs.to_wkt())),
                         mimetype="image/tiff; application=geotiff; profile=cloud-optimized")
@@ -65,5 +67,17 @@ def kpi() -> ResponseReturnValue:
     districts = load_districts(state.engine)
     if not districts:
         raise InvalidInput("there are no districts in rc.district to report on")
-    table, _ = kpi_table(network, districts, load_inputs(state.engine, at=at), hour=hour)
+    output = request.args.get("format", "json")
+    if output not in ("json", "csv", "gpkg"):
+        raise InvalidInput(f"format '{output}' is unknown; use json, csv or gpkg")
+    inputs = load_inputs(state.engine, at=at, population=state.networks.population())
+    table, _ = kpi_table(network, districts, inputs, hour=hour)
+    if output == "csv":
+        return Response(table_csv(table), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=district_kpi.csv"})
+    if output == "gpkg":
+        layers = [layer_from_records(name, "MultiPolygon", wkb, records)
+                  for name, (wkb, records) in kpi_layers(table, districts, network).items()]
+        return Response(geopackage_bytes(layers), mimetype="application/geopackage+sqlite3",
+                        headers={"Content-Disposition": "attachment; filename=district_kpi.gpkg"})
     return jsonify(table_json(table, network))

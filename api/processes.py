@@ -145,7 +145,8 @@ def _coverage_compute(state: AppState, inputs: dict[str, Any],
     progress(5)
     network = state.networks.current()
     progress(20)
-    planning_inputs = load_inputs(state.engine, at=datetime.fromisoformat(inputs["at"]))
+    planning_inputs = load_inputs(state.engine, at=datetime.fromisoformat(inputs["at"]),
+                                  population=state.networks.population())
     progress(40)
     built = build_layer(network, planning_inputs, inputs["layer"], minutes=inputs["minutes"],
                         hour=inputs["hour"])

@@ -11,6 +11,7 @@ SRID 4326 throughout; timestamps are written in UTC.
 
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,6 +140,21 @@ def export_bytes(data: LayerData, format_name: str) -> bytes:
         return write_layer(data, format_name, Path(tmp) / data.name).read_bytes()
 
 
+def geopackage_bytes(layers: list[LayerData]) -> bytes:
+    """One GeoPackage holding every layer of ``layers`` (named by their ``name``)."""
+    with tempfile.TemporaryDirectory(prefix="rc-export-") as tmp:
+        path = Path(tmp) / "layers.gpkg"
+        for data in layers:
+            pyogrio.raw.write(
+                path, np.array(data.wkb, dtype=object),
+                [_filled(v) for v in data.columns.values()], list(data.columns),
+                field_mask=[_null_mask(v) for v in data.columns.values()], layer=data.name,
+                driver="GPKG", geometry_type=data.geometry_type, crs=CRS,
+                append=path.exists(),
+                dataset_options={} if path.exists() else dict(FORMATS["gpkg"].dataset_options))
+        return path.read_bytes()
+
+
 def to_cog(geotiff: bytes) -> bytes:
     """A GeoTIFF rewritten as a Cloud-Optimized GeoTIFF: 256-pixel tiles, deflate, overviews
     (GDAL's COG driver; overviews average the valid cells, nodata stays nodata)."""
@@ -159,11 +175,11 @@ def station_points(engine: Engine) -> list[tuple[int, str | None, float, float]]
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-def layer_from_records(name: str, geometry_type: str, wkb: list[bytes | None],
+def layer_from_records(name: str, geometry_type: str, wkb: Sequence[bytes | None],
                        records: list[dict[str, Any]]) -> LayerData:
     """A computed layer (coverage bands, ...) from WKB geometries and property dicts."""
     keys = list(records[0]) if records else []
-    return LayerData(name, geometry_type, wkb,
+    return LayerData(name, geometry_type, list(wkb),
                      {key: _infer_array([r[key] for r in records]) for key in keys})
 
 
@@ -193,6 +209,9 @@ def _infer_array(values: list[Any]) -> np.ndarray:
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
         return np.array(values, dtype=object)
+    if values and len(present) == len(values) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return np.array(values, dtype=np.int64)
     if present and all(isinstance(v, int | float) for v in present):
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
     if present and all(isinstance(v, datetime) for v in present):

@@ -15,7 +15,7 @@ import pyogrio.raw
 import shapely
 from sqlalchemy import Connection, Engine, text
 
-from gis.population import load_population_points
+from gis.population import PopulationPoints, load_population_points
 from planning.inputs import District, PlanningInputs, Points
 from rescuecircle.errors import InvalidInput
 
@@ -50,13 +50,16 @@ def read_districts_file(path: Path, *, name_field: str, kind: str = "urban") -> 
             for n, k, g in zip(fields[names.index(name_field)], kinds, geometry, strict=True)]
 
 
-def load_inputs(engine: Engine, *, at: datetime) -> PlanningInputs:
-    """Stations (with ambulances), AEDs (with availability at ``at``), drone pads, people."""
+def load_inputs(
+    engine: Engine, *, at: datetime, population: PopulationPoints | None = None
+) -> PlanningInputs:
+    """Stations (with ambulances), AEDs (with availability at ``at``), drone pads, people
+    (``population`` when the caller holds it already, else read from rc.population)."""
     with engine.connect() as conn:
         stations = conn.execute(text("SELECT * FROM rc.planning_stations()")).all()
         aeds = conn.execute(text("SELECT * FROM rc.planning_aeds(:at)"), {"at": at}).all()
         pads = conn.execute(text("SELECT * FROM rc.planning_drone_pads()")).all()
-    people = load_population_points(engine)
+    people = population if population is not None else load_population_points(engine)
     return PlanningInputs(
         stations=_points(stations, "ambulances"),
         aeds=_points(aeds, "available"),

@@ -1,4 +1,5 @@
-"""The KPI table as CSV and JSON, its gaps as GeoJSON (WGS84): for the CLI and the API."""
+"""The KPI table as CSV and JSON, its gaps as GeoJSON, and both as map layers (WGS84): for the
+CLI and the API."""
 
 import csv
 import dataclasses
@@ -8,6 +9,7 @@ from typing import Any
 import shapely
 import shapely.geometry
 
+from planning.inputs import District
 from planning.kpi import DistrictKpi, KpiTable
 from routing.network import Network
 
@@ -44,3 +46,27 @@ def table_json(table: KpiTable, network: Network) -> dict[str, Any]:
         "population_outside_districts": table.population_outside,
         "gaps": gaps_geojson(table, network),
     }
+
+
+def kpi_layers(
+    table: KpiTable, districts: list[District], network: Network
+) -> dict[str, tuple[list[bytes], list[dict[str, Any]]]]:
+    """The districts with their KPI columns and the gaps, as MultiPolygon layers (WKB in WGS84
+    and one record per feature), for a GeoPackage a GIS analyst opens beside other layers."""
+    outline = {d.name: d.geometry for d in districts}
+    return {
+        "district_kpi": (
+            [_multipolygon_wkb(outline[row.name]) for row in table.rows],
+            [dataclasses.asdict(row) for row in table.rows]),
+        "coverage_gaps": (
+            [_multipolygon_wkb(network.to_lonlat(gap.geometry)) for gap in table.gaps],
+            [{"rank": rank, "people": round(gap.people, 1), "area_km2": round(gap.area_km2, 4)}
+             for rank, gap in enumerate(table.gaps, start=1)]),
+    }
+
+
+def _multipolygon_wkb(geometry: shapely.Geometry) -> bytes:
+    """WKB of a (Multi)Polygon as a MultiPolygon: one geometry type per layer."""
+    if isinstance(geometry, shapely.Polygon):
+        geometry = shapely.MultiPolygon([geometry])
+    return shapely.to_wkb(geometry)

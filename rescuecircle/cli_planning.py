@@ -1,6 +1,6 @@
 """Planning subcommands of ``rescuecircle``: coverage layers, district KPIs, QC reports.
 
-``kpi [--districts FILE --name-field NAME] [--at ISO] [--hour H] [-o table.csv]
+``kpi [--districts FILE --name-field NAME] [--at ISO] [--hour H] [-o table.csv|kpi.gpkg]
 [--gaps gaps.geojson]`` computes the table over ``rc.district`` (or the districts of FILE);
 ``coverage stations|aeds|drone-pads|circle [--minutes ...] [--raster F.tif] [--bands F.gpkg]``
 writes a city-wide layer; ``site stations|aeds --add N|--cover-all`` proposes sites;
@@ -21,10 +21,11 @@ from rescuecircle.settings import Settings
 
 def _kpi(args: argparse.Namespace, settings: Settings) -> None:
     from gis.db import make_engine
+    from gis.export import geopackage_bytes, layer_from_records
     from gis.network_loader import load_network_arrays
     from gis.planning import load_districts, load_inputs, read_districts_file
     from planning.kpi import kpi_table
-    from planning.kpi_io import gaps_geojson, table_csv
+    from planning.kpi_io import gaps_geojson, kpi_layers, table_csv
     from routing.network import Network
 
     at = _at(args.at)
@@ -39,12 +40,16 @@ def _kpi(args: argparse.Namespace, settings: Settings) -> None:
         table, _ = kpi_table(network, districts, load_inputs(engine, at=at), hour=args.hour)
     finally:
         engine.dispose()
-    text = table_csv(table)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+    if args.output and args.output.lower().endswith(".gpkg"):
+        layers = [layer_from_records(name, "MultiPolygon", wkb, records)
+                  for name, (wkb, records) in kpi_layers(table, districts, network).items()]
+        Path(args.output).write_bytes(geopackage_bytes(layers))
+        print(f"wrote {args.output} (layers district_kpi, coverage_gaps)", file=sys.stderr)
+    elif args.output:
+        Path(args.output).write_text(table_csv(table), encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(table_csv(table))
     if args.gaps:
         Path(args.gaps).write_text(json.dumps(gaps_geojson(table, network)),
                                    encoding="utf-8")
@@ -139,7 +144,9 @@ def add_commands(commands: Any) -> None:
     kpi.add_argument("--at", default=None, help="AED availability at (ISO 8601, default now)")
     kpi.add_argument("--hour", type=int, default=None, choices=range(24),
                      help="hour of day for driving speeds (default free flow)")
-    kpi.add_argument("-o", "--output", default=None, help="CSV file (default stdout)")
+    kpi.add_argument("-o", "--output", default=None,
+                     help="CSV file, or a .gpkg with districts and gaps as layers "
+                     "(default: CSV on stdout)")
     kpi.add_argument("--gaps", default=None, help="GeoJSON file for the uncovered areas")
     kpi.set_defaults(handler=_kpi)
 

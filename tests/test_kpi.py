@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyogrio
 import pytest
 import rasterio
+import shapely
 
 from gis.imports.load import import_file
 from gis.network_loader import load_network_arrays
@@ -114,6 +116,40 @@ def test_kpi_endpoint_is_for_analysts(shenzhen, shared_data):
     assert gap["properties"]["people"] > 0
     lon, lat = gap["geometry"]["coordinates"][0][0][0]
     assert 113.7 < lon < 114.7 and 22.4 < lat < 22.9  # WGS84, in Shenzhen
+
+
+@pytest.mark.realdata
+def test_kpi_as_a_geopackage_and_csv_for_gis_and_spreadsheets(shenzhen, tmp_path):
+    engine, _ = shenzhen   # districts stored by the test above
+    client = client_for(engine)
+    auth = {"Authorization": f"Bearer {create_token(engine, role='analyst', label='gpkg')}"}
+    url = "/api/planning/kpi?at=2026-11-25T11:00:00%2B08:00&hour=8"
+    body = client.get(url, headers=auth).get_json()
+    response = client.get(url + "&format=gpkg", headers=auth)
+    assert response.status_code == 200
+    assert response.mimetype == "application/geopackage+sqlite3"
+    path = tmp_path / "kpi.gpkg"
+    path.write_bytes(response.data)
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["district_kpi", "coverage_gaps"]
+    meta, _, wkb, values = pyogrio.raw.read(path, layer="district_kpi")
+    assert meta["crs"] == "EPSG:4326" and meta["geometry_type"] == "MultiPolygon"
+    districts = [dict(zip(meta["fields"], row, strict=True)) for row in zip(*values, strict=True)]
+    assert sorted(d["name"] for d in districts) == sorted(r["name"] for r in body["districts"])
+    futian = next(d for d in districts if d["name"] == "福田")
+    expected = next(row for row in body["districts"] if row["name"] == "福田")
+    assert futian["aeds"] == expected["aeds"] and futian["stations"] == expected["stations"]
+    assert futian["aed_share_5min_walk"] == pytest.approx(expected["aed_share_5min_walk"])
+    outline = shapely.from_wkb(wkb[[d["name"] for d in districts].index("福田")])
+    assert outline.contains(shapely.Point(114.05, 22.54))   # Futian's centre
+    gap_meta, _, _, gap_values = pyogrio.raw.read(path, layer="coverage_gaps")
+    people = gap_values[gap_meta["fields"].tolist().index("people")]
+    assert len(people) == len(body["gaps"]["features"]) and people[0] > 0
+    table = client.get(url + "&format=csv", headers=auth)
+    assert table.status_code == 200 and table.mimetype == "text/csv"
+    rows = list(csv.DictReader(table.data.decode().splitlines()))
+    assert {row["name"] for row in rows} == {d["name"] for d in districts}
+    bad = client.get(url + "&format=xlsx", headers=auth)
+    assert bad.status_code == 400 and "format" in bad.get_json()["description"]
 
 
 @pytest.mark.realdata

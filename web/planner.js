@@ -100,7 +100,27 @@ function renderKpi() {
     columns.map(([, label]) => `<th>${escapeHtml(t(label))}</th>`).join("")}</tr></thead><tbody>${
     rows.map((r) => `<tr><td>${escapeHtml(r.name)}</td>${
       columns.map(([key, , show]) => `<td>${escapeHtml(show(r[key]))}</td>`).join("")}</tr>`).join("")
-  }</tbody></table>`;
+  }</tbody></table>
+    <div class="toolbar">${["gpkg", "csv"].map((f) =>
+      `<button type="button" class="kpi-download" data-format="${f}">${f === "gpkg" ? "GeoPackage" : "CSV"}</button>`).join(" ")}</div>`;
+  for (const button of document.querySelectorAll(".kpi-download")) {
+    button.addEventListener("click", () => downloadKpi(button.dataset.format));
+  }
+}
+
+/** The KPI table as a file: the request needs the analyst token, so it is fetched, then saved. */
+async function downloadKpi(format) {
+  const response = await fetch(`/api/planning/kpi?format=${format}`, {
+    headers: { Authorization: `Bearer ${token()}` } });
+  if (!response.ok) {
+    document.getElementById("message").textContent = `${t("error")}: ${response.status}`;
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `district_kpi.${format}`;
+  link.click();
+  URL.revokeObjectURL(link.href);
 }
 
 function buildLayerToggles() {

@@ -37,7 +37,7 @@ export async function run(name, base, artifacts, flow, { viewport = { width: 128
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, ignoreDefaultArgs: ["--headless=new"],
     viewport, isMobile: mobile, hasTouch: mobile, locale: "en-US",
-    serviceWorkers: "allow",
+    serviceWorkers: "allow", acceptDownloads: true,
   });
   const isLocal = (url) => url.startsWith(`${origin}/`) || url === origin
     || url.startsWith("data:") || url.startsWith("blob:");

@@ -1,5 +1,8 @@
-// The planner view: districts on the map and in the table, layer toggles, export links.
+// The planner view: districts on the map and in the table, layer toggles, export links, the
+// KPI table and its GeoPackage download.
 // Usage: node tests/web/planner.mjs BASE ARTIFACTS '{"districts": N, "token": analyst token}'
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { args, check, mapIdle, rendered, run } from "./lib.mjs";
 
 const { base, artifacts, spec } = args();
@@ -28,6 +31,14 @@ await run("planner", base, artifacts, async (page, context, { shot }) => {
   const kpiRows = await page.waitForSelector("#kpi-table tbody tr", { timeout: 120000 })
     .then(() => page.$$eval("#kpi-table tbody tr", (trs) => trs.length)).catch(() => 0);
   check(kpiRows === spec.districts, `the district KPI table has ${kpiRows} rows`);
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 120000 }),
+    page.click(".kpi-download[data-format=gpkg]")]);
+  const saved = join(artifacts, "district_kpi.gpkg");
+  await download.saveAs(saved);
+  check(download.suggestedFilename() === "district_kpi.gpkg"
+    && readFileSync(saved).subarray(0, 15).toString() === "SQLite format 3",
+  "the KPI table downloads as a GeoPackage");
   await page.check("input[data-layer=coverage]");
   await page.waitForFunction(() => window.rcMap.getSource("coverage").serialize().data.features.length > 0,
     null, { timeout: 120000 });
