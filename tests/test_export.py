@@ -200,6 +200,19 @@ def test_cli_export(engine, monkeypatch, tmp_path, capsys):
     assert exited.value.code == 2
 
 
+def test_cli_kpi_as_a_geopackage_and_csv(engine, monkeypatch, tmp_path):
+    monkeypatch.setenv("RC_DATABASE_URL", app_settings(engine).database_url)
+    at = "2026-11-25T11:00:00+08:00"
+    main(["kpi", "--at", at, "--hour", "8", "-o", str(tmp_path / "kpi.gpkg")])
+    main(["kpi", "--at", at, "--hour", "8", "-o", str(tmp_path / "kpi.csv")])
+    layers = dict(pyogrio.list_layers(tmp_path / "kpi.gpkg"))
+    assert layers == {"district_kpi": "MultiPolygon", "coverage_gaps": "MultiPolygon"}
+    info = pyogrio.read_info(tmp_path / "kpi.gpkg", layer="district_kpi")
+    assert info["features"] == count(engine, "district")
+    assert {"aeds_per_100k", "station_share_8min", "circle_share_5min"} <= set(info["fields"])
+    assert (tmp_path / "kpi.csv").read_text().count("\n") == count(engine, "district") + 1
+
+
 @pytest.mark.parametrize("format_name", ["gpkg", "geojson", "shp", "csv"])
 def test_an_empty_layer_is_a_valid_empty_file(format_name, tmp_path):
     empty = layer_from_records("hospitals", "Point", [], [])
