@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy import Engine
 
 from api import app_state, params
 from api.auth import require_roles
@@ -76,10 +77,11 @@ def _feature(row: dict[str, Any], crs: Crs) -> dict[str, Any]:
             "properties": jsonable(row)}
 
 
-def create_blueprint(settings: Settings) -> Blueprint:
-    """The routes, with a per-IP limiter for public reports held by this app only."""
+def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
+    """The routes, with a per-IP limit on public fault reports (shared by all processes)."""
     blueprint = Blueprint("aeds", __name__)
-    reports_limit = RateLimiter(settings.report_limit_per_hour, window_s=3600)
+    reports_limit = RateLimiter(engine, "fault_reports", settings.report_limit_per_hour,
+                                window_s=3600)
 
     @blueprint.get("/api/aeds/available")
     def available() -> ResponseReturnValue:

@@ -9,6 +9,7 @@ import json
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import (
     EXTENSION_KEY,
@@ -52,6 +53,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     ``/health``; pygeoapi's collections use their own connection pool to the same database.
     """
     app = Flask(__name__, static_folder=None)
+    if settings.trusted_proxies:  # the client's address, not the proxy's, for limits and audit
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     engine = engine or make_engine(settings)
@@ -63,7 +68,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     cors.init_app(app, settings)
     audit.init_app(app)
     app.before_request(auth.authenticate)
-    public_limits.init_app(app, settings)
+    public_limits.init_app(app, state)
     app.add_url_rule("/", view_func=landing_page)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth.blueprint)
@@ -72,7 +77,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(positions.blueprint)
     app.register_blueprint(dispatch.blueprint)
-    app.register_blueprint(aeds.create_blueprint(settings))
+    app.register_blueprint(aeds.create_blueprint(settings, engine))
     app.register_blueprint(volunteers.blueprint)
     app.register_blueprint(planning.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))

@@ -4,14 +4,15 @@ A public map or a bot may ask for isochrones, routes, the nearest AED or exports
 likes; each costs a graph search or a file write, so one address gets ``RC_PUBLIC_COMPUTE_PER_MIN``
 of them a minute (429 beyond). Callers with a token (dispatch consoles, volunteers' apps) are
 never limited here: a dispatcher must not be slowed in an emergency. Features, tiles and pages
-are cheap indexed reads and stay unlimited. Counts are per process (see ``api.rate_limit``).
+are cheap indexed reads and stay unlimited. Counts are shared by every server process (see
+``api.rate_limit``).
 """
 
 from flask import Flask, g, request
 
+from api import AppState
 from api.auth import PUBLIC
 from api.rate_limit import RateLimiter
-from rescuecircle.settings import Settings
 
 COMPUTING_ENDPOINTS = frozenset({
     "processes.execute_process",
@@ -23,10 +24,10 @@ COMPUTING_ENDPOINTS = frozenset({
 })
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def init_app(app: Flask, state: AppState) -> None:
     """Count public requests to computing endpoints; register after authentication."""
-    limiter = RateLimiter(settings.public_compute_per_min, window_s=60,
-                          what="computations (routes, isochrones, exports)")
+    limiter = RateLimiter(state.engine, "public_compute", state.settings.public_compute_per_min,
+                          window_s=60, what="computations (routes, isochrones, exports)")
 
     def check() -> None:
         if g.role == PUBLIC and request.endpoint in COMPUTING_ENDPOINTS:

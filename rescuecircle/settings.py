@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, le=1024**3,
         description="Largest request body accepted (413 beyond); the API's bodies are small.",
     )
+    trusted_proxies: int = Field(
+        default=0, ge=0, le=5,
+        description="Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host; "
+        "the client's address (rate limits, audit log) is read from them. 0: none, trust "
+        "no such header.",
+    )
     public_compute_per_min: int = Field(
         default=60, ge=1, le=100_000,
         description="Routes, isochrones, nearest-AED searches and exports one address may ask "

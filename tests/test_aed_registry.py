@@ -215,15 +215,23 @@ def test_webhook_adapter_posts_json_and_reports_failures():
         server.server_close()
 
 
-def test_rate_limiter_slides():
-    clock = [0.0]
-    limiter = RateLimiter(2, window_s=3600, clock=lambda: clock[0])
+def test_rate_limiter_slides_and_is_shared_by_processes(engine):
+    clock = [7_200_000.0]   # the start of a window
+    limiter = RateLimiter(engine, "test", 2, window_s=3600, clock=lambda: clock[0])
+    other_process = RateLimiter(engine, "test", 2, window_s=3600, clock=lambda: clock[0])
     limiter.hit("a")
-    limiter.hit("a")
+    other_process.hit("a")
     limiter.hit("b")
+    with pytest.raises(TooManyRequests, match="at most 2 reports per 1 h"):
+        limiter.hit("a")
+    other_bucket = RateLimiter(engine, "other", 2, window_s=3600, clock=lambda: clock[0])
+    other_bucket.hit("a")   # counts of different limits never mix
+    # Half a window later, half of the three hits above still count: 1.5 + 1 = 2.5 > 2.
+    clock[0] += 5400
     with pytest.raises(TooManyRequests):
         limiter.hit("a")
-    clock[0] = 3601
+    clock[0] += 7200        # two windows on: all forgotten
+    limiter.hit("a")
     limiter.hit("a")
 
 

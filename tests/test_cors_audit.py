@@ -74,11 +74,35 @@ def test_public_computations_are_rate_limited_and_tokens_are_not(engine):
     app = create_app(settings, engine=engine).test_client()
     token = {"Authorization": f"Bearer {create_token(engine, role='dispatcher')}"}
     nearest = "/api/aeds/nearest?lon=0&lat=0"
-    statuses = [app.get(nearest).status_code for _ in range(4)]
-    assert statuses[:3] != [429] * 3 and statuses[3] == 429
-    refused = app.get(nearest)
+    me = {"REMOTE_ADDR": "10.0.0.7"}   # counts are in the database: an address of this test
+    statuses = [app.get(nearest, environ_base=me).status_code for _ in range(4)]
+    assert 429 not in statuses[:3] and statuses[3] == 429
+    refused = app.get(nearest, environ_base=me)
     assert "computations" in refused.json["description"]
+    # A second server process shares the count.
+    other_worker = create_app(settings, engine=engine).test_client()
+    assert other_worker.get(nearest, environ_base=me).status_code == 429
     assert app.get(nearest, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code != 429
-    assert all(app.get(nearest, headers=token).status_code != 429 for _ in range(5))
-    assert all(app.get("/ogc/collections/aeds/items?f=json").status_code == 200
+    assert all(app.get(nearest, headers=token, environ_base=me).status_code != 429
                for _ in range(5))
+    assert all(app.get("/ogc/collections/aeds/items?f=json", environ_base=me).status_code == 200
+               for _ in range(5))
+
+
+def test_behind_a_trusted_proxy_clients_are_counted_apart_and_spoofing_fails(engine):
+    limited = {"public_compute_per_min": 2}
+    nearest = "/api/aeds/nearest?lon=0&lat=0"
+    proxy = {"REMOTE_ADDR": "10.0.0.8"}
+    behind = create_app(app_settings(engine).model_copy(
+        update={**limited, "trusted_proxies": 1}), engine=engine).test_client()
+    for client in ("203.0.113.1", "203.0.113.2"):
+        forwarded = {"X-Forwarded-For": client}
+        statuses = [behind.get(nearest, headers=forwarded, environ_base=proxy).status_code
+                    for _ in range(3)]
+        assert 429 not in statuses[:2] and statuses[2] == 429, client
+    direct = create_app(app_settings(engine).model_copy(update=limited),
+                        engine=engine).test_client()
+    spoofer = {"REMOTE_ADDR": "10.0.0.9"}
+    statuses = [direct.get(nearest, headers={"X-Forwarded-For": f"198.51.100.{i}"},
+                           environ_base=spoofer).status_code for i in range(3)]
+    assert statuses[2] == 429   # without a trusted proxy the header is ignored
