@@ -4,6 +4,10 @@
   totals, and the gaps as a GeoJSON FeatureCollection, WGS84); ``format=csv`` the table alone,
   ``format=gpkg`` a GeoPackage with the layers ``district_kpi`` (outlines with their KPIs) and
   ``coverage_gaps``;
+* ``GET /api/planning/volunteer-density``: active volunteers per hexagon (``cell_m``, 100-5000,
+  default 500) by their latest position in the last ``days`` (1-365, default 30); cells of fewer
+  than ``min_count`` (3-100, default 5) are left out so no cell singles anyone out; GeoJSON, or
+  ``format=gpkg``;
 * ``GET /api/planning/coverage/<layer>`` (stations, aeds, drone-pads, circle): the bands with
   population as GeoJSON, or with ``format=geotiff`` the travel-time surface (COG, seconds).
 
@@ -11,15 +15,17 @@ Common query parameters: ``at`` (ISO 8601, AED availability; default now), ``hou
 driving speeds; default free flow); coverage also takes ``minutes`` (comma-separated).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import shapely
+import shapely.geometry
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from api import app_state, params
 from api.auth import require_roles
 from gis.export import geopackage_bytes, layer_from_records, to_cog
-from gis.planning import load_districts, load_inputs
+from gis.planning import load_districts, load_inputs, volunteer_density
 from planning.kpi import kpi_table
 from planning.kpi_io import kpi_layers, table_csv, table_json
 from planning.layers import band_geojson, build_layer
@@ -55,6 +61,30 @@ def coverage(layer: str) -> ResponseReturnValue:
         return Response(to_cog(built.grid.to_geotiff(network.projection.crs.to_wkt())),
                         mimetype="image/tiff; application=geotiff; profile=cloud-optimized")
     return jsonify(band_geojson(network, built))
+
+
+@blueprint.get("/api/planning/volunteer-density")
+@require_roles("analyst", "admin")
+def volunteers_density() -> ResponseReturnValue:
+    """Where volunteers are, aggregated: for recruiting and training where they are few."""
+    args = request.args
+    cell_m = params.number(args.get("cell_m", 500), "cell_m", low=100, high=5000)
+    min_count = int(params.number(args.get("min_count", 5), "min_count", low=3, high=100))
+    days = params.number(args.get("days", 30), "days", low=1, high=365)
+    output = args.get("format", "geojson")
+    if output not in ("geojson", "gpkg"):
+        raise InvalidInput(f"format '{output}' is unknown; use geojson or gpkg")
+    cells = volunteer_density(app_state().engine, cell_m=cell_m, min_count=min_count,
+                              since=datetime.now(UTC) - timedelta(days=days))
+    if output == "gpkg":
+        layer = layer_from_records("volunteer_density", "Polygon", [wkb for _, wkb in cells],
+                                   [{"volunteers": count} for count, _ in cells])
+        return Response(geopackage_bytes([layer]), mimetype="application/geopackage+sqlite3",
+                        headers={"Content-Disposition":
+                                 "attachment; filename=volunteer_density.gpkg"})
+    return jsonify(type="FeatureCollection", cell_m=cell_m, min_count=min_count, features=[
+        {"type": "Feature", "geometry": shapely.geometry.mapping(shapely.from_wkb(wkb)),
+         "properties": {"volunteers": count}} for count, wkb in cells])
 
 
 @blueprint.get("/api/planning/kpi")

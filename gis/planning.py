@@ -117,3 +117,15 @@ def read_points_csv(path: Path) -> Points:
                       np.array([float(r["lat"]) for r in rows]))
     except ValueError as exc:
         raise InvalidInput(f"{path.name}: {exc}") from None
+
+
+def volunteer_density(
+    engine: Engine, *, cell_m: float, min_count: int, since: datetime
+) -> list[tuple[int, bytes]]:
+    """Active volunteers per hexagon of about ``cell_m`` by their latest position since
+    ``since`` (count, WKB in WGS84), cells of fewer than ``min_count`` left out."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT volunteers, wkb FROM rc.volunteer_density(:cell, :k, :since)"),
+            {"cell": cell_m, "k": min_count, "since": since}).all()
+    return [(int(count), bytes(wkb)) for count, wkb in rows]

@@ -25,6 +25,11 @@ const source = (name) => ({ type: "vector", tiles: [`${origin}/tiles/${name}/{z}
 map.addSource("coverage", { type: "geojson", data: emptyCollection() });
 map.addLayer({ id: "coverage", type: "fill", source: "coverage", layout: { visibility: "none" },
   paint: { "fill-color": "#d32f2f", "fill-opacity": 0.06, "fill-outline-color": "#d32f2f" } });
+map.addSource("volunteer_density", { type: "geojson", data: emptyCollection() });
+map.addLayer({ id: "volunteer_density", type: "fill", source: "volunteer_density",
+  layout: { visibility: "none" },
+  paint: { "fill-color": ["interpolate", ["linear"], ["get", "volunteers"], 5, "#c5cae9", 30, "#1a237e"],
+           "fill-opacity": 0.45, "fill-outline-color": "#1a237e" } });
 map.addSource("districts", source("districts"));
 map.addLayer({ id: "districts", type: "line", source: "districts", "source-layer": "districts",
   paint: { "line-color": ["match", ["get", "kind"], "rural", "#558b2f", "#5e35b1"], "line-width": 2.5 } });
@@ -67,6 +72,12 @@ async function showToken() {
 async function loadCoverage() {
   const data = await api("/api/exports/station_coverage.geojson?minutes=8", { token: token() });
   map.getSource("coverage").setData(data);
+}
+
+/** Active volunteers per 500 m hexagon (cells of fewer than five left out by the server). */
+async function loadVolunteerDensity() {
+  const data = await api("/api/planning/volunteer-density", { token: token() });
+  map.getSource("volunteer_density").setData(data);
 }
 
 /** The district KPI table, where the server offers it (GET /api/planning/kpi). */
@@ -126,12 +137,14 @@ async function downloadKpi(format) {
 function buildLayerToggles() {
   const box = document.getElementById("layers");
   box.querySelectorAll("label").forEach((l) => l.remove());
-  for (const id of ["districts", ...Object.keys(POINT_LAYERS), "road_edges", "coverage"]) {
+  const loaders = { coverage: loadCoverage, volunteer_density: loadVolunteerDensity };
+  for (const id of ["districts", ...Object.keys(POINT_LAYERS), "road_edges", ...Object.keys(loaders)]) {
     const visible = map.getLayoutProperty(id, "visibility") !== "none";
     const label = document.createElement("label");
     label.style.display = "block";
-    const colour = POINT_LAYERS[id] || { districts: "#5e35b1", coverage: "#d32f2f" }[id] || "#607d8b";
-    const locked = id === "coverage" && !token();
+    const colour = POINT_LAYERS[id]
+      || { districts: "#5e35b1", coverage: "#d32f2f", volunteer_density: "#1a237e" }[id] || "#607d8b";
+    const locked = id in loaders && !token();
     label.innerHTML = `<input type="checkbox" data-layer="${id}" ${visible ? "checked" : ""}>
       <span class="swatch" style="background:${colour}"></span> ${escapeHtml(t(id))}
       ${locked ? `<span class="muted">(${t("needs_token")})</span>` : ""}`;
@@ -139,9 +152,9 @@ function buildLayerToggles() {
     input.disabled = locked;
     input.addEventListener("change", async (event) => {
       const on = event.target.checked;
-      if (id === "coverage" && on) {
+      if (id in loaders && on) {
         document.body.dataset.state = "loading";
-        try { await loadCoverage(); } catch (error) {
+        try { await loaders[id](); } catch (error) {
           document.getElementById("message").textContent = `${t("error")}: ${error.message}`;
         }
         document.body.dataset.state = "ready";

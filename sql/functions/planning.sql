@@ -46,3 +46,34 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION rc.planning_districts() IS
     'Districts with their kind (urban/rural) and outline as WKB (SRID 4326)';
+
+-- Where volunteers are, for planners deciding where to recruit and train: active volunteers
+-- counted by their latest position since `since`, in hexagons about cell_m across (Web
+-- Mercator scaled by the latitude of the data), WGS84. Cells holding fewer than min_count
+-- volunteers are left out, so no cell points at one person.
+CREATE OR REPLACE FUNCTION rc.volunteer_density(
+    cell_m double precision, min_count integer, since timestamptz)
+RETURNS TABLE (volunteers integer, wkb bytea)
+LANGUAGE sql STABLE AS $$
+    WITH latest AS (
+        SELECT DISTINCT ON (p.volunteer_id) p.volunteer_id, ST_Transform(p.geom, 3857) AS xy,
+               ST_Y(p.geom) AS lat
+        FROM rc.volunteer_position p
+        JOIN rc.volunteer v ON v.id = p.volunteer_id
+        WHERE v.status = 'active' AND p.observed_at >= since
+        ORDER BY p.volunteer_id, p.observed_at DESC
+    ), scale AS (
+        -- hexagon "size" is the circumradius; across the flats a hexagon is size * sqrt(3)
+        SELECT cell_m / sqrt(3) / cos(radians(avg(lat))) AS size FROM latest
+    ), placed AS (   -- one hexagon per volunteer, even on a shared edge
+        SELECT DISTINCT ON (l.volunteer_id) l.volunteer_id, h.i, h.j, h.geom
+        FROM latest l, scale s, LATERAL ST_HexagonGrid(s.size, l.xy) h
+        WHERE ST_Intersects(h.geom, l.xy)
+        ORDER BY l.volunteer_id, h.i, h.j
+    )
+    SELECT count(*)::integer, ST_AsBinary(ST_Transform((array_agg(geom))[1], 4326))
+    FROM placed
+    GROUP BY i, j
+    HAVING count(*) >= min_count
+    ORDER BY count(*) DESC, i, j;
+$$;

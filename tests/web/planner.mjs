@@ -39,6 +39,10 @@ await run("planner", base, artifacts, async (page, context, { shot }) => {
   check(download.suggestedFilename() === "district_kpi.gpkg"
     && readFileSync(saved).subarray(0, 15).toString() === "SQLite format 3",
   "the KPI table downloads as a GeoPackage");
+  await page.check("input[data-layer=volunteer_density]");
+  await page.waitForFunction(() => window.rcMap.getSource("volunteer_density").serialize().data.type
+    === "FeatureCollection" && document.body.dataset.state === "ready", null, { timeout: 60000 });
+  check(!(await page.textContent("#message")), "the volunteer density layer loads");
   await page.check("input[data-layer=coverage]");
   await page.waitForFunction(() => window.rcMap.getSource("coverage").serialize().data.features.length > 0,
     null, { timeout: 120000 });
