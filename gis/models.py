@@ -445,6 +445,16 @@ class Street(Base):
     geom: Mapped[Any] = _point()
 
 
+class RateHit(Base):
+    """Hits of one client against one rate limit in one fixed window (shared by processes)."""
+
+    __tablename__ = "rate_hit"
+    bucket: Mapped[str] = mapped_column(Text, primary_key=True)
+    client: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_no: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
 class TileSourceVersion(Base):
     """The version of a table vector tiles are made from, bumped by a trigger on every write."""
 
