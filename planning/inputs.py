@@ -35,3 +35,9 @@ class PlanningInputs:
     aeds: Points           # values: available (at the chosen time)
     drone_pads: Points     # values: range_km, cruise_speed_kmh
     people: Points         # values: people
+
+    def available_aeds(self) -> Points:
+        """The AEDs usable at the chosen time (all of them when availability is not given)."""
+        available = self.aeds.values.get("available", np.ones(len(self.aeds.lon), bool))
+        keep = np.asarray(available, bool)
+        return Points(self.aeds.lon[keep], self.aeds.lat[keep])

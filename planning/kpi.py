@@ -84,10 +84,7 @@ def surfaces(network: Network, inputs: PlanningInputs, *, hour: int | None) -> S
     """Station (drive, 12 min at ``hour``), available-AED (walk, 5 min) and 5-minute-circle
     surfaces, one multi-source search per network layer."""
     stations = network_grid(network, inputs.stations, "drive", max(STATION_MINUTES), hour)
-    available = inputs.aeds.values.get("available", np.ones(len(inputs.aeds.lon), bool))
-    aed_points = Points(inputs.aeds.lon[available.astype(bool)],
-                        inputs.aeds.lat[available.astype(bool)])
-    aeds = network_grid(network, aed_points, "walk", AED_WALK_MINUTES, None)
+    aeds = network_grid(network, inputs.available_aeds(), "walk", AED_WALK_MINUTES, None)
     drones = drone_grid(network, inputs.drone_pads, AED_WALK_MINUTES * 60)
     layers = [g for g in (aeds, drones) if g is not None]
     circle = earliest(layers, cell_m=min(g.cell_m for g in layers)) if layers else None

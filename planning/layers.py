@@ -8,11 +8,10 @@ earliest of the AED walk and the drone flight.
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import shapely
 import shapely.geometry
 
-from planning.inputs import PlanningInputs, Points
+from planning.inputs import PlanningInputs
 from planning.kpi import AED_WALK_MINUTES, drone_grid, network_grid
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.coverage import CoverageLayer, coverage_layer, earliest
@@ -37,8 +36,7 @@ def build_layer(network: Network, inputs: PlanningInputs, name: str, *,
         raise InvalidInput(f"layer '{name}' is unknown; use one of {', '.join(LAYERS)}")
     limits = check_minutes(list(minutes or DEFAULT_MINUTES[name]))
     top_min = max(limits)
-    available = inputs.aeds.values.get("available", np.ones(len(inputs.aeds.lon), bool))
-    aeds = Points(inputs.aeds.lon[available.astype(bool)], inputs.aeds.lat[available.astype(bool)])
+    aeds = inputs.available_aeds()
     pads = inputs.drone_pads
     walk = network_grid(network, aeds, "walk", top_min, None) if name in ("aeds", "circle") \
         else None

@@ -1,10 +1,13 @@
-"""Where to add stations or AEDs: the siting models of ``routing.siting`` on planning inputs.
+"""Where to add stations, AEDs or drone pads: the siting models of ``routing.siting`` on
+planning inputs.
 
 Demand is the population gathered on ``demand_cell_m`` cells (people-weighted centre per
 cell), so a city of a million raster cells stays a model of a few thousand points. Candidate
 sites are given, or else one road vertex per ``candidate_cell_m`` cell (a default per kind;
 the vertex nearest the cell's centre): every part of the network gets a candidate, none
-off-road.
+off-road. Drone pads carry AEDs where walking to one takes too long: their demand is only the
+people beyond a 5-minute walk of an available AED, and a pad covers what its drone reaches
+by air within the limit (take-off, flight, landing; range).
 """
 
 from dataclasses import dataclass
@@ -12,14 +15,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from planning.inputs import PlanningInputs, Points
-from planning.kpi import AED_WALK_MINUTES
+from planning.kpi import AED_WALK_MINUTES, network_grid
 from rescuecircle.errors import InvalidInput, NoRoute
+from routing.coverage import time_at
+from routing.drone import DroneSpec
 from routing.network import Network
-from routing.siting import Siting, coverage_matrix, lscp, mclp
+from routing.siting import (
+    CoverageMatrix,
+    Siting,
+    coverage_matrix,
+    flight_coverage_matrix,
+    lscp,
+    mclp,
+)
 
 # kind: (mode, standard minutes, default candidate spacing in metres: about a third of the
 # distance covered within the standard, so every demand point has candidates in reach)
-KINDS = {"stations": ("drive", 8.0, 1000.0), "aeds": ("walk", AED_WALK_MINUTES, 150.0)}
+KINDS = {"stations": ("drive", 8.0, 1000.0), "aeds": ("walk", AED_WALK_MINUTES, 150.0),
+         "drone-pads": ("air", AED_WALK_MINUTES, 1000.0)}
 
 
 @dataclass(frozen=True)
@@ -63,23 +76,42 @@ def plan_sites(
     network: Network, inputs: PlanningInputs, kind: str, *, add: int | None,
     candidates: Points | None = None, minutes: float | None = None, hour: int | None = None,
     demand_cell_m: float = 250.0, candidate_cell_m: float | None = None,
+    drone: DroneSpec | None = None,
 ) -> SitePlan:
     """MCLP with ``add`` new sites, or LSCP (the fewest covering everyone) when ``add`` is
     None; existing facilities of ``kind`` are kept open. ``minutes`` defaults to the standard
-    (8 for stations, a 5-minute walk for AEDs)."""
+    (8 for stations, a 5-minute walk for AEDs, 5 minutes for a drone's AED). New pads fly
+    ``drone`` (default: the existing pads' most common drone, else ``DroneSpec()``)."""
     if kind not in KINDS:
         raise InvalidInput(f"kind '{kind}' is unknown; use one of {', '.join(KINDS)}")
     mode, standard, spacing_m = KINDS[kind]
     minutes = standard if minutes is None else minutes
     if not 0 < minutes <= 60:
         raise InvalidInput(f"minutes {minutes} is outside the allowed range 0-60")
-    existing = inputs.stations if kind == "stations" else inputs.aeds
     dx, dy, weight = demand_points(network, inputs.people, cell_m=demand_cell_m)
     if candidates is None:
         cx, cy = candidate_vertices(network, cell_m=candidate_cell_m or spacing_m)
         clon, clat = network.projection.to_lonlat(cx, cy)
     else:
         clon, clat = candidates.lon, candidates.lat
+    if kind == "drone-pads":
+        matrix, keep = _by_air(network, inputs, clon, clat, dx, dy, weight, minutes * 60,
+                               hour, drone)
+    else:
+        matrix, keep = _by_road(network, inputs, kind, clon, clat, dx, dy, weight,
+                                minutes * 60, hour)
+    siting = mclp(matrix, add=add) if add is not None else lscp(matrix)
+    chosen = [(float(clon[keep[j]]), float(clat[keep[j]])) for j in siting.chosen]
+    return SitePlan(kind, "mclp" if add is not None else "lscp", minutes, chosen, siting)
+
+
+def _by_road(
+    network: Network, inputs: PlanningInputs, kind: str, clon: np.ndarray, clat: np.ndarray,
+    dx: np.ndarray, dy: np.ndarray, weight: np.ndarray, limit_s: float, hour: int | None,
+) -> tuple[CoverageMatrix, list[int]]:
+    """Stations by car, AEDs on foot: coverage by network time; the candidates on a road."""
+    mode = KINDS[kind][0]
+    existing = inputs.stations if kind == "stations" else inputs.aeds
     dlon, dlat = network.projection.to_lonlat(dx, dy)
     demand = network.snap_many(dlon, dlat, mode)
     on_road = np.array([s is not None for s in demand], bool)
@@ -90,8 +122,32 @@ def plan_sites(
     keep = [i for i, s in enumerate(snapped) if s is not None]
     matrix = coverage_matrix(
         network, sites_existing, [s for s in snapped if s is not None],
-        [s for s in demand if s is not None], weight[on_road], mode,
-        limit_s=minutes * 60, hour=hour)
-    siting = mclp(matrix, add=add) if add is not None else lscp(matrix)
-    chosen = [(float(clon[keep[j]]), float(clat[keep[j]])) for j in siting.chosen]
-    return SitePlan(kind, "mclp" if add is not None else "lscp", minutes, chosen, siting)
+        [s for s in demand if s is not None], weight[on_road], mode, limit_s=limit_s,
+        hour=hour)
+    return matrix, keep
+
+
+def _by_air(
+    network: Network, inputs: PlanningInputs, clon: np.ndarray, clat: np.ndarray,
+    dx: np.ndarray, dy: np.ndarray, weight: np.ndarray, limit_s: float, hour: int | None,
+    drone: DroneSpec | None,
+) -> tuple[CoverageMatrix, list[int]]:
+    """Drone pads: demand beyond a 5-minute AED walk, covered within each pad's flight reach."""
+    walk = network_grid(network, inputs.available_aeds(), "walk", AED_WALK_MINUTES, hour)
+    beyond = np.ones(len(dx), bool) if walk is None else \
+        time_at(walk, dx, dy) > AED_WALK_MINUTES * 60
+    if not beyond.any():
+        raise NoRoute("everyone is within a 5-minute walk of an available AED: no pad is needed")
+    pads = inputs.drone_pads
+    specs = [DroneSpec(cruise_speed_kmh=float(speed), range_km=float(range_km))
+             for range_km, speed in zip(pads.values.get("range_km", []),
+                                        pads.values.get("cruise_speed_kmh", []), strict=True)]
+    new = drone or (max(set(specs), key=specs.count) if specs else DroneSpec())
+    px, py = network.projection.to_xy(pads.lon, pads.lat)
+    cx, cy = network.projection.to_xy(clon, clat)
+    matrix = flight_coverage_matrix(
+        np.column_stack([px, py]), np.array([s.reach_m(limit_s) for s in specs]),
+        np.column_stack([cx, cy]), new.reach_m(limit_s),
+        np.column_stack([dx[beyond], dy[beyond]]), weight[beyond])
+    return matrix, list(range(len(clon)))
+

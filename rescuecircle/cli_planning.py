@@ -3,7 +3,7 @@
 ``kpi [--districts FILE --name-field NAME] [--at ISO] [--hour H] [-o table.csv|kpi.gpkg]
 [--gaps gaps.geojson]`` computes the table over ``rc.district`` (or the districts of FILE);
 ``coverage stations|aeds|drone-pads|circle [--minutes ...] [--raster F.tif] [--bands F.gpkg]``
-writes a city-wide layer; ``site stations|aeds --add N|--cover-all`` proposes sites;
+writes a city-wide layer; ``site stations|aeds|drone-pads --add N|--cover-all`` proposes sites;
 ``qc --calls FILE [-o report.html]`` writes the quality-control
 report of a call log.
 """
@@ -99,6 +99,7 @@ def _site(args: argparse.Namespace, settings: Settings) -> None:
     from gis.network_loader import load_network_arrays
     from gis.planning import load_inputs, read_points_csv
     from planning.sites import plan_sites
+    from routing.drone import DroneSpec
     from routing.network import Network
 
     engine = make_engine(settings)
@@ -108,8 +109,14 @@ def _site(args: argparse.Namespace, settings: Settings) -> None:
     finally:
         engine.dispose()
     candidates = read_points_csv(Path(args.candidates)) if args.candidates else None
+    drone = None
+    if args.cruise_kmh is not None or args.range_km is not None:
+        defaults = DroneSpec()
+        drone = DroneSpec(cruise_speed_kmh=args.cruise_kmh or defaults.cruise_speed_kmh,
+                          range_km=args.range_km or defaults.range_km,
+                          takeoff_s=settings.drone_takeoff_s, landing_s=settings.drone_landing_s)
     plan = plan_sites(network, inputs, args.kind, add=None if args.cover_all else args.add,
-                      candidates=candidates, minutes=args.minutes, hour=args.hour)
+                      candidates=candidates, minutes=args.minutes, hour=args.hour, drone=drone)
     s = plan.siting
     print(f"{plan.model}: {len(plan.chosen_lonlat)} new {plan.kind} within "
           f"{plan.limit_minutes:g} min cover {s.covered_people:,.0f} of {s.total_people:,.0f} "
@@ -163,8 +170,9 @@ def add_commands(commands: Any) -> None:
     coverage.set_defaults(handler=_coverage)
 
     site = commands.add_parser(
-        "site", help="where to add stations or AEDs (MCLP with --add N, or LSCP with --cover-all)")
-    site.add_argument("kind", choices=["stations", "aeds"])
+        "site", help="where to add stations, AEDs or drone pads (MCLP with --add N, or LSCP "
+        "with --cover-all)")
+    site.add_argument("kind", choices=["stations", "aeds", "drone-pads"])
     how = site.add_mutually_exclusive_group(required=True)
     how.add_argument("--add", type=int, help="new sites to open, maximising people covered")
     how.add_argument("--cover-all", action="store_true",
@@ -173,6 +181,11 @@ def add_commands(commands: Any) -> None:
                       help="coverage limit (default: 8 drive for stations, 5 walk for AEDs)")
     site.add_argument("--candidates", default=None,
                       help="CSV with lon,lat columns (default: a road vertex per km2)")
+    site.add_argument("--cruise-kmh", type=float, default=None,
+                      help="drone pads: the new drones' cruise speed (default: the existing "
+                      "pads' most common drone, else 60)")
+    site.add_argument("--range-km", type=float, default=None,
+                      help="drone pads: the new drones' range (default as --cruise-kmh, else 8)")
     site.add_argument("--hour", type=int, default=None, choices=range(24))
     site.add_argument("--at", default=None, help="AED availability at (ISO 8601)")
     site.add_argument("-o", "--output", default=None, help="GeoJSON of the chosen sites")

@@ -84,8 +84,7 @@ def drone_coverage_grid(
     pads = np.asarray(pads_xy, float).reshape(-1, 2)
     if not len(pads):
         raise NoRoute("there are no drone pads to cover from")
-    reach_m = min(spec.range_km * 1000,
-                  max(0.0, limit_s - spec.overhead_s) * spec.cruise_speed_kmh / 3.6)
+    reach_m = spec.reach_m(limit_s)
     west = np.floor((pads[:, 0].min() - reach_m) / cell_m) * cell_m - cell_m
     north = np.ceil((pads[:, 1].max() + reach_m) / cell_m) * cell_m + cell_m
     width = int(np.ceil((pads[:, 0].max() + reach_m - west) / cell_m)) + 2

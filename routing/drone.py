@@ -45,6 +45,11 @@ class DroneSpec:
         """Pad-to-point time for a straight flight of ``distance_m``."""
         return self.overhead_s + distance_m / (self.cruise_speed_kmh / 3.6)
 
+    def reach_m(self, limit_s: float) -> float:
+        """How far from its pad the drone lands within ``limit_s`` (and within its range)."""
+        return min(self.range_km * 1000,
+                   max(0.0, limit_s - self.overhead_s) * self.cruise_speed_kmh / 3.6)
+
 
 def flight_time_s(
     origin: tuple[float, float], destination: tuple[float, float], spec: DroneSpec,
@@ -68,8 +73,7 @@ def drone_time_grid(
     """Flight times from a pad to every cell within range and ``limit_s`` (local metres)."""
     if any(zone.contains(shapely.Point(origin)) for zone in no_fly):
         raise NoRoute("the pad lies inside a no-fly zone")
-    reach_m = min(spec.range_km * 1000,
-                  max(0.0, limit_s - spec.overhead_s) * spec.cruise_speed_kmh / 3.6)
+    reach_m = spec.reach_m(limit_s)
     half = int(np.ceil(reach_m / cell_m)) + 1
     west, north = origin[0] - half * cell_m, origin[1] + half * cell_m
     transform = from_origin(west, north, cell_m, cell_m)

@@ -9,7 +9,8 @@ Two classic location models on network travel times, solved exactly with HiGHS t
   within ``limit_s``, existing facilities kept open.
 
 The coverage matrix comes from one bounded search per site (existing and candidate): a demand
-point is covered when the site reaches it within the limit, one-way streets included.
+point is covered when the site reaches it within the limit, one-way streets included; for drone
+pads, from straight-line distance: a point is covered within the site's flight reach.
 """
 
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, hstack, identity
+from scipy.spatial import cKDTree
 
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.network import Network, Snap
@@ -81,6 +83,25 @@ def coverage_matrix(
                         hour=hour)
     return CoverageMatrix(csr_matrix(np.isfinite(times).astype(float)),
                           np.asarray(weight, float), len(existing))
+
+
+def flight_coverage_matrix(
+    existing_xy: np.ndarray, existing_reach_m: np.ndarray, candidate_xy: np.ndarray,
+    candidate_reach_m: float, demand_xy: np.ndarray, weight: np.ndarray,
+) -> CoverageMatrix:
+    """Which demand point each site (existing first) reaches by air: within its reach, the
+    distance a drone flies within the time limit (local metres throughout)."""
+    if len(weight) != len(demand_xy):
+        raise InvalidInput("weight must give one value per demand point")
+    sites = np.vstack([np.reshape(existing_xy, (-1, 2)), np.reshape(candidate_xy, (-1, 2))])
+    reach = np.concatenate([np.asarray(existing_reach_m, float),
+                            np.full(len(sites) - len(existing_reach_m), candidate_reach_m)])
+    found = cKDTree(np.reshape(demand_xy, (-1, 2))).query_ball_point(sites, reach)
+    columns = np.repeat(np.arange(len(sites)), [len(points) for points in found])
+    rows = np.concatenate([np.asarray(points, np.int64) for points in found]) \
+        if len(sites) else np.zeros(0, np.int64)
+    covers = csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(weight), len(sites)))
+    return CoverageMatrix(covers, np.asarray(weight, float), len(existing_reach_m))
 
 
 def mclp(matrix: CoverageMatrix, *, add: int) -> Siting:

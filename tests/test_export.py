@@ -213,6 +213,16 @@ def test_cli_kpi_as_a_geopackage_and_csv(engine, monkeypatch, tmp_path):
     assert (tmp_path / "kpi.csv").read_text().count("\n") == count(engine, "district") + 1
 
 
+def test_cli_sites_drone_pads(engine, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("RC_DATABASE_URL", app_settings(engine).database_url)
+    out = tmp_path / "pads.geojson"
+    main(["site", "drone-pads", "--add", "2", "--cruise-kmh", "54", "--range-km", "6",
+          "--at", "2026-11-25T11:00:00+08:00", "-o", str(out)])
+    chosen = json.loads(out.read_text())["features"]
+    assert len(chosen) == 2 and [f["properties"]["rank"] for f in chosen] == [1, 2]
+    assert "mclp: 2 new drone-pads within 5 min" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("format_name", ["gpkg", "geojson", "shp", "csv"])
 def test_an_empty_layer_is_a_valid_empty_file(format_name, tmp_path):
     empty = layer_from_records("hospitals", "Point", [], [])

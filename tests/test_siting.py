@@ -1,13 +1,16 @@
 """Siting (MCLP, LSCP with HiGHS) against brute force on the lattice of test_coverage."""
 
+import dataclasses
 from itertools import combinations
 
 import numpy as np
 import pytest
 
 from planning.inputs import PlanningInputs, Points
-from planning.sites import plan_sites
-from rescuecircle.errors import InvalidInput
+from planning.sites import candidate_vertices, demand_points, plan_sites
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.drone import DroneSpec
+from routing.network import Network
 from routing.siting import coverage_matrix, lscp, mclp
 from tests.test_coverage import SIDE, lattice
 
@@ -95,3 +98,43 @@ def test_plan_sites_adds_coverage_and_lscp_covers_everyone():
     assert aeds.siting.covered_people < cover_all.siting.covered_people
     with pytest.raises(InvalidInput, match="drone"):
         plan_sites(network, inputs, "drones", add=1)
+
+
+def test_drone_pads_cover_by_air_only_the_people_beyond_an_aed_walk():
+    network = lattice()
+    inputs = planning_inputs(np.random.default_rng(5))
+    slow = DroneSpec(cruise_speed_kmh=10, takeoff_s=0, landing_s=0, range_km=5)   # 333 m in 2 min
+    one = plan_sites(network, inputs, "drone-pads", add=1, minutes=2, demand_cell_m=200,
+                     candidate_cell_m=300, drone=slow)
+    # By hand: the candidate with the most people (on 200 m cells) within 333 m in a line.
+    dx, dy, weight = demand_points(network, inputs.people, cell_m=200)
+    cx, cy = candidate_vertices(network, cell_m=300)
+    within = np.hypot(dx[:, None] - cx[None, :], dy[:, None] - cy[None, :]) <= 2 * 60 * 10 / 3.6
+    assert one.siting.covered_people == pytest.approx((weight[:, None] * within).sum(0).max())
+    assert one.siting.total_people == pytest.approx(weight.sum())   # no AED: everyone counts
+    everyone = plan_sites(network, inputs, "drone-pads", add=None, minutes=2, demand_cell_m=200,
+                          candidate_cell_m=300, drone=slow)
+    assert everyone.model == "lscp" and len(everyone.chosen_lonlat) > 1
+    assert everyone.siting.covered_people == pytest.approx(everyone.siting.total_people)
+    # An existing pad is kept and counted; an AED takes its walkers out of the demand.
+    (lon, lat), = one.chosen_lonlat
+    with_pad = dataclasses.replace(inputs, drone_pads=Points(
+        np.array([lon]), np.array([lat]), {"range_km": np.array([5.0]),
+                                           "cruise_speed_kmh": np.array([10.0])}))
+    none_added = plan_sites(network, with_pad, "drone-pads", add=0, minutes=2,
+                            demand_cell_m=200, candidate_cell_m=300, drone=slow)
+    # The existing pad's drone spends the default 60 s taking off and landing: it reaches less.
+    assert none_added.siting.covered_people < one.siting.covered_people
+    # On foot at 4 km/h (100 s per 111 m) an AED serves about three blocks in 5 minutes.
+    arrays = network.arrays
+    walking = Network(dataclasses.replace(
+        arrays, cost_s={**arrays.cost_s, "walk": arrays.cost_s["walk"] * 10},
+        reverse_cost_s={**arrays.reverse_cost_s, "walk": arrays.reverse_cost_s["walk"] * 10}))
+    with_aed = dataclasses.replace(inputs, aeds=Points(
+        np.array([0.007]), np.array([0.007]), {"available": np.array([True])}))
+    fewer = plan_sites(walking, with_aed, "drone-pads", add=1, minutes=2, demand_cell_m=200,
+                       candidate_cell_m=300, drone=slow)
+    assert 0 < fewer.siting.total_people < one.siting.total_people
+    # Where everyone can walk to an AED in time, no pad is proposed.
+    with pytest.raises(NoRoute, match="5-minute walk"):
+        plan_sites(network, with_aed, "drone-pads", add=1, minutes=2, drone=slow)
