@@ -4,6 +4,8 @@
   totals, and the gaps as a GeoJSON FeatureCollection, WGS84); ``format=csv`` the table alone,
   ``format=gpkg`` a GeoPackage with the layers ``district_kpi`` (outlines with their KPIs) and
   ``coverage_gaps``;
+* ``GET /api/planning/population/{z}/{x}/{y}.mvt``: population cells or zones as vector tiles
+  (people, people per km²; from zoom 10) for the planner's map;
 * ``GET /api/planning/volunteer-density``: active volunteers per hexagon (``cell_m``, 100-5000,
   default 500) by their latest position in the last ``days`` (1-365, default 30); cells of fewer
   than ``min_count`` (3-100, default 5) are left out so no cell singles anyone out; GeoJSON, or
@@ -24,8 +26,10 @@ from flask.typing import ResponseReturnValue
 
 from api import app_state, params
 from api.auth import require_roles
+from api.tiles import tile_response
 from gis.export import geopackage_bytes, layer_from_records, to_cog
 from gis.planning import load_districts, load_inputs, volunteer_density
+from gis.tiles import POPULATION
 from planning.kpi import kpi_table
 from planning.kpi_io import kpi_layers, table_csv, table_json
 from planning.layers import band_geojson, build_layer
@@ -61,6 +65,13 @@ def coverage(layer: str) -> ResponseReturnValue:
         return Response(to_cog(built.grid.to_geotiff(network.projection.crs.to_wkt())),
                         mimetype="image/tiff; application=geotiff; profile=cloud-optimized")
     return jsonify(band_geojson(network, built))
+
+
+@blueprint.get("/api/planning/population/<int:z>/<int:x>/<int:y>.mvt")
+@require_roles("analyst", "admin")
+def population_tile(z: int, x: int, y: int) -> Response:
+    """Where people live, for planners: not a public layer (see gis.tiles.POPULATION)."""
+    return tile_response(POPULATION, z, x, y, public=False)
 
 
 @blueprint.get("/api/planning/volunteer-density")

@@ -41,13 +41,16 @@ def xyz_tile(layer: str, z: int, x: int, y: int) -> Response:
     return tile_response(tile_layer(layer), z, x, y)
 
 
-def tile_response(layer: TileLayer, z: int, x: int, y: int) -> Response:
+def tile_response(layer: TileLayer, z: int, x: int, y: int, *, public: bool = True) -> Response:
     """Tile z/x/y of ``layer`` with its ETag and Cache-Control, or a 304 when the client's
-    If-None-Match names the current tag."""
+    If-None-Match names the current tag; a tile behind a role is cached by the browser only."""
     tile = service().fetch(layer, z, x, y, is_current=request.if_none_match.contains_weak)
     response = Response(tile.data, status=200 if tile.data is not None else 304, mimetype=MVT)
     response.set_etag(tile.tag, weak=True)
-    response.cache_control.public = True
+    if public:
+        response.cache_control.public = True
+    else:
+        response.cache_control.private = True
     response.cache_control.max_age = layer.max_age_s
     return response
 

@@ -109,6 +109,17 @@ LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
 )}
 
 
+# Not a public layer: population tiles are for the planner view, behind the analyst role
+# (api/planning.py), and never listed with the layers above.
+POPULATION = TileLayer(
+    "population", "Population", "Where people live: raster cells or zones with their people "
+    "and density", ("population",),
+    (VectorLayer("population", "Cells or zones from zoom 10, simplified to one tile unit",
+                 {"id": "Number", "people": "Number", "people_per_km2": "Number"},
+                 minzoom=10),),
+    max_age_s=3600)
+
+
 def tile_layer(name: str) -> TileLayer:
     """The tile set called ``name``; NotFound for any other name."""
     if name not in LAYERS:

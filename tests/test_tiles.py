@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError
 from api.tiles import EXTENSION_KEY
 from gis.demo_load import load_demo_city
 from gis.tiles import LAYERS
+from gis.tokens import create_token
 from tests.conftest import app_settings
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -292,3 +293,25 @@ def test_ogc_tiles_metadata(client):
     assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core" in conformance
     assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets" in conformance
     assert not any("geodata-tilesets" in c for c in conformance)
+
+
+def test_population_tiles_are_for_analysts_and_hold_the_people(client, engine, tmp_path):
+    x, y = tile_xy(114.2, 22.65, 12)
+    url = f"/api/planning/population/12/{x}/{y}.mvt"
+    assert client.get(url).status_code == 401
+    dispatcher = create_token(engine, role="dispatcher", label="tiles")
+    assert client.get(url, headers={"Authorization": f"Bearer {dispatcher}"}).status_code == 403
+    analyst = {"Authorization": f"Bearer {create_token(engine, role='analyst', label='tiles')}"}
+    response = client.get(url, headers=analyst)
+    assert response.status_code == 200 and response.cache_control.private
+    cells = decode(response.data, 12, x, y, "population", tmp_path)
+    assert cells["count"] > 100 and (cells["people"] > 0).all()
+    with engine.connect() as conn:
+        densest = conn.execute(text(
+            "SELECT max(population / (ST_Area(geom::geography) / 1e6)) FROM rc.population"
+        )).scalar_one()
+    assert 0 < cells["people_per_km2"].max() <= densest + 1
+    again = client.get(url, headers={**analyst, "If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    low = client.get(f"/api/planning/population/9/{x // 8}/{y // 8}.mvt", headers=analyst)
+    assert low.status_code == 200 and low.data == b""   # from zoom 10 only

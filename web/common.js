@@ -36,6 +36,7 @@ export const STRINGS = {
     error: "Error", language: "中文", analyst_token: "Analyst token",
     coverage: "Station coverage, 8 min drive", kpi: "District KPIs",
     volunteer_density: "Volunteers (per 500 m, 5 or more)",
+    population: "Population density (from zoom 10)",
     needs_token: "needs an analyst token", kpi_population: "People",
     kpi_ambulance: "Ambulance in target", kpi_aed: "AED ≤5 min walk",
     kpi_circle: "5-min circle", kpi_aeds_100k: "AEDs /100k",
@@ -70,6 +71,7 @@ export const STRINGS = {
     kind: "类型", urban: "城市", rural: "乡村", error: "错误", language: "English",
     analyst_token: "分析员令牌", coverage: "急救站覆盖范围（8分钟车程）", kpi: "区域指标",
     volunteer_density: "志愿者分布（每500米，5人以上）",
+    population: "人口密度（10级以上）",
     needs_token: "需要分析员令牌", kpi_population: "人口", kpi_ambulance: "救护车达标",
     kpi_aed: "AED步行≤5分钟", kpi_circle: "5分钟救援圈", kpi_aeds_100k: "AED/10万人",
   },
@@ -165,10 +167,11 @@ export async function startView(zoom = 13) {
   return { center: [114.2, 22.65], zoom, given: false };
 }
 
-export function makeMap(container, view) {
+/** A map on our basemap; ``options`` go to MapLibre (e.g. transformRequest for tokens). */
+export function makeMap(container, view, options = {}) {
   const map = new maplibregl.Map({
     container, style: basemapStyle(), center: view.center, zoom: view.zoom,
-    attributionControl: { compact: true }, maxZoom: 19,
+    attributionControl: { compact: true }, maxZoom: 19, ...options,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");

@@ -13,7 +13,11 @@ const EXPORTS = ["aeds", "stations", "hospitals", "drone_pads", "training_sites"
 const FORMATS = ["gpkg", "geojson", "csv"];
 
 const view = await startView(11.5);
-const map = makeMap("map", view);
+// Population tiles are for analysts: MapLibre sends the token with them.
+const POPULATION_TILES = "/api/planning/population/";
+const map = makeMap("map", view, { transformRequest: (url) => (
+  url.includes(POPULATION_TILES) && token()
+    ? { url, headers: { Authorization: `Bearer ${token()}` } } : { url }) });
 window.rcMap = map;
 let districts = [];
 let kpi = null;
@@ -25,6 +29,12 @@ const source = (name) => ({ type: "vector", tiles: [`${origin}/tiles/${name}/{z}
 map.addSource("coverage", { type: "geojson", data: emptyCollection() });
 map.addLayer({ id: "coverage", type: "fill", source: "coverage", layout: { visibility: "none" },
   paint: { "fill-color": "#d32f2f", "fill-opacity": 0.06, "fill-outline-color": "#d32f2f" } });
+map.addSource("population", { type: "vector", minzoom: 10, maxzoom: 16,
+  tiles: [`${location.origin}${POPULATION_TILES}{z}/{x}/{y}.mvt`] });
+map.addLayer({ id: "population", type: "fill", source: "population", "source-layer": "population",
+  layout: { visibility: "none" },
+  paint: { "fill-color": ["interpolate", ["linear"], ["get", "people_per_km2"],
+    0, "#fff8e1", 5000, "#ffb74d", 20000, "#e65100", 50000, "#bf360c"], "fill-opacity": 0.5 } });
 map.addSource("volunteer_density", { type: "geojson", data: emptyCollection() });
 map.addLayer({ id: "volunteer_density", type: "fill", source: "volunteer_density",
   layout: { visibility: "none" },
@@ -138,13 +148,15 @@ function buildLayerToggles() {
   const box = document.getElementById("layers");
   box.querySelectorAll("label").forEach((l) => l.remove());
   const loaders = { coverage: loadCoverage, volunteer_density: loadVolunteerDensity };
-  for (const id of ["districts", ...Object.keys(POINT_LAYERS), "road_edges", ...Object.keys(loaders)]) {
+  const needToken = ["population", ...Object.keys(loaders)];
+  for (const id of ["districts", ...Object.keys(POINT_LAYERS), "road_edges", ...needToken]) {
     const visible = map.getLayoutProperty(id, "visibility") !== "none";
     const label = document.createElement("label");
     label.style.display = "block";
     const colour = POINT_LAYERS[id]
-      || { districts: "#5e35b1", coverage: "#d32f2f", volunteer_density: "#1a237e" }[id] || "#607d8b";
-    const locked = id in loaders && !token();
+      || { districts: "#5e35b1", coverage: "#d32f2f", volunteer_density: "#1a237e",
+        population: "#e65100" }[id] || "#607d8b";
+    const locked = needToken.includes(id) && !token();
     label.innerHTML = `<input type="checkbox" data-layer="${id}" ${visible ? "checked" : ""}>
       <span class="swatch" style="background:${colour}"></span> ${escapeHtml(t(id))}
       ${locked ? `<span class="muted">(${t("needs_token")})</span>` : ""}`;

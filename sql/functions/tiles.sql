@@ -272,3 +272,32 @@ END;
 $$;
 COMMENT ON FUNCTION rc.tile_basemap(integer, integer, integer) IS
     'MVT basemap: layers districts and roads (kind: highway, major, medium, minor, path)';
+
+-- Population from zoom 10: each raster cell or zone with its people and density (people per
+-- km²), simplified to a tile unit; pieces smaller than a tile unit vanish in ST_AsMVTGeom.
+CREATE OR REPLACE FUNCTION rc.tile_population(z integer, x integer, y integer)
+RETURNS bytea LANGUAGE plpgsql STABLE PARALLEL SAFE SET jit = off AS $$
+DECLARE
+    envelope geometry := rc._tile_envelope(z, x, y);
+    unit_m double precision := rc._tile_unit_m(envelope);
+    tile bytea;
+BEGIN
+    IF z < 10 THEN
+        RETURN ''::bytea;
+    END IF;
+    SELECT ST_AsMVT(t, 'population', 4096, 'geom', 'feature_id') INTO tile FROM (
+        SELECT p.id AS feature_id, p.id,
+               round(p.population::numeric, 1)::double precision AS people,  -- numeric: text
+               round(p.population / greatest(ST_Area(p.geom::geography) / 1e6, 1e-9))::integer
+                   AS people_per_km2,
+               ST_AsMVTGeom(ST_Simplify(ST_Transform(p.geom, 3857), unit_m, true),
+                            envelope, 4096, 16, true) AS geom
+        FROM rc.population p
+        WHERE p.geom && rc._tile_search_box(envelope, 16) AND p.population > 0
+        ORDER BY p.id
+        LIMIT rc._tile_cap()) t;
+    RETURN coalesce(tile, ''::bytea);
+END;
+$$;
+COMMENT ON FUNCTION rc.tile_population(integer, integer, integer) IS
+    'MVT layer population from zoom 10: people and people per km² per cell or zone';

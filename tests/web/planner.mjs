@@ -43,6 +43,13 @@ await run("planner", base, artifacts, async (page, context, { shot }) => {
   await page.waitForFunction(() => window.rcMap.getSource("volunteer_density").serialize().data.type
     === "FeatureCollection" && document.body.dataset.state === "ready", null, { timeout: 60000 });
   check(!(await page.textContent("#message")), "the volunteer density layer loads");
+  await page.check("input[data-layer=population]");
+  await page.evaluate(() => window.rcMap.setZoom(Math.max(window.rcMap.getZoom(), 11)));
+  await mapIdle(page);
+  const population = await rendered(page, ["population"]);
+  check(population.population > 0, `population density is drawn with the token (${population.population})`);
+  await shot("planner-population.png");
+  await page.uncheck("input[data-layer=population]");
   await page.check("input[data-layer=coverage]");
   await page.waitForFunction(() => window.rcMap.getSource("coverage").serialize().data.features.length > 0,
     null, { timeout: 120000 });
