@@ -68,7 +68,7 @@ def sync_opening_hours(conn: Connection) -> int:
         hours = parse_opening_hours(value)
         parsed.append({
             "aed_id": aed_id, "opening_hours": value, "state": hours.state,
-            "problems": "; ".join(hours.problems) or None,
+            "problems": "; ".join(hours.problems) or None, "holiday": hours.holiday_rule,
             "intervals": [[i.weekday, i.opens_min, i.closes_min] for i in hours.intervals],
         })
     return int(conn.execute(text("SELECT rc._aed_store_hours(CAST(:p AS jsonb))"),

@@ -777,7 +777,8 @@ def _area_factor(city: _City) -> float:
     return (city.size_km / 15.0) ** 2
 
 
-_AED_HOURS = ["24/7", "Mo-Fr 08:00-18:00", "Mo-Su 07:00-22:00", "Mo-Fr 09:00-17:00; Sa 09:00-12:00"]
+_AED_HOURS = ["24/7", "Mo-Fr 08:00-18:00; PH off", "Mo-Su 07:00-22:00",
+              "Mo-Fr 09:00-17:00; Sa 09:00-12:00"]  # offices close on public holidays
 _AED_PLACES = [
     "Community Centre",
     "Metro Station",

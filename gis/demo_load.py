@@ -7,11 +7,13 @@ hook), so a failure leaves the previous city whole. The network is marked synthe
 import json
 import tempfile
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
 from gis.demo_city import CITY_NAME, generate_demo_city, read_extras
+from gis.holidays import holidays_of, store_holidays
 from gis.osm_import import ImportSummary, import_osm
 from gis.population import load_population_raster
 
@@ -27,6 +29,9 @@ def load_demo_city(engine: Engine, *, seed: int = 42, progress: bool = False) ->
             counts.update(_load_extras(conn, asdict(extras)))
             counts["people"] = load_population_raster(
                 conn, files.population_tif, source="demo:population.tif")
+            year = date.today().year   # a Chinese city: China's days off, for PH rules
+            counts["public holidays"] = store_holidays(
+                conn, "CN", holidays_of("CN", [year, year + 1]))
 
         summary: ImportSummary = import_osm(
             engine, files.osm_pbf, progress=progress, synthetic=True, also=load_extras)

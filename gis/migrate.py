@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from gis.aed_registry import sync_opening_hours
 from gis.db import run_sql_file
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.paths import FUNCTIONS_DIR, MIGRATIONS_DIR, SQL_DIR
@@ -100,4 +101,7 @@ def migrate(engine: Engine) -> list[Migration]:
         post = SQL_DIR / "idempotent" / "post.sql"
         if post.exists():
             run_sql_file(conn, post)
+        # A migration may ask for opening hours to be parsed again (pending); do it now, so
+        # no AED waits unavailable for the next registry write.
+        sync_opening_hours(conn)
     return done

@@ -156,6 +156,7 @@ class Aed(Base):
     geom: Mapped[Any] = _point()
     hours_state: Mapped[str] = mapped_column(Text)
     hours_problems: Mapped[str | None] = mapped_column(Text)
+    hours_holiday: Mapped[bool] = mapped_column(Boolean)
     battery_level_pct: Mapped[float | None] = mapped_column(Float)
     last_self_test_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -453,6 +454,15 @@ class RateHit(Base):
     client: Mapped[str] = mapped_column(Text, primary_key=True)
     window_no: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hits: Mapped[int] = mapped_column(Integer)
+
+
+class PublicHoliday(Base):
+    """A public holiday (day off) of the deployment's country, for PH opening-hours rules."""
+
+    __tablename__ = "public_holiday"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
 
 
 class TileSourceVersion(Base):

@@ -5,17 +5,21 @@ several time spans (``08:00-12:00,13:00-17:00``), spans past midnight (``22:00-0
 ``off``/``closed``; rules separated by ``;`` (a later rule replaces the days it names) or by
 ``,`` before a weekday (it adds to them); quoted comments, which are ignored.
 
-Tolerated, each with a note in ``problems``: German day names (Di, Mi, Do, So) and
-``Feiertags``, the word ``Uhr``, ``1. Do im Monat``, ``7:30`` / ``6.00`` / bare hours
-(``10-18``), spaces around dashes, a colon after the days. Public-holiday and school-holiday
-rules (``PH off``, ``PH 10:00-17:00``) and rules for the n-th weekday of a month (``Th[1]``)
-are skipped: the regular weekday hours apply then (skipping only ever hides extra hours,
-except ``Th[1] off``, which makes the whole value unreadable). Fallback rules (``||``) are
-skipped. Anything else (sunrise, months, dates, weeks, open ends ``18:00+``, free text) makes
-the value ``malformed``: the AED's hours are then unknown, and it is not counted as available.
+Public holidays (``PH off``, ``PH 10:00-17:00``, ``Mo-Fr,PH 08:00-12:00``; German
+``Feiertags``) are a day of their own, weekday 8, which applies on the days of
+``rc.public_holiday`` to an AED whose value has such rules (``holiday_rule``).
 
-The result is a weekly table, what ``rc.aed_opening`` stores: parsing happens when the value is
-written, so SQL can answer "open at this time?" without a parser.
+Tolerated, each with a note in ``problems``: German day names (Di, Mi, Do, So), the word
+``Uhr``, ``1. Do im Monat``, ``7:30`` / ``6.00`` / bare hours (``10-18``), spaces around
+dashes, a colon after the days. School-holiday rules (``SH``) and rules for the n-th weekday of
+a month (``Th[1]``) are skipped: the regular weekday hours apply then (skipping only ever hides
+extra hours, except ``Th[1] off``, which makes the whole value unreadable). Fallback rules
+(``||``) are skipped. Anything else (sunrise, months, dates, weeks, open ends ``18:00+``, free
+text) makes the value ``malformed``: the AED's hours are then unknown, and it is not counted as
+available.
+
+The result is a weekly table (plus the holiday day), what ``rc.aed_opening`` stores: parsing
+happens when the value is written, so SQL can answer "open at this time?" without a parser.
 """
 
 import re
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MINUTES_PER_DAY = 1440
+HOLIDAY = 8  # the "weekday" of public holidays in intervals and rc.aed_opening
 DAY_NUMBERS = {"mo": 1, "tu": 2, "we": 3, "th": 4, "fr": 5, "sa": 6, "su": 7}
 # Spellings that are not OSM's but mean one day unambiguously (German, English).
 DAY_ALIASES = {
@@ -33,7 +38,7 @@ DAY_ALIASES = {
     "samstag": 6, "sonntag": 7,
 }
 HOLIDAYS = {"ph", "sh", "feiertags", "feiertag", "feiertage"}
-OFF_WORDS = {"off", "closed"}
+OFF_WORDS = {"off", "closed", "geschlossen"}
 
 State = Literal["always", "schedule", "malformed"]
 Span = tuple[int, int]
@@ -60,7 +65,8 @@ class Malformed(ValueError):
 @dataclass(frozen=True)
 class Interval:
     """Open from ``opens_min`` to ``closes_min`` (minutes after local midnight) on ``weekday``
-    (ISO: 1 Monday ... 7 Sunday); ``closes_min`` > 1440 runs into the next day."""
+    (ISO: 1 Monday ... 7 Sunday; 8 public holidays); ``closes_min`` > 1440 runs into the
+    next day."""
 
     weekday: int
     opens_min: int
@@ -76,6 +82,7 @@ class OpeningHours:
     state: State
     intervals: tuple[Interval, ...] = ()
     problems: tuple[str, ...] = ()
+    holiday_rule: bool = False   # weekday 8 holds the hours of public holidays
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,8 @@ class _Token:
 class _Rule:
     separator: str
     days: set[int] = field(default_factory=set)
-    holidays: bool = False
+    holidays: bool = False      # public holidays (PH, Feiertag)
+    school: bool = False        # school holidays (SH): not modelled
     nth: bool = False
     spans: list[Span] | None = None  # None: no time given; []: off
 
@@ -102,11 +110,13 @@ def parse_opening_hours(value: str) -> OpeningHours:
     except Malformed as exc:
         return OpeningHours("malformed", (), tuple(dict.fromkeys((str(exc), *notes))))
     problems = tuple(dict.fromkeys(notes))
-    intervals = tuple(Interval(day, opens, closes)
-                      for day in range(1, 8) for opens, closes in _merged(week[day]))
-    if all(_merged(week[day]) == [(0, MINUTES_PER_DAY)] for day in range(1, 8)):
+    holiday_rule = any(rule.holidays for rule in rules if rule.separator != "||")
+    days = range(1, HOLIDAY + 1) if holiday_rule else range(1, HOLIDAY)
+    if all(_merged(week[day]) == [(0, MINUTES_PER_DAY)] for day in days):
         return OpeningHours("always", (), problems)
-    return OpeningHours("schedule", intervals, problems)
+    intervals = tuple(Interval(day, opens, closes)
+                      for day in days for opens, closes in _merged(week[day]))
+    return OpeningHours("schedule", intervals, problems, holiday_rule)
 
 
 def _normalised(value: str, notes: list[str]) -> str:
@@ -211,7 +221,7 @@ class _Parser:
             if not (self.is_text(0, ",") and self.is_kind(1, "day", "holiday")):
                 break
             self.take()
-        if (rule.days or rule.holidays) and self.is_text(0, ":"):
+        if (rule.days or rule.holidays or rule.school) and self.is_text(0, ":"):
             self.take()
             self.notes.append("ignored a colon after the days")
         if self.is_kind(0, "always"):
@@ -228,7 +238,7 @@ class _Parser:
             while self.is_text(0, ",") and self.is_kind(1, "time"):
                 self.take()
                 rule.spans.append(self.span())
-        elif not (rule.days or rule.holidays):
+        elif not (rule.days or rule.holidays or rule.school):
             token = self.peek()
             raise Malformed(f"a rule must start with days or times, not "
                             f"{token.text if token else 'nothing'!r}")
@@ -237,7 +247,10 @@ class _Parser:
     def selector(self, rule: _Rule) -> None:
         token = self.take()
         if token.kind == "holiday":
-            rule.holidays = True
+            if token.text.lower() == "sh":
+                rule.school = True
+            else:
+                rule.holidays = True
             return
         first = _day_number(token)
         last = first
@@ -289,7 +302,7 @@ class _Parser:
 
 def _week(rules: list[_Rule], notes: list[str]) -> dict[int, list[Span]]:
     """Apply the rules in order: ``;`` replaces a day's hours, ``,`` adds to them."""
-    week: dict[int, list[Span]] = {day: [] for day in range(1, 8)}
+    week: dict[int, list[Span]] = {day: [] for day in range(1, HOLIDAY + 1)}
     for rule in rules:
         if rule.separator == "||":
             notes.append("skipped a fallback rule ('||')")
@@ -299,12 +312,13 @@ def _week(rules: list[_Rule], notes: list[str]) -> dict[int, list[Span]]:
                 raise Malformed("'off' on the n-th weekday of a month is not understood")
             notes.append("skipped a rule for the n-th weekday of a month")
             continue
-        if rule.holidays:
-            notes.append("holiday rules are not modelled; regular hours apply on holidays")
-            if not rule.days:
+        if rule.school:
+            notes.append("school-holiday rules are not modelled; regular hours apply then")
+            if not (rule.days or rule.holidays):
                 continue
         spans = [(0, MINUTES_PER_DAY)] if rule.spans is None else rule.spans
-        for day in rule.days or range(1, 8):
+        days = rule.days | ({HOLIDAY} if rule.holidays else set())
+        for day in days or range(1, HOLIDAY + 1):   # no selector: every day, holidays too
             week[day] = week[day] + spans if rule.separator == "," else list(spans)
     return week
 

@@ -47,6 +47,22 @@ def _aed_sync_hours(args: argparse.Namespace, settings: Settings) -> None:
         print(f"{sync_opening_hours(conn)} AEDs' opening hours parsed")
 
 
+def _holidays_load(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.db import make_engine
+    from gis.holidays import holidays_of, store_holidays
+
+    this_year = datetime.now(ZoneInfo(settings.timezone)).year
+    years = args.years or [this_year, this_year + 1]
+    days = holidays_of(args.country, years)
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            stored = store_holidays(conn, args.country, days)
+    finally:
+        engine.dispose()
+    print(f"{stored} public holidays of {args.country.upper()} in {', '.join(map(str, years))}")
+
+
 def _aed_expiring(args: argparse.Namespace, settings: Settings) -> None:
     from gis.aed_registry import expiring
     from gis.db import make_engine
@@ -110,6 +126,15 @@ def add_commands(commands: Any, imports: Any) -> None:
     expiring.add_argument("--days", type=int, default=None,
                           help="look-ahead in days (default RC_AED_EXPIRY_ALERT_DAYS)")
     expiring.set_defaults(handler=_aed_expiring)
+
+    holidays = commands.add_parser(
+        "holidays", help="public holidays, for 'PH' in AED opening hours").add_subparsers(
+        dest="action", required=True)
+    load = holidays.add_parser("load", help="load a country's public holidays")
+    load.add_argument("--country", required=True, help="ISO 3166 code: CN, US, DE, ...")
+    load.add_argument("--years", type=int, nargs="+", default=None,
+                      help="years to load (default: this year and the next)")
+    load.set_defaults(handler=_holidays_load)
 
     notify = commands.add_parser("notify", help="owner notifications").add_subparsers(
         dest="action", required=True)

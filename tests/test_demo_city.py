@@ -37,7 +37,7 @@ from gis.demo_city import (
 # A plain OSM opening_hours rule list: "24/7" or "Mo-Fr 08:00-18:00; Sa 09:00-12:00".
 OPENING_HOURS = re.compile(
     r"^(24/7|[A-Z][a-z](-[A-Z][a-z])? \d\d:\d\d-\d\d:\d\d(; [A-Z][a-z](-[A-Z][a-z])? "
-    r"\d\d:\d\d-\d\d:\d\d)*)$"
+    r"\d\d:\d\d-\d\d:\d\d)*(; PH off)?)$"
 )
 
 
@@ -232,7 +232,7 @@ def test_aeds_carry_registry_tags_and_one_malformed_opening_hours(osm: Osm) -> N
     assert hours.count(MALFORMED_OPENING_HOURS) == 1
     assert not OPENING_HOURS.match(MALFORMED_OPENING_HOURS)
     assert all(OPENING_HOURS.match(h) for h in hours if h != MALFORMED_OPENING_HOURS)
-    assert {"24/7", "Mo-Fr 08:00-18:00", "Mo-Su 07:00-22:00"} <= set(hours)
+    assert {"24/7", "Mo-Fr 08:00-18:00; PH off", "Mo-Su 07:00-22:00"} <= set(hours)
     assert {t["access"] for t in aeds.values()} == {"yes", "private", "customers"}
     assert {t["indoor"] for t in aeds.values()} == {"yes", "no"}
     assert all(t["level"] and t["defibrillator:location"] and t["name"] for t in aeds.values())

@@ -36,6 +36,10 @@ def test_registry_data_is_loaded(engine):
     assert scalar(engine, "SELECT count(*) FROM rc.training_site") == 5
     assert scalar(engine, "SELECT count(*) FROM rc.district") == 6
     assert scalar(engine, "SELECT count(DISTINCT volunteer_id) FROM rc.volunteer_position") == 300
+    # A Chinese city: China's public holidays, and office AEDs closed on them.
+    assert scalar(engine, "SELECT count(*) FROM rc.public_holiday WHERE source = 'holidays:CN' "
+                          "AND extract(month FROM day) = 10 AND extract(day FROM day) = 1") == 2
+    assert scalar(engine, "SELECT count(*) FROM rc.aed WHERE hours_holiday") > 20
 
 
 def test_population_total_matches_the_raster(engine):

@@ -1,6 +1,6 @@
 """The opening_hours parser, and the SQL that answers "is this AED available then?"."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,7 +9,11 @@ from sqlalchemy.exc import DataError
 
 from gis.aed_registry import sync_opening_hours
 from gis.demo_city import MALFORMED_OPENING_HOURS
+from gis.holidays import holidays_of, store_holidays
 from gis.opening_hours import Interval, parse_opening_hours
+from rescuecircle.cli import main
+from rescuecircle.errors import InvalidInput
+from tests.conftest import app_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -19,8 +23,22 @@ def week(value: str) -> list[tuple[int, int, int]]:
 
 
 def test_always_open():
-    for value in ("24/7", "Mo-Su 00:00-24:00", "24/7; PH off", 'Mo-Su 00:00-24:00 "outside"'):
+    for value in ("24/7", "Mo-Su 00:00-24:00", "PH off; 24/7", 'Mo-Su 00:00-24:00 "outside"'):
         assert parse_opening_hours(value).state == "always", value
+
+
+def test_public_holidays_are_a_day_of_their_own():
+    closed = parse_opening_hours("24/7; PH off")   # open every day but public holidays
+    assert (closed.state, closed.holiday_rule) == ("schedule", True)
+    assert week("24/7; PH off") == [(d, 0, 1440) for d in range(1, 8)]   # weekday 8: none
+    assert week("Mo-Fr,PH 08:00-12:00") == [(d, 480, 720) for d in (1, 2, 3, 4, 5, 8)]
+    assert week("Mo-Fr 09:00-17:00; PH 10:00-12:00")[-1] == (8, 600, 720)
+    assert week("Mo-Fr 08:00-18:00; Feiertags geschlossen") == [
+        (d, 480, 1080) for d in range(1, 6)]
+    assert not parse_opening_hours("Mo-Fr 08:00-18:00").holiday_rule
+    school = parse_opening_hours("Mo-Fr 08:00-18:00; SH off")
+    assert not school.holiday_rule and "school-holiday rules are not modelled" in \
+        school.problems[0]
 
 
 def test_weekday_ranges_lists_and_several_spans():
@@ -175,3 +193,54 @@ def test_changing_the_hours_drops_the_old_schedule(engine, aed):
                             {"id": aed_id}).scalar_one() == "pending"
     aed("Sa 08:00-09:00")
     assert available(engine, aed_id, local(2026, 11, 28, 8, 30))
+
+
+def test_ph_off_closes_the_aed_on_the_loaded_public_holidays(engine, aed):
+    office = aed("Mo-Fr 08:00-18:00; PH off")
+    national_day = local(2026, 10, 1, 10, 0)   # a Thursday, and China's National Day
+    assert available(engine, office, national_day)   # no holidays loaded: a Thursday
+    days = holidays_of("CN", [2026])
+    assert days[date(2026, 10, 1)] == "国庆节" and date(2026, 2, 17) in days   # Spring Festival
+    with engine.begin() as conn:
+        assert store_holidays(conn, "CN", days) == len(days)
+        assert store_holidays(conn, "CN", days) == len(days)   # again: replaced, not doubled
+    try:
+        assert not available(engine, office, national_day)
+        with engine.connect() as conn:
+            reason = conn.execute(text("SELECT rc.aed_unavailable_reason(:id, :at)"),
+                                  {"id": office, "at": national_day}).scalar_one()
+        assert reason == "closed at that time (Mo-Fr 08:00-18:00; PH off)"
+        assert available(engine, office, local(2026, 10, 9, 10, 0))   # the Friday after
+        # Holiday hours of their own, and an AED without holiday rules keeps its weekday.
+        assert available(engine, aed("Mo-Fr 08:00-18:00; PH 09:00-11:00"), national_day)
+        assert not available(engine, aed("Mo-Fr 08:00-18:00; PH 12:00-13:00"), national_day)
+        assert available(engine, aed("Mo-Fr 08:00-18:00"), national_day)
+        # A night shift from a holiday eve runs into the holiday by the eve's hours.
+        night = aed("Mo-Su 20:00-02:00; PH off")
+        assert available(engine, night, local(2026, 9, 30, 23, 0))
+        assert available(engine, night, local(2026, 10, 1, 1, 0))
+        assert not available(engine, night, local(2026, 10, 1, 21, 0))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rc.public_holiday"))
+
+
+def test_unknown_countries_and_years_are_refused():
+    with pytest.raises(InvalidInput, match="country 'XX'"):
+        holidays_of("XX", [2026])
+    with pytest.raises(InvalidInput, match="years"):
+        holidays_of("CN", [])
+
+
+def test_cli_loads_a_countrys_holidays(engine, monkeypatch, capsys):
+    monkeypatch.setenv("RC_DATABASE_URL", app_settings(engine).database_url)
+    try:
+        main(["holidays", "load", "--country", "de", "--years", "2026"])
+        assert "public holidays of DE in 2026" in capsys.readouterr().out
+        with engine.connect() as conn:
+            names = conn.execute(text(
+                "SELECT name FROM rc.public_holiday WHERE day = '2026-12-25'")).scalars().all()
+        assert names == ["Erster Weihnachtstag"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rc.public_holiday"))

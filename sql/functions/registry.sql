@@ -39,7 +39,19 @@ COMMENT ON FUNCTION rc._aed_access_public(text) IS
     'public, permissive, designated, destination and customers (reachable while open) may; '
     'private, no, permit and anything else may not';
 
-CREATE OR REPLACE FUNCTION rc._aed_open(aed_id integer, local_ts timestamp)
+CREATE OR REPLACE FUNCTION rc._aed_day(local_day date, holiday_rules boolean)
+RETURNS smallint LANGUAGE sql STABLE AS $$
+    -- The row of rc.aed_opening that applies on a day: 8 on a public holiday for an AED with
+    -- holiday rules, else the ISO weekday.
+    SELECT CASE WHEN holiday_rules AND EXISTS (
+                    SELECT 1 FROM rc.public_holiday h WHERE h.day = local_day) THEN 8
+                ELSE extract(isodow FROM local_day) END::smallint;
+$$;
+COMMENT ON FUNCTION rc._aed_day(date, boolean) IS
+    'Helper: the weekday row (1-7, or 8 on a public holiday with holiday rules) of a day';
+
+CREATE OR REPLACE FUNCTION rc._aed_open(aed_id integer, local_ts timestamp,
+                                        holiday_rules boolean)
 RETURNS boolean LANGUAGE sql STABLE AS $$
     -- An interval of the day, or one of the day before that runs past midnight.
     SELECT EXISTS (
@@ -48,13 +60,14 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
              LATERAL (SELECT extract(epoch FROM local_ts - date_trunc('day', local_ts)) / 60.0
                              AS minute) m
         WHERE o.aed_id = _aed_open.aed_id
-          AND ((o.weekday = extract(isodow FROM local_ts)
+          AND ((o.weekday = rc._aed_day(local_ts::date, holiday_rules)
                 AND m.minute >= o.opens_min AND m.minute < o.closes_min)
-            OR (o.weekday = extract(isodow FROM local_ts - interval '1 day')
+            OR (o.weekday = rc._aed_day(local_ts::date - 1, holiday_rules)
                 AND m.minute + 1440 >= o.opens_min AND m.minute + 1440 < o.closes_min)));
 $$;
-COMMENT ON FUNCTION rc._aed_open(integer, timestamp) IS
-    'Helper: is the AED''s parsed weekly schedule open at local time local_ts?';
+COMMENT ON FUNCTION rc._aed_open(integer, timestamp, boolean) IS
+    'Helper: is the AED''s parsed schedule open at local time local_ts (holiday hours on '
+    'public holidays when it has holiday rules)?';
 
 CREATE OR REPLACE FUNCTION rc._aed_unavailable_reason(a rc.aed, local_ts timestamp)
 RETURNS text LANGUAGE sql STABLE AS $$
@@ -66,7 +79,7 @@ RETURNS text LANGUAGE sql STABLE AS $$
         WHEN NOT rc._aed_access_public(a.access) THEN 'access is ' || a.access
         WHEN a.hours_state = 'pending' THEN 'opening hours not parsed yet'
         WHEN a.hours_state = 'malformed' THEN 'opening hours unreadable: ' || a.opening_hours
-        WHEN a.hours_state = 'schedule' AND NOT rc._aed_open(a.id, local_ts)
+        WHEN a.hours_state = 'schedule' AND NOT rc._aed_open(a.id, local_ts, a.hours_holiday)
             THEN 'closed at that time (' || a.opening_hours || ')'
     END;
 $$;
@@ -243,6 +256,7 @@ BEGIN
                             WHEN trim(NEW.opening_hours) = '24/7' THEN 'always'
                             ELSE 'pending' END;
     NEW.hours_problems := NULL;
+    NEW.hours_holiday := false;
     IF TG_OP = 'UPDATE' THEN
         DELETE FROM rc.aed_opening o WHERE o.aed_id = NEW.id;
     END IF;
@@ -273,15 +287,17 @@ BEGIN
     SELECT (e ->> 'aed_id')::integer, (i ->> 0)::smallint, (i ->> 1)::smallint,
            (i ->> 2)::smallint
     FROM jsonb_array_elements(fresh) e CROSS JOIN jsonb_array_elements(e -> 'intervals') i;
-    UPDATE rc.aed a SET hours_state = e ->> 'state', hours_problems = e ->> 'problems'
+    UPDATE rc.aed a SET hours_state = e ->> 'state', hours_problems = e ->> 'problems',
+                        hours_holiday = coalesce((e ->> 'holiday')::boolean, false)
     FROM jsonb_array_elements(fresh) e WHERE a.id = (e ->> 'aed_id')::integer;
     GET DIAGNOSTICS stored = ROW_COUNT;
     RETURN stored;
 END;
 $$;
 COMMENT ON FUNCTION rc._aed_store_hours(jsonb) IS
-    'Helper: store parsed opening hours [{aed_id, opening_hours, state, problems, '
-    'intervals: [[weekday, opens_min, closes_min], ...]}]; returns the AEDs updated';
+    'Helper: store parsed opening hours [{aed_id, opening_hours, state, problems, holiday, '
+    'intervals: [[weekday (8: public holidays), opens_min, closes_min], ...]}]; returns the '
+    'AEDs updated';
 
 -- ---------------------------------------------------------------------------------------
 -- checks, uses, reports
