@@ -93,10 +93,21 @@ def drone_time_grid(
 
 
 def shadow(zone: Polygon, origin: tuple[float, float], far_m: float) -> Polygon:
-    """The zone with everything behind it as seen from ``origin`` (convex hull of the zone
-    and its outline pushed out to ``far_m``): conservative for zones that are not convex."""
+    """The zone with everything behind it as seen from ``origin``, out to ``far_m``: the
+    convex hull of the zone and an arc at ``far_m`` across the angles the zone spans
+    (conservative for zones that are not convex).
+
+    The arc matters: a long zone close to the origin spans nearly half the horizon, and the
+    hull of its corners pushed out alone would leave most of what lies behind it open.
+    """
     xy = shapely.get_coordinates(zone.exterior)
     offset = xy - np.asarray(origin)
-    scale = far_m / np.maximum(np.hypot(offset[:, 0], offset[:, 1]), 1e-9)
-    pushed = np.asarray(origin) + offset * scale[:, None]
-    return shapely.MultiPoint(np.concatenate([xy, pushed])).convex_hull
+    angles = np.sort(np.arctan2(offset[:, 1], offset[:, 0]))
+    gaps = np.diff(np.concatenate([angles, [angles[0] + 2 * np.pi]]))
+    widest = int(np.argmax(gaps))            # the zone spans the rest of the circle
+    span = 2 * np.pi - gaps[widest]
+    steps = max(1, int(np.ceil(span / np.radians(10))))
+    sweep = angles[(widest + 1) % len(angles)] + np.linspace(0.0, span, steps + 1)
+    radius = far_m / np.cos(span / steps / 2)   # chords of the arc stay beyond far_m
+    arc = np.asarray(origin) + radius * np.column_stack([np.cos(sweep), np.sin(sweep)])
+    return shapely.MultiPoint(np.concatenate([xy, arc])).convex_hull

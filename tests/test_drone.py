@@ -44,6 +44,17 @@ def test_no_fly_zone_casts_a_shadow():
     assert reached(grid, 1500, 1000)    # beside the shadow
 
 
+def test_a_long_zone_close_by_shadows_everything_behind_it():
+    # A wall 100 m east of the pad, 4 km long: it spans nearly half the horizon, so every
+    # point east of it must be out of reach (the corners pushed out alone left them open).
+    wall = box(100, -2000, 120, 2000)
+    grid = drone_time_grid((0, 0), SPEC, limit_s=200, cell_m=20, no_fly=[wall])
+    assert reached(grid, -1500, 0) and reached(grid, 60, 1500)    # the pad's side
+    for y in (-1500, -500, 0, 500, 1500):
+        assert not reached(grid, 1500, y), y
+    assert not reached(grid, 2500, 0)
+
+
 def test_absurd_drone_parameters_are_refused():
     with pytest.raises(InvalidInput, match="cruise_speed_kmh"):
         DroneSpec(cruise_speed_kmh=0)
