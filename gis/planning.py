@@ -15,6 +15,7 @@ import pyogrio.raw
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from gis.dispatch_store import no_fly_zones
 from gis.population import PopulationPoints, load_population_points
 from planning.inputs import District, PlanningInputs, Points
 from rescuecircle.errors import InvalidInput
@@ -54,7 +55,8 @@ def load_inputs(
     engine: Engine, *, at: datetime, population: PopulationPoints | None = None
 ) -> PlanningInputs:
     """Stations (with ambulances), AEDs (with availability at ``at``), drone pads, people
-    (``population`` when the caller holds it already, else read from rc.population)."""
+    (``population`` when the caller holds it already, else read from rc.population) and the
+    no-fly zones."""
     with engine.connect() as conn:
         stations = conn.execute(text("SELECT * FROM rc.planning_stations()")).all()
         aeds = conn.execute(text("SELECT * FROM rc.planning_aeds(:at)"), {"at": at}).all()
@@ -65,6 +67,7 @@ def load_inputs(
         aeds=_points(aeds, "available"),
         drone_pads=_points(pads, "range_km", "cruise_speed_kmh"),
         people=Points(people.lon, people.lat, {"people": people.people}),
+        no_fly=tuple(no_fly_zones(engine)),
     )
 
 

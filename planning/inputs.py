@@ -35,6 +35,7 @@ class PlanningInputs:
     aeds: Points           # values: available (at the chosen time)
     drone_pads: Points     # values: range_km, cruise_speed_kmh
     people: Points         # values: people
+    no_fly: tuple[Geometry, ...] = ()   # zones drones must not cross (WGS84)
 
     def available_aeds(self) -> Points:
         """The AEDs usable at the chosen time (all of them when availability is not given)."""

@@ -12,6 +12,7 @@ People are weighted points (raster cells, or traffic zones cut on a grid: areal 
 populations add up to the people inside the districts.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,7 @@ def surfaces(network: Network, inputs: PlanningInputs, *, hour: int | None) -> S
     surfaces, one multi-source search per network layer."""
     stations = network_grid(network, inputs.stations, "drive", max(STATION_MINUTES), hour)
     aeds = network_grid(network, inputs.available_aeds(), "walk", AED_WALK_MINUTES, None)
-    drones = drone_grid(network, inputs.drone_pads, AED_WALK_MINUTES * 60)
+    drones = drone_grid(network, inputs.drone_pads, AED_WALK_MINUTES * 60, inputs.no_fly)
     layers = [g for g in (aeds, drones) if g is not None]
     circle = earliest(layers, cell_m=min(g.cell_m for g in layers)) if layers else None
     return Surfaces(stations, aeds, circle)
@@ -100,10 +101,13 @@ def network_grid(network: Network, points: Points, mode: str, minutes: float,
     return network_coverage_grid(network, snaps, mode, limit_s=minutes * 60, hour=hour)
 
 
-def drone_grid(network: Network, pads: Points, limit_s: float) -> TimeGrid | None:
-    """Pads grouped by their flight specification, then the earliest over the groups."""
+def drone_grid(network: Network, pads: Points, limit_s: float,
+               no_fly: Sequence[Geometry] = ()) -> TimeGrid | None:
+    """Pads grouped by their flight specification, then the earliest over the groups; no
+    flight crosses a zone of ``no_fly`` (WGS84), as in dispatch."""
     if not len(pads.lon):
         return None
+    zones = [network.from_lonlat(zone) for zone in no_fly]
     x, y = network.projection.to_xy(pads.lon, pads.lat)
     specs = list(zip(pads.values["range_km"], pads.values["cruise_speed_kmh"], strict=True))
     grids = []
@@ -111,7 +115,7 @@ def drone_grid(network: Network, pads: Points, limit_s: float) -> TimeGrid | Non
         mine = np.array([s == (range_km, speed) for s in specs])
         spec = DroneSpec(cruise_speed_kmh=float(speed), range_km=float(range_km))
         grids.append(drone_coverage_grid(np.column_stack([x[mine], y[mine]]), spec,
-                                         limit_s=limit_s))
+                                         limit_s=limit_s, no_fly=zones))
     return grids[0] if len(grids) == 1 else earliest(grids, cell_m=grids[0].cell_m)
 
 

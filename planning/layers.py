@@ -40,7 +40,8 @@ def build_layer(network: Network, inputs: PlanningInputs, name: str, *,
     pads = inputs.drone_pads
     walk = network_grid(network, aeds, "walk", top_min, None) if name in ("aeds", "circle") \
         else None
-    fly = drone_grid(network, pads, top_min * 60) if name in ("drone-pads", "circle") else None
+    fly = drone_grid(network, pads, top_min * 60, inputs.no_fly) \
+        if name in ("drone-pads", "circle") else None
     if name == "stations":
         grid = network_grid(network, inputs.stations, "drive", top_min, hour)
         used = len(inputs.stations.lon)

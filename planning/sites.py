@@ -132,7 +132,8 @@ def _by_air(
     dx: np.ndarray, dy: np.ndarray, weight: np.ndarray, limit_s: float, hour: int | None,
     drone: DroneSpec | None,
 ) -> tuple[CoverageMatrix, list[int]]:
-    """Drone pads: demand beyond a 5-minute AED walk, covered within each pad's flight reach."""
+    """Drone pads: demand beyond a 5-minute AED walk, covered within each pad's flight reach
+    on a straight line clear of the no-fly zones."""
     walk = network_grid(network, inputs.available_aeds(), "walk", AED_WALK_MINUTES, hour)
     beyond = np.ones(len(dx), bool) if walk is None else \
         time_at(walk, dx, dy) > AED_WALK_MINUTES * 60
@@ -148,6 +149,7 @@ def _by_air(
     matrix = flight_coverage_matrix(
         np.column_stack([px, py]), np.array([s.reach_m(limit_s) for s in specs]),
         np.column_stack([cx, cy]), new.reach_m(limit_s),
-        np.column_stack([dx[beyond], dy[beyond]]), weight[beyond])
+        np.column_stack([dx[beyond], dy[beyond]]), weight[beyond],
+        [network.from_lonlat(zone) for zone in inputs.no_fly])
     return matrix, list(range(len(clon)))
 

@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, hstack, identity
 from scipy.spatial import cKDTree
+from shapely import Polygon
 
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.network import Network, Snap
@@ -88,9 +90,11 @@ def coverage_matrix(
 def flight_coverage_matrix(
     existing_xy: np.ndarray, existing_reach_m: np.ndarray, candidate_xy: np.ndarray,
     candidate_reach_m: float, demand_xy: np.ndarray, weight: np.ndarray,
+    no_fly: Sequence[Polygon] = (),
 ) -> CoverageMatrix:
     """Which demand point each site (existing first) reaches by air: within its reach, the
-    distance a drone flies within the time limit (local metres throughout)."""
+    distance a drone flies within the time limit, on a straight line that crosses no zone
+    of ``no_fly`` (local metres throughout)."""
     if len(weight) != len(demand_xy):
         raise InvalidInput("weight must give one value per demand point")
     sites = np.vstack([np.reshape(existing_xy, (-1, 2)), np.reshape(candidate_xy, (-1, 2))])
@@ -100,6 +104,11 @@ def flight_coverage_matrix(
     columns = np.repeat(np.arange(len(sites)), [len(points) for points in found])
     rows = np.concatenate([np.asarray(points, np.int64) for points in found]) \
         if len(sites) else np.zeros(0, np.int64)
+    if no_fly and len(rows):
+        demand = np.reshape(demand_xy, (-1, 2))
+        flights = shapely.linestrings(np.stack([sites[columns], demand[rows]], axis=1))
+        clear = ~shapely.intersects(flights, shapely.union_all(list(no_fly)))
+        rows, columns = rows[clear], columns[clear]
     covers = csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(weight), len(sites)))
     return CoverageMatrix(covers, np.asarray(weight, float), len(existing_reach_m))
 

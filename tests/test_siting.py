@@ -5,8 +5,10 @@ from itertools import combinations
 
 import numpy as np
 import pytest
+import shapely
 
 from planning.inputs import PlanningInputs, Points
+from planning.layers import build_layer
 from planning.sites import candidate_vertices, demand_points, plan_sites
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.drone import DroneSpec
@@ -138,3 +140,31 @@ def test_drone_pads_cover_by_air_only_the_people_beyond_an_aed_walk():
     # Where everyone can walk to an AED in time, no pad is proposed.
     with pytest.raises(NoRoute, match="5-minute walk"):
         plan_sites(network, with_aed, "drone-pads", add=1, minutes=2, drone=slow)
+
+
+def test_no_fly_zones_block_flights_in_pad_siting_and_drone_layers():
+    network = lattice()
+    inputs = planning_inputs(np.random.default_rng(5))
+    slow = DroneSpec(cruise_speed_kmh=10, takeoff_s=0, landing_s=0, range_km=5)   # 333 m in 2 min
+    wall = shapely.box(0.0069, -0.002, 0.0071, 0.016)   # a no-fly strip down the middle
+    walled = dataclasses.replace(inputs, no_fly=(wall,))
+    found = plan_sites(network, walled, "drone-pads", add=1, minutes=2, demand_cell_m=200,
+                       candidate_cell_m=300, drone=slow)
+    # By hand: people within 333 m and on the same side of the wall as the candidate.
+    dx, dy, weight = demand_points(network, inputs.people, cell_m=200)
+    cx, cy = candidate_vertices(network, cell_m=300)
+    wx0, _ = network.projection.to_xy(np.array([0.0069]), np.array([0.0]))
+    wx1, _ = network.projection.to_xy(np.array([0.0071]), np.array([0.0]))
+    near = np.hypot(dx[:, None] - cx[None, :], dy[:, None] - cy[None, :]) <= 2 * 60 * 10 / 3.6
+    west = (dx[:, None] < wx0[0]) & (cx[None, :] < wx0[0])
+    east = (dx[:, None] > wx1[0]) & (cx[None, :] > wx1[0])
+    best = (weight[:, None] * (near & (west | east))).sum(0).max()
+    assert found.siting.covered_people == pytest.approx(best)
+    # The drone-pads coverage layer shrinks behind the wall too.
+    pad = Points(np.array([0.0065]), np.array([0.007]),
+                 {"range_km": np.array([5.0]), "cruise_speed_kmh": np.array([60.0])})
+    open_sky = build_layer(network, dataclasses.replace(inputs, drone_pads=pad), "drone-pads",
+                           minutes=[2])
+    blocked = build_layer(network, dataclasses.replace(walled, drone_pads=pad), "drone-pads",
+                          minutes=[2])
+    assert 0 < blocked.bands[0].area_km2 < 0.8 * open_sky.bands[0].area_km2
