@@ -22,6 +22,7 @@ from api import (
     dispatch,
     errors,
     exports,
+    feature_edit,
     finder,
     health,
     jobs,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(volunteers.blueprint)
     app.register_blueprint(planning.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))
+    app.register_blueprint(feature_edit.blueprint)
     app.register_blueprint(exports.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(finder.blueprint)
