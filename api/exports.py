@@ -80,8 +80,7 @@ def travel_time_file() -> Response:
     inputs: dict[str, Any] = {"minutes": "12", **request.args.to_dict()}
     question = IsochroneRequest.parse(inputs)
     surface = to_cog(isochrone_geotiff(app_state().networks.current(), question))
-    return Response(surface, mimetype=COG, headers={
-        "Content-Disposition": 'attachment; filename="travel_time.tif"'})
+    return attachment(surface, COG, "travel_time.tif")
 
 
 @blueprint.get(f"{PREFIX}/<filename>")
@@ -156,5 +155,11 @@ def _format(ending: str) -> str:
 
 def _file(data: LayerData, format_name: str) -> Response:
     fmt = FORMATS[format_name]
-    return Response(export_bytes(data, format_name), mimetype=fmt.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{data.name}{fmt.suffix}"'})
+    return attachment(export_bytes(data, format_name), fmt.media_type,
+                      f"{data.name}{fmt.suffix}")
+
+
+def attachment(body: bytes | str, media_type: str, filename: str) -> Response:
+    """A file to download under ``filename``."""
+    return Response(body, mimetype=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})

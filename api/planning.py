@@ -26,8 +26,9 @@ from flask.typing import ResponseReturnValue
 
 from api import app_state, params
 from api.auth import require_roles
+from api.exports import attachment
 from api.tiles import tile_response
-from gis.export import geopackage_bytes, layer_from_records, to_cog
+from gis.export import FORMATS, geopackage_bytes, to_cog
 from gis.planning import load_districts, load_inputs, volunteer_density
 from gis.tiles import POPULATION
 from planning.kpi import kpi_table
@@ -36,6 +37,7 @@ from planning.layers import band_geojson, build_layer
 from rescuecircle.errors import InvalidInput
 
 blueprint = Blueprint("planning", __name__)
+GPKG = FORMATS["gpkg"].media_type
 
 
 def _at_and_hour() -> tuple[datetime, int | None]:
@@ -88,11 +90,9 @@ def volunteers_density() -> ResponseReturnValue:
     cells = volunteer_density(app_state().engine, cell_m=cell_m, min_count=min_count,
                               since=datetime.now(UTC) - timedelta(days=days))
     if output == "gpkg":
-        layer = layer_from_records("volunteer_density", "Polygon", [wkb for _, wkb in cells],
-                                   [{"volunteers": count} for count, _ in cells])
-        return Response(geopackage_bytes([layer]), mimetype="application/geopackage+sqlite3",
-                        headers={"Content-Disposition":
-                                 "attachment; filename=volunteer_density.gpkg"})
+        layers = {"volunteer_density": ([wkb for _, wkb in cells],
+                                        [{"volunteers": count} for count, _ in cells])}
+        return attachment(geopackage_bytes(layers, "Polygon"), GPKG, "volunteer_density.gpkg")
     return jsonify(type="FeatureCollection", cell_m=cell_m, min_count=min_count, features=[
         {"type": "Feature", "geometry": shapely.geometry.mapping(shapely.from_wkb(wkb)),
          "properties": {"volunteers": count}} for count, wkb in cells])
@@ -114,11 +114,8 @@ def kpi() -> ResponseReturnValue:
     inputs = load_inputs(state.engine, at=at, population=state.networks.population())
     table, _ = kpi_table(network, districts, inputs, hour=hour)
     if output == "csv":
-        return Response(table_csv(table), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=district_kpi.csv"})
+        return attachment(table_csv(table), FORMATS["csv"].media_type, "district_kpi.csv")
     if output == "gpkg":
-        layers = [layer_from_records(name, "MultiPolygon", wkb, records)
-                  for name, (wkb, records) in kpi_layers(table, districts, network).items()]
-        return Response(geopackage_bytes(layers), mimetype="application/geopackage+sqlite3",
-                        headers={"Content-Disposition": "attachment; filename=district_kpi.gpkg"})
+        return attachment(geopackage_bytes(kpi_layers(table, districts, network), "MultiPolygon"),
+                          GPKG, "district_kpi.gpkg")
     return jsonify(table_json(table, network))

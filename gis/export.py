@@ -11,7 +11,7 @@ SRID 4326 throughout; timestamps are written in UTC.
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,11 +114,14 @@ def read_layer(engine: Engine, layer: str) -> LayerData:
     )
 
 
-def write_layer(data: LayerData, format_name: str, path: Path) -> Path:
-    """Write ``data`` to ``path`` (its ending set to the format's) and return that path."""
+def write_layer(data: LayerData, format_name: str, path: Path, *, append: bool = False
+                ) -> Path:
+    """Write ``data`` to ``path`` (its ending set to the format's) and return that path; with
+    ``append``, as one more layer of the file already there (GeoPackage)."""
     fmt = format_named(format_name)
     path = path.with_name(_stem(path.name) + fmt.suffix)
-    path.unlink(missing_ok=True)
+    if not append:
+        path.unlink(missing_ok=True)
     columns = data.columns
     options = dict(fmt.options)
     if fmt.driver == "ESRI Shapefile":
@@ -129,8 +132,8 @@ def write_layer(data: LayerData, format_name: str, path: Path) -> Path:
     pyogrio.raw.write(
         path, np.array(data.wkb, dtype=object), [_filled(v) for v in columns.values()],
         list(columns), field_mask=masks, layer=data.name, driver=fmt.driver,
-        geometry_type=data.geometry_type, crs=CRS, layer_options=options,
-        dataset_options=dict(fmt.dataset_options))
+        geometry_type=data.geometry_type, crs=CRS, layer_options=options, append=append,
+        dataset_options={} if append else dict(fmt.dataset_options))
     return path
 
 
@@ -140,18 +143,15 @@ def export_bytes(data: LayerData, format_name: str) -> bytes:
         return write_layer(data, format_name, Path(tmp) / data.name).read_bytes()
 
 
-def geopackage_bytes(layers: list[LayerData]) -> bytes:
-    """One GeoPackage holding every layer of ``layers`` (named by their ``name``)."""
+def geopackage_bytes(
+    layers: Mapping[str, tuple[Sequence[bytes | None], list[dict[str, Any]]]], geometry_type: str
+) -> bytes:
+    """One GeoPackage holding a layer per name: WKB geometries (SRID 4326) and records."""
     with tempfile.TemporaryDirectory(prefix="rc-export-") as tmp:
         path = Path(tmp) / "layers.gpkg"
-        for data in layers:
-            pyogrio.raw.write(
-                path, np.array(data.wkb, dtype=object),
-                [_filled(v) for v in data.columns.values()], list(data.columns),
-                field_mask=[_null_mask(v) for v in data.columns.values()], layer=data.name,
-                driver="GPKG", geometry_type=data.geometry_type, crs=CRS,
-                append=path.exists(),
-                dataset_options={} if path.exists() else dict(FORMATS["gpkg"].dataset_options))
+        for i, (name, (wkb, records)) in enumerate(layers.items()):
+            write_layer(layer_from_records(name, geometry_type, wkb, records), "gpkg", path,
+                        append=i > 0)
         return path.read_bytes()
 
 

@@ -21,7 +21,7 @@ from rescuecircle.settings import Settings
 
 def _kpi(args: argparse.Namespace, settings: Settings) -> None:
     from gis.db import make_engine
-    from gis.export import geopackage_bytes, layer_from_records
+    from gis.export import geopackage_bytes
     from gis.network_loader import load_network_arrays
     from gis.planning import load_districts, load_inputs, read_districts_file
     from planning.kpi import kpi_table
@@ -41,9 +41,8 @@ def _kpi(args: argparse.Namespace, settings: Settings) -> None:
     finally:
         engine.dispose()
     if args.output and args.output.lower().endswith(".gpkg"):
-        layers = [layer_from_records(name, "MultiPolygon", wkb, records)
-                  for name, (wkb, records) in kpi_layers(table, districts, network).items()]
-        Path(args.output).write_bytes(geopackage_bytes(layers))
+        Path(args.output).write_bytes(
+            geopackage_bytes(kpi_layers(table, districts, network), "MultiPolygon"))
         print(f"wrote {args.output} (layers district_kpi, coverage_gaps)", file=sys.stderr)
     elif args.output:
         Path(args.output).write_text(table_csv(table), encoding="utf-8")
