@@ -13,10 +13,14 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without loading numpy and scipy
+    from planning.inputs import PlanningInputs
+    from routing.network import Network
 
 
 def _kpi(args: argparse.Namespace, settings: Settings) -> None:
@@ -56,19 +60,10 @@ def _kpi(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _coverage(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
     from gis.export import format_for_path, layer_from_records, to_cog, write_layer
-    from gis.network_loader import load_network_arrays
-    from gis.planning import load_inputs
     from planning.layers import band_records, build_layer
-    from routing.network import Network
 
-    engine = make_engine(settings)
-    try:
-        network = Network(load_network_arrays(engine))
-        inputs = load_inputs(engine, at=_at(args.at))
-    finally:
-        engine.dispose()
+    network, inputs = _network_and_inputs(settings, _at(args.at))
     layer = build_layer(network, inputs, args.layer, minutes=args.minutes, hour=args.hour)
     for band in layer.bands:
         print(f"{layer.name} {band.minutes:g} min: {band.area_km2:.2f} km2, "
@@ -85,6 +80,20 @@ def _coverage(args: argparse.Namespace, settings: Settings) -> None:
         print(f"wrote {written}", file=sys.stderr)
 
 
+def _network_and_inputs(settings: Settings, at: datetime) -> "tuple[Network, PlanningInputs]":
+    """The loaded network and the planning inputs at ``at``, read with one engine."""
+    from gis.db import make_engine
+    from gis.network_loader import load_network_arrays
+    from gis.planning import load_inputs
+    from routing.network import Network
+
+    engine = make_engine(settings)
+    try:
+        return Network(load_network_arrays(engine)), load_inputs(engine, at=at)
+    finally:
+        engine.dispose()
+
+
 def _at(value: str | None) -> datetime:
     """``--at`` as an aware date-time (default now)."""
     at = datetime.fromisoformat(value) if value else datetime.now(UTC)
@@ -94,19 +103,11 @@ def _at(value: str | None) -> datetime:
 
 
 def _site(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
-    from gis.network_loader import load_network_arrays
-    from gis.planning import load_inputs, read_points_csv
+    from gis.planning import read_points_csv
     from planning.sites import plan_sites
     from routing.drone import DroneSpec
-    from routing.network import Network
 
-    engine = make_engine(settings)
-    try:
-        network = Network(load_network_arrays(engine))
-        inputs = load_inputs(engine, at=_at(args.at))
-    finally:
-        engine.dispose()
+    network, inputs = _network_and_inputs(settings, _at(args.at))
     candidates = read_points_csv(Path(args.candidates)) if args.candidates else None
     drone = None
     if args.cruise_kmh is not None or args.range_km is not None:
