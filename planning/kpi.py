@@ -109,14 +109,20 @@ def drone_grid(network: Network, pads: Points, limit_s: float,
         return None
     zones = [network.from_lonlat(zone) for zone in no_fly]
     x, y = network.projection.to_xy(pads.lon, pads.lat)
-    specs = list(zip(pads.values["range_km"], pads.values["cruise_speed_kmh"], strict=True))
+    specs = pad_specs(pads)
     grids = []
-    for range_km, speed in sorted(set(specs)):
-        mine = np.array([s == (range_km, speed) for s in specs])
-        spec = DroneSpec(cruise_speed_kmh=float(speed), range_km=float(range_km))
+    for spec in dict.fromkeys(specs):
+        mine = np.array([s == spec for s in specs])
         grids.append(drone_coverage_grid(np.column_stack([x[mine], y[mine]]), spec,
                                          limit_s=limit_s, no_fly=zones))
     return grids[0] if len(grids) == 1 else earliest(grids, cell_m=grids[0].cell_m)
+
+
+def pad_specs(pads: Points) -> list[DroneSpec]:
+    """Each pad's drone, from its range and cruise speed (take-off and landing as default)."""
+    return [DroneSpec(cruise_speed_kmh=float(speed), range_km=float(range_km))
+            for range_km, speed in zip(pads.values.get("range_km", []),
+                                       pads.values.get("cruise_speed_kmh", []), strict=True)]
 
 
 def kpi_table(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planning.inputs import PlanningInputs, Points
-from planning.kpi import AED_WALK_MINUTES, network_grid
+from planning.kpi import AED_WALK_MINUTES, network_grid, pad_specs
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.coverage import time_at
 from routing.drone import DroneSpec
@@ -140,9 +140,7 @@ def _by_air(
     if not beyond.any():
         raise NoRoute("everyone is within a 5-minute walk of an available AED: no pad is needed")
     pads = inputs.drone_pads
-    specs = [DroneSpec(cruise_speed_kmh=float(speed), range_km=float(range_km))
-             for range_km, speed in zip(pads.values.get("range_km", []),
-                                        pads.values.get("cruise_speed_kmh", []), strict=True)]
+    specs = pad_specs(pads)
     new = drone or (max(set(specs), key=specs.count) if specs else DroneSpec())
     px, py = network.projection.to_xy(pads.lon, pads.lat)
     cx, cy = network.projection.to_xy(clon, clat)
