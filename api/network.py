@@ -25,7 +25,7 @@ class NetworkProvider:
         self._snap_max_m = snap_max_m
         self._speed_factors = speed_factors
         self._network: Network | None = None
-        self._people: tuple[tuple[int, tuple[int, int]], PeopleXY | None] | None = None
+        self._people: tuple[tuple[int, int], PeopleXY | None] | None = None
         self._points: PopulationPoints | None = None
         self._lock = threading.Lock()
         self._population_lock = threading.Lock()

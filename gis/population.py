@@ -15,18 +15,20 @@ from rescuecircle.errors import InvalidInput
 class PopulationPoints:
     """People as weighted points (WGS84); ``version`` changes whenever rc.population does."""
 
-    version: tuple[int, int]
+    version: int
     lon: np.ndarray
     lat: np.ndarray
     people: np.ndarray
 
 
-def population_version(engine: Engine) -> tuple[int, int]:
-    """A cheap fingerprint of rc.population: row count and highest id."""
+def population_version(engine: Engine) -> int:
+    """The version of rc.population, bumped by a statement trigger on every write (migration
+    0014, the tiles' mechanism): one indexed row, where counting the rows scanned them all
+    and missed an update that kept their number."""
     with engine.connect() as conn:
-        count, top = conn.execute(
-            text("SELECT count(*), coalesce(max(id), 0) FROM rc.population")).one()
-    return int(count), int(top)
+        return int(conn.execute(text(
+            "SELECT version FROM rc.tile_source_version WHERE source_table = 'population'"
+        )).scalar_one())
 
 
 def load_population_points(engine: Engine) -> PopulationPoints:

@@ -274,3 +274,22 @@ def test_dispatch_on_a_dead_end_street_still_answers_a_plan(client, tokens):
                            json={"point": [114.2001237, 22.6880423], "k": 3})
     assert response.status_code == 201, response.json
     assert response.json["robustness"]["worst_case_first_arrival_s"] is None
+
+
+def test_the_cached_population_follows_every_write(engine):
+    # An update that keeps the number of rows must still be seen (a count did not see it).
+    app = create_app(app_settings(engine), engine=engine)
+    networks = app.extensions["rescuecircle"].networks
+    before = networks.population()
+    assert networks.population() is before          # unchanged: the cached points
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE rc.population SET population = population + 100 "
+                          "WHERE id = (SELECT min(id) FROM rc.population)"))
+    try:
+        after = networks.population()
+        assert after.version != before.version
+        assert after.people.sum() == pytest.approx(before.people.sum() + 100)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE rc.population SET population = population - 100 "
+                              "WHERE id = (SELECT min(id) FROM rc.population)"))
