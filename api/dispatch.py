@@ -196,8 +196,6 @@ def _planned(
             **body}, HTTPStatus.CREATED
 
 
-
-
 @blueprint.post("/api/dispatch")
 @require_roles(*ROLES)
 def create_dispatch() -> ResponseReturnValue:
