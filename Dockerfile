@@ -12,10 +12,15 @@ FROM python:3.12-slim-bookworm
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY rescuecircle ./rescuecircle
+COPY localdb ./localdb
+COPY cli ./cli
+COPY formats ./formats
+COPY demo ./demo
 COPY gis ./gis
 COPY routing ./routing
-COPY api ./api
 COPY planning ./planning
+COPY services ./services
+COPY api ./api
 COPY sql ./sql
 COPY web ./web
 COPY --from=web /app/web/vendor ./web/vendor

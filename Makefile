@@ -50,7 +50,7 @@ db: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy rescuecircle gis routing api planning
+	$(VENV)/bin/mypy rescuecircle localdb cli formats demo gis routing planning services api
 
 bench-env:  # the benchmark-only venv with the anchors (pyvalhalla, osrm-bindings)
 	PYTHON=$(PYTHON) bench/setup-env.sh

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import Engine
 
-from api.network import NetworkProvider
 from rescuecircle.settings import Settings
+from services.network import NetworkProvider
 
 EXTENSION_KEY = "rescuecircle"
 

@@ -24,15 +24,16 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 
-from api import app_state, params
+from api import app_state
 from api.auth import require_roles
 from api.jsonable import jsonable
 from api.rate_limit import RateLimiter
+from formats.china_crs import Crs
 from gis import aed_registry
 from gis.aed_registry import Check, Use
-from gis.china_crs import Crs
 from rescuecircle.errors import Forbidden, InvalidInput
 from rescuecircle.settings import Settings
+from services import params
 
 INSPECTORS = ("volunteer", "dispatcher", "admin")
 DISPATCH = ("dispatcher", "admin")

@@ -39,12 +39,12 @@ from api import (
     volunteers,
     web,
 )
-from api.network import NetworkProvider
 from gis.db import make_engine
 from rescuecircle import __version__
 from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
 from routing.time_of_day import SpeedFactors, speed_factors_from_json
+from services.network import NetworkProvider
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:

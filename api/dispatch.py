@@ -15,15 +15,16 @@ import shapely.geometry
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import app_state, params
+from api import app_state
 from api.auth import require_roles
-from gis.china_crs import Crs
+from formats.china_crs import Crs
 from gis.dispatch_data import Search, area_kind, load_candidates
 from gis.dispatch_store import load_dispatch, no_fly_zones, store_dispatch
 from rescuecircle.errors import InvalidInput
 from routing.dispatch import Candidates, Leg, Options, Pad, Plan, Previous, Site, plan
 from routing.drone import DroneSpec
 from routing.network import Network
+from services import params
 
 blueprint = Blueprint("dispatch", __name__)
 ROLES = ("dispatcher", "admin")

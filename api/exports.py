@@ -16,9 +16,8 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 
-from api import app_state, params
+from api import app_state
 from api.auth import require_roles
-from api.network import NetworkProvider
 from api.routing_service import IsochroneRequest, isochrone_geojson, isochrone_geotiff
 from gis.export import (
     FORMATS,
@@ -34,6 +33,8 @@ from gis.export import (
     write_layer,
 )
 from rescuecircle.errors import InvalidInput, NoRoute, NotFound
+from services import params
+from services.network import NetworkProvider
 
 PREFIX = "/api/exports"
 COMPUTED_ROLES = ("analyst", "dispatcher", "admin")

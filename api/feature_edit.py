@@ -12,9 +12,10 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import MethodNotAllowed
 
-from api import app_state, params
+from api import app_state
 from api.auth import require_roles
 from gis.feature_edit import create_feature, delete_feature, replace_feature
+from services import params
 
 blueprint = Blueprint("feature_edit", __name__, url_prefix="/ogc")
 REGISTRY = {"aeds": "/api/aeds"}

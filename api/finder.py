@@ -16,11 +16,12 @@ import shapely.geometry
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import app_state, params
+from api import app_state
 from api.jsonable import jsonable
 from gis.finder import aeds_near
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.network import Network
+from services import params
 
 blueprint = Blueprint("finder", __name__)
 WALK = "walk"

@@ -11,9 +11,10 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import app_state, params
+from api import app_state
 from gis.places import search_places
 from rescuecircle.errors import InvalidInput
+from services import params
 
 blueprint = Blueprint("places", __name__)
 MIN_QUERY, MAX_QUERY = 2, 100

@@ -24,7 +24,7 @@ import shapely.geometry
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import app_state, params
+from api import app_state
 from api.auth import require_roles
 from api.exports import attachment
 from api.tiles import tile_response
@@ -35,6 +35,7 @@ from planning.kpi import kpi_table
 from planning.kpi_io import kpi_layers, table_csv, table_json
 from planning.layers import band_geojson, build_layer
 from rescuecircle.errors import InvalidInput
+from services import params
 
 blueprint = Blueprint("planning", __name__)
 GPKG = FORMATS["gpkg"].media_type

@@ -10,10 +10,11 @@ from http import HTTPStatus
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import app_state, params
+from api import app_state
 from api.auth import require_roles
 from gis.positions import record_position
 from rescuecircle.errors import Forbidden, InvalidInput
+from services import params
 
 blueprint = Blueprint("positions", __name__)
 AVAILABILITY = ("available", "busy", "off_duty")

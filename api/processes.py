@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import AppState, app_state, jobs, params
+from api import AppState, app_state, jobs
 from api.auth import require_roles
 from api.dispatch import MAX_BLOCKED, dispatch_plan
 from api.dispatch import ROLES as DISPATCH_ROLES
@@ -33,6 +33,7 @@ from api.routing_service import (
 from gis.planning import load_inputs
 from planning.layers import DEFAULT_MINUTES, LAYERS, band_geojson, build_layer
 from rescuecircle.errors import InvalidInput, NotFound
+from services import params
 
 PREFIX = "/ogc/processes"
 GEOJSON = "application/geo+json"

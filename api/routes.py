@@ -11,9 +11,10 @@ from typing import Any
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from api import app_state, params
+from api import app_state
 from api.routing_service import RouteRequest, route, route_feature
 from rescuecircle.errors import InvalidInput
+from services import params
 
 blueprint = Blueprint("routes", __name__)
 

@@ -14,10 +14,10 @@ import numpy as np
 import shapely
 import shapely.geometry
 
-from api import params
 from rescuecircle.errors import NoRoute
 from routing.isochrone import Band, PeopleXY, bands, network_time_grid
 from routing.network import Network, Route
+from services import params
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import app_state, params
+from api import app_state
 from api.aeds import actor
 from api.auth import require_roles
 from api.jsonable import jsonable
 from gis import volunteers
 from gis.volunteers import PromotionRules, Registration, Service, Session, Training
 from rescuecircle.errors import Forbidden, InvalidInput
+from services import params
 
 blueprint = Blueprint("volunteers", __name__)
 CENTRE = ("dispatcher", "admin")

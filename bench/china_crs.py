@@ -4,7 +4,7 @@ For each candidate on PyPI that installs on Python 3.12, the script converts the
 WGS84 points spread over China's bounding box (seeded) forward to GCJ-02 and BD-09 with the
 candidate's own forward function, back with its inverse, and reports the round-trip error
 (metres, haversine) and the time per direction. A Cologne point checks that points outside
-China stay untouched. ``rescuecircle`` is ``gis.china_crs`` (coordTransform's C batch functions
+China stay untouched. ``rescuecircle`` is ``formats.china_crs`` (coordTransform's C batch functions
 with a refined inverse), the implementation the project uses.
 
 Usage, in an environment with the candidates (they are not project dependencies)::
@@ -67,7 +67,7 @@ def latlon(function: Callable[[float, float], tuple[float, float]]) -> Callable[
 
 
 def rescuecircle() -> list[Candidate]:
-    from gis import china_crs as c
+    from formats import china_crs as c
 
     return [Candidate("rescuecircle", "gcj02", c.wgs84_to_gcj02, c.gcj02_to_wgs84,
                       "coordTransform C batch + 2 fixed-point steps"),

@@ -32,7 +32,8 @@ from sqlalchemy import Engine, make_url, text
 from gis.db import make_engine
 from gis.migrate import migrate
 from gis.osm_import import ImportSummary, import_osm, island_flags
-from rescuecircle import cluster
+from localdb import cluster
+from rescuecircle import database
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 
@@ -66,7 +67,7 @@ def run_ours(settings: Settings, osm_file: Path,
              runs: int) -> tuple[float, list[float], ImportSummary, Engine]:
     """Seconds of a first import into an empty database, then of ``runs`` re-imports over it."""
     cluster.create_database(settings, OURS_DB, replace=True)
-    engine = make_engine(settings, cluster.local_url(settings, OURS_DB))
+    engine = make_engine(settings, database.local_url(settings, OURS_DB))
     migrate(engine)
     first_s, summary = timed(lambda: import_osm(engine, osm_file))
     again_s = []
@@ -83,7 +84,7 @@ def run_osm2pgrouting(settings: Settings, xml_file: Path, mapconfig: Path,
     The password goes in a private pgpass file, not on the command line.
     """
     cluster.create_database(settings, OSM2PGR_DB, replace=True)
-    url = make_url(cluster.local_url(settings, OSM2PGR_DB))
+    url = make_url(database.local_url(settings, OSM2PGR_DB))
     command = ["osm2pgrouting", "--f", str(xml_file), "--conf", str(mapconfig),
                "--dbname", OSM2PGR_DB, "--host", str(url.host), "--port", str(url.port),
                "--username", str(url.username), "--clean"]

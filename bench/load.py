@@ -57,7 +57,8 @@ from gis.db import make_engine  # noqa: E402
 from gis.demo_load import load_demo_city  # noqa: E402
 from gis.migrate import migrate  # noqa: E402
 from gis.tokens import create_token  # noqa: E402
-from rescuecircle import cluster  # noqa: E402
+from localdb import cluster  # noqa: E402
+from rescuecircle import database  # noqa: E402
 from rescuecircle.settings import Settings  # noqa: E402
 
 OUT = _HERE / "out"
@@ -88,7 +89,7 @@ class City:
 def prepare(settings: Settings) -> tuple[Engine, str, City, str]:
     """Scratch database with the demo city; (engine, url, city, dispatcher token)."""
     cluster.create_database(settings, DB_NAME, replace=True)
-    url = cluster.local_url(settings, DB_NAME)
+    url = database.local_url(settings, DB_NAME)
     engine = make_engine(settings, url)
     migrate(engine)
     started = time.perf_counter()

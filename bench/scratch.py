@@ -22,7 +22,8 @@ from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 from gis.db import make_engine
 from gis.migrate import MigrationError, migrate
 from gis.osm_import import ImportSummary, import_osm
-from rescuecircle import cluster
+from localdb import cluster
+from rescuecircle import database
 from rescuecircle.settings import Settings
 
 
@@ -52,11 +53,11 @@ def network_database(settings: Settings, db_name: str, pbf: Path, *, reimport: b
     """Database ``db_name`` with ``pbf`` imported, reused while the stamp matches.
 
     ``reimport`` builds it afresh even when the stamp matches; ``synthetic`` is passed to
-    ``import_osm`` (for the generated cities of ``gis.demo_city``). Any other database of the
+    ``import_osm`` (for the generated cities of ``demo.city``). Any other database of the
     same name is dropped: use only names of scratch databases.
     """
     stamp = pbf_stamp(pbf)
-    url = cluster.local_url(settings, db_name)
+    url = database.local_url(settings, db_name)
     if not reimport:
         engine = _reusable(settings, url, stamp)
         if engine is not None:

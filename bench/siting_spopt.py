@@ -28,7 +28,7 @@ from spopt.locate import LSCP, MCLP
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from gis.network_arrays import MODES, NetworkArrays  # noqa: E402
+from routing.arrays import MODES, NetworkArrays  # noqa: E402
 from routing.network import Network  # noqa: E402
 from routing.siting import CoverageMatrix, lscp, mclp, reach_times  # noqa: E402
 

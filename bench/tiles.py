@@ -39,7 +39,8 @@ from sqlalchemy import Engine, text
 from gis.db import make_engine
 from gis.migrate import migrate
 from gis.osm_import import import_osm
-from rescuecircle import cluster
+from localdb import cluster
+from rescuecircle import database
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 
@@ -75,7 +76,7 @@ WORKLOADS = [
 def prepare(settings: Settings, pbf: Path, aeds: int) -> Engine:
     """The scratch database with the network of ``pbf`` and ``aeds`` random AEDs."""
     cluster.create_database(settings, DATABASE, replace=True)
-    engine = make_engine(settings, cluster.local_url(settings, DATABASE))
+    engine = make_engine(settings, database.local_url(settings, DATABASE))
     migrate(engine)
     print(import_osm(engine, pbf), file=sys.stderr)
     with engine.begin() as conn:
@@ -210,7 +211,7 @@ def main() -> None:
         return
     settings = Settings(db_name="rc_test", database_url=None)
     engine = prepare(settings, args.pbf, args.aeds)
-    url = cluster.local_url(settings, DATABASE)
+    url = database.local_url(settings, DATABASE)
     ports = {"ours": 18801, "ours-cached": 18802, "tipg": 18803}
     servers: list[subprocess.Popen[bytes]] = []
     try:

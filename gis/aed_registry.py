@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from gis.opening_hours import parse_opening_hours
+from formats.opening_hours import parse_opening_hours
 from rescuecircle.errors import InvalidInput, NotFound
 
 STATUSES = ("ready", "fault", "in_use", "out_of_service", "missing")

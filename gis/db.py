@@ -2,21 +2,11 @@
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection
 
-from rescuecircle import cluster
+from rescuecircle.database import database_url
 from rescuecircle.settings import Settings
-
-
-def database_url(settings: Settings) -> str:
-    """``RC_DATABASE_URL`` when given, else the project-local cluster's URL."""
-    if settings.database_url:
-        url = make_url(settings.database_url)
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False)
-    return cluster.local_url(settings)
 
 
 def make_engine(settings: Settings, url: str | None = None) -> Engine:

@@ -4,8 +4,8 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, text
 
-from gis.network_arrays import MODES, NetworkArrays
 from rescuecircle.errors import NoRoute
+from routing.arrays import MODES, NetworkArrays
 
 _COLUMNS = ", ".join(
     ["id", "source", "target", "length_m", "road_class", "ST_AsBinary(geom) AS wkb"]

@@ -6,7 +6,7 @@ more by road ways, including twice by one way), at way ends and at POI nodes lyi
 a station on a road node is a vertex). Vertex ids are OSM node ids; edge ids run 1..n per import
 and each edge keeps its ``osm_way_id``. Lengths are geodesic metres on WGS84 (pyproj, the
 ellipsoid and algorithm of PostGIS's ``ST_Length(geography)``). Tag meaning is in
-``gis.osm_tags``; islands (small pieces outside a mode's largest weakly connected component)
+``formats.osm_tags``; islands (small pieces outside a mode's largest weakly connected component)
 are marked with scipy in memory, which the benchmark shows faster than pgr_connectedComponents.
 
 The whole file is read and checked before the database is touched, then loaded with COPY in one
@@ -34,8 +34,7 @@ from scipy.sparse.csgraph import connected_components
 from sqlalchemy import Connection, Engine, text
 from tqdm import tqdm
 
-from gis.aed_registry import sync_opening_hours
-from gis.osm_tags import (
+from formats.osm_tags import (
     MODES,
     POI_KINDS,
     Mode,
@@ -45,6 +44,7 @@ from gis.osm_tags import (
     poi_kind,
     way_profile,
 )
+from gis.aed_registry import sync_opening_hours
 from rescuecircle.errors import InvalidInput
 
 _STAGES = ("reading", "splitting", "islands", "loading", "POIs")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from gis.imports.fields import LEVELS
+from formats.fields import LEVELS
 from rescuecircle.errors import InvalidInput, NotFound
 
 STATUSES = ("pending", "active", "suspended")

@@ -1,6 +1,6 @@
 """The in-memory road network: vertex indexing, snapping, per-mode graphs, searches and routes.
 
-Built once from ``gis.network_arrays.NetworkArrays`` and kept while the network is unchanged;
+Built once from ``routing.arrays.NetworkArrays`` and kept while the network is unchanged;
 per-mode (and, for driving, per-hour) graphs are built on first use and cached.
 """
 
@@ -14,8 +14,8 @@ import shapely
 import shapely.ops
 from shapely import LineString, STRtree
 
-from gis.network_arrays import MODES, NetworkArrays
 from rescuecircle.errors import InvalidInput, NoRoute
+from routing.arrays import MODES, NetworkArrays
 from routing.graph import ModeGraph, SearchResult, Seed
 from routing.projection import LocalProjection
 from routing.time_of_day import FREE_FLOW, SpeedFactors

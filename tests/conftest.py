@@ -20,7 +20,8 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from gis.db import make_engine
 from gis.migrate import migrate
-from rescuecircle import cluster
+from localdb import cluster
+from rescuecircle import database
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 
@@ -48,7 +49,7 @@ def make_database(settings: Settings) -> Iterator[Callable[[str], Engine]]:
                 conn.execute(text("DROP SCHEMA IF EXISTS rc CASCADE"))
         else:
             cluster.create_database(settings, f"rc_test_{name}", replace=True)
-            engine = make_engine(settings, cluster.local_url(settings, f"rc_test_{name}"))
+            engine = make_engine(settings, database.local_url(settings, f"rc_test_{name}"))
         migrate(engine)
         engines[name] = engine
         return engine

@@ -81,7 +81,7 @@ def test_bad_file_leaves_the_database_unchanged(engine, tmp_path):
 
 
 def test_cli_round_trip(engine, tmp_path, monkeypatch, capsys):
-    from rescuecircle.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("RC_DATABASE_URL", url(engine))
     path = tmp_path / "cli.dump"
@@ -97,7 +97,7 @@ def test_cli_round_trip(engine, tmp_path, monkeypatch, capsys):
 
 def test_a_restore_that_fails_midway_changes_nothing(engine, settings, tmp_path):
     """The replay stops at a GRANT to a role that no longer exists: the old schema stays."""
-    from rescuecircle import cluster
+    from localdb import cluster
 
     database = engine.url.database or ""
     with cluster.admin_connect(settings, database) as admin:
@@ -119,7 +119,7 @@ def test_a_restore_that_fails_midway_changes_nothing(engine, settings, tmp_path)
 
 
 def test_cli_token_revoke(engine, monkeypatch, capsys):
-    from rescuecircle.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("RC_DATABASE_URL", url(engine))
     token = "-" + create_token(engine, role="analyst", label="to rotate")[1:]

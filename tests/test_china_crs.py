@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from api import params
-from gis import china_crs
+from formats import china_crs
 from rescuecircle.errors import InvalidInput
+from services import params
 
 GEOD = Geod(ellps="WGS84")
 CHINA_LON, CHINA_LAT = (73.7, 135.0), (18.0, 53.5)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.network_arrays import MODES, NetworkArrays
 from rescuecircle.errors import NoRoute
+from routing.arrays import MODES, NetworkArrays
 from routing.coverage import (
     coverage_layer,
     drone_coverage_grid,

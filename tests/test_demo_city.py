@@ -19,7 +19,7 @@ import rasterio
 import shapely
 from shapely.geometry import LineString, Polygon, shape
 
-from gis.demo_city import (
+from demo.city import (
     CENTRE_LAT,
     CENTRE_LON,
     CITY_NAME,

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.network_arrays import MODES, NetworkArrays
 from rescuecircle.errors import InvalidInput
+from routing.arrays import MODES, NetworkArrays
 from routing.diverse import (
     Responder,
     Scenarios,

@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from rasterio.transform import from_origin
 from sqlalchemy import Engine, text
 
+from cli.main import main
 from gis.demo_load import load_demo_city
 from gis.export import LAYER_TABLES, layer_from_records, to_cog, write_layer
 from gis.tokens import create_token
-from rescuecircle.cli import main
 from routing.isochrone import TimeGrid
 from tests.conftest import app_settings, client_for
 

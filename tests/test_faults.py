@@ -32,7 +32,8 @@ from gis import aed_registry
 from gis.db import make_engine
 from gis.migrate import migrate
 from gis.tokens import create_token
-from rescuecircle import cluster
+from localdb import cluster
+from rescuecircle import database
 from rescuecircle.settings import Settings
 
 WRITERS = 4
@@ -53,10 +54,10 @@ def throwaway(tmp_path_factory) -> Iterator[tuple[Settings, Engine]]:
     """A private cluster with one migrated database; stopped and deleted afterwards."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("faults") / "rc", pg_port=free_port(),
                         db_name="reliab_faults", database_url=None)
-    root = cluster.cluster_paths(settings).root
+    root = database.cluster_paths(settings).root
     try:
         cluster.init(settings)
-        engine = make_engine(settings, cluster.local_url(settings))
+        engine = make_engine(settings, database.local_url(settings))
         migrate(engine)
         yield settings, engine
         engine.dispose()
@@ -119,7 +120,7 @@ def test_database_restart_under_load(throwaway):
             "INSERT INTO rc.volunteer (name, status) VALUES ('fault test', 'active') "
             "RETURNING id")).scalar_one()
     token = create_token(engine, role="dispatcher", label="faults")
-    app = create_app(Settings(database_url=cluster.local_url(settings)), engine=engine)
+    app = create_app(Settings(database_url=database.local_url(settings)), engine=engine)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
@@ -209,5 +210,5 @@ def test_throwaway_cluster_is_not_the_shared_one(throwaway):
     settings, _ = throwaway
     shared = Settings()
     assert settings.pg_port != shared.pg_port
-    assert cluster.cluster_paths(settings).root != cluster.cluster_paths(shared).root
-    assert Path(cluster.local_url(settings)).name == "reliab_faults"
+    assert database.cluster_paths(settings).root != database.cluster_paths(shared).root
+    assert Path(database.local_url(settings)).name == "reliab_faults"

@@ -11,7 +11,6 @@ import pytest
 import rasterio
 import shapely
 
-from gis.imports.load import import_file
 from gis.network_loader import load_network_arrays
 from gis.osm_import import import_osm
 from gis.planning import (
@@ -20,6 +19,7 @@ from gis.planning import (
     read_districts_file,
     store_districts,
 )
+from gis.record_import import import_file
 from gis.tokens import create_token
 from planning.kpi import kpi_table
 from rescuecircle.errors import InvalidInput

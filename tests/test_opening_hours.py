@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 
+from cli.main import main
+from demo.city import MALFORMED_OPENING_HOURS
+from formats.opening_hours import Interval, parse_opening_hours
 from gis.aed_registry import sync_opening_hours
-from gis.demo_city import MALFORMED_OPENING_HOURS
 from gis.holidays import holidays_of, store_holidays
-from gis.opening_hours import Interval, parse_opening_hours
-from rescuecircle.cli import main
 from rescuecircle.errors import InvalidInput
 from tests.conftest import app_settings
 

@@ -16,9 +16,9 @@ import osmium
 import pytest
 from sqlalchemy import Engine, text
 
+from formats.osm_tags import ROAD_CLASSES
 from gis import osm_import
 from gis.osm_import import ImportSummary, import_osm
-from gis.osm_tags import ROAD_CLASSES
 from rescuecircle.errors import InvalidInput
 
 TOY = Path(__file__).parent / "data" / "toy_city.osm"

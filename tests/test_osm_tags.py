@@ -2,7 +2,7 @@
 
 import pytest
 
-from gis.osm_tags import (
+from formats.osm_tags import (
     MPH_KMH,
     WALK_PACE_KMH,
     first_value,

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cli.main import main
 from planning.qc import indicators, read_calls
-from rescuecircle.cli import main
 from rescuecircle.errors import InvalidInput
 
 LOG = "2025-02-13_emerg_data_date_is_now_year_new_time_in_seconds_columns_optimized.csv"

@@ -12,11 +12,11 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import text
 
-from gis import china_crs
-from gis.imports import load
-from gis.imports.load import import_file
-from gis.imports.readers import read_records
-from rescuecircle.cli import main
+from cli.main import main
+from formats import china_crs
+from formats.records import read_records
+from gis import record_import as load
+from gis.record_import import import_file
 from rescuecircle.errors import InvalidInput
 
 GEOD = Geod(ellps="WGS84")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.network_arrays import MODES, NetworkArrays
 from rescuecircle.errors import InvalidInput, NoRoute
+from routing.arrays import MODES, NetworkArrays
 from routing.network import Network
 from routing.time_of_day import FREE_FLOW, SpeedFactors
 

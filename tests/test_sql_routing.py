@@ -23,10 +23,10 @@ import shapely
 from sqlalchemy import Connection, Engine, Row, text
 from sqlalchemy.exc import DataError
 
-from gis.network_arrays import MODES, NetworkArrays
 from gis.osm_import import import_osm
 from rescuecircle.errors import NoRoute
 from rescuecircle.paths import PROJECT_ROOT
+from routing.arrays import MODES, NetworkArrays
 from routing.network import Network, Snap
 
 TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"

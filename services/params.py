@@ -5,9 +5,9 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-from gis import china_crs
-from gis.network_arrays import MODES
+from formats import china_crs
 from rescuecircle.errors import InvalidInput
+from routing.arrays import MODES
 
 CRS_NAMES = china_crs.CRS_NAMES
 

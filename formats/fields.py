@@ -3,7 +3,7 @@
 A :class:`Kind` names its table, its columns with their types and the spellings found in real
 files (``title`` for a name in Tencent data, ``location_details`` in Cologne's, ``tel``...), which
 values are required, and the keys that identify one thing (an AED's serial, a volunteer's
-certificate number). :func:`clean` turns a :class:`~gis.imports.readers.Record` into a row of
+certificate number). :func:`clean` turns a :class:`~formats.records.Record` into a row of
 column values in WGS84-ready degrees, or raises :class:`Rejected` with the reason a person can
 act on.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from gis.imports.readers import Record
-from gis.osm_tags import PoiKind
+from formats.osm_tags import PoiKind
+from formats.records import Record
 
 
 class Rejected(ValueError):

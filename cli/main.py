@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rescuecircle import cli_ops, cli_planning, cli_registry
+from cli import ops, planning, registry
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.settings import Settings
 
@@ -18,7 +18,7 @@ Handler = Callable[[argparse.Namespace, Settings], None]
 
 
 def _db_init(args: argparse.Namespace, settings: Settings) -> None:
-    from rescuecircle import cluster
+    from localdb import cluster
 
     if settings.database_url:
         print("RC_DATABASE_URL is set: using that database, no local cluster to create")
@@ -28,14 +28,14 @@ def _db_init(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _db_start(args: argparse.Namespace, settings: Settings) -> None:
-    from rescuecircle import cluster
+    from localdb import cluster
 
     cluster.start(settings)
     print(f"PostgreSQL running on 127.0.0.1:{settings.pg_port}")
 
 
 def _db_stop(args: argparse.Namespace, settings: Settings) -> None:
-    from rescuecircle import cluster
+    from localdb import cluster
 
     cluster.stop(settings)
     print("PostgreSQL stopped")
@@ -87,8 +87,8 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> None:
 def _export(args: argparse.Namespace, settings: Settings) -> None:
     from api.app import speed_factors
     from api.exports import export_file
-    from api.network import NetworkProvider
     from gis.db import make_engine
+    from services.network import NetworkProvider
 
     engine = make_engine(settings)
     networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
@@ -130,8 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("file", help="an .osm.pbf, .osm or .osm.bz2 extract")
     osm.add_argument("--quiet", action="store_true", help="no progress bar")
     osm.set_defaults(handler=_import_osm)
-    cli_registry.add_commands(commands, imports)
-    cli_planning.add_commands(commands)
+    registry.add_commands(commands, imports)
+    planning.add_commands(commands)
 
     demo = commands.add_parser("demo", help="the synthetic demo city").add_subparsers(
         dest="action", required=True)
@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=["public", "volunteer", "dispatcher", "analyst", "admin"])
     token_create.add_argument("--label", default=None, help="who or what the token is for")
     token_create.set_defaults(handler=_token_create)
-    cli_ops.add_commands(db, token)
+    ops.add_commands(db, token)
 
     export = commands.add_parser(
         "export", help="write a public layer, station coverage or a travel-time surface to a file")

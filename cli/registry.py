@@ -20,7 +20,7 @@ IMPORT_KINDS = ("aeds", "stations", "hospitals", "drone-pads", "training-sites",
 
 def _import(args: argparse.Namespace, settings: Settings) -> None:
     from gis.db import make_engine
-    from gis.imports.load import import_file
+    from gis.record_import import import_file
 
     engine = make_engine(settings)
     failed = 0

@@ -6,61 +6,29 @@ Administration (roles, databases, extensions) goes over a Unix socket in a 0700 
 ``trust``; the application connects over loopback TCP with a generated password.
 """
 
-import hashlib
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
+from rescuecircle.database import (
+    APP_ROLE,
+    OS_USER,
+    ClusterPaths,
+    app_password,
+    cluster_paths,
+    is_root,
+)
 from rescuecircle.errors import Unavailable
 from rescuecircle.settings import Settings
 
-APP_ROLE = "rescuecircle"
 ADMIN_ROLE = "postgres"
-OS_USER = "postgres"
 EXTENSIONS = ("postgis", "pgrouting")
 DEBIAN_PACKAGES = ("postgresql-15", "postgresql-15-postgis-3", "postgresql-15-pgrouting")
-
-
-@dataclass(frozen=True)
-class ClusterPaths:
-    """Files of one local cluster, all under one directory the postgres user can reach."""
-
-    root: Path
-
-    @property
-    def pgdata(self) -> Path:
-        return self.root / "pgdata"
-
-    @property
-    def socket_dir(self) -> Path:
-        return self.root / "run"
-
-    @property
-    def log_file(self) -> Path:
-        return self.root / "postgres.log"
-
-    @property
-    def password_file(self) -> Path:
-        return self.root / "db-password"
-
-
-def cluster_paths(settings: Settings) -> ClusterPaths:
-    """The cluster's directory: ``data_dir`` when the postgres user can reach it, else a twin.
-
-    A checkout under a directory the postgres user cannot traverse (a 0700 home, say) gets its
-    cluster under /var/tmp, named after the checkout so two checkouts never share one.
-    """
-    if not _is_root() or _reachable_by_postgres(settings.data_dir):
-        return ClusterPaths(settings.data_dir)
-    digest = hashlib.sha256(str(settings.data_dir).encode()).hexdigest()[:12]
-    return ClusterPaths(Path("/var/tmp") / f"rescuecircle-{digest}")
 
 
 def check_binaries(settings: Settings) -> None:
@@ -88,13 +56,13 @@ def init(settings: Settings) -> ClusterPaths:
     if not (paths.pgdata / "PG_VERSION").exists():
         _initdb(settings, paths)
     start(settings)
-    password = _password(paths)
+    secret = app_password(paths)
     with admin_connect(settings, "postgres") as conn:
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
         verb = "ALTER" if exists else "CREATE"
         conn.execute(
             sql.SQL(verb + " ROLE {} LOGIN CREATEDB PASSWORD {}").format(
-                sql.Identifier(APP_ROLE), sql.Literal(password)
+                sql.Identifier(APP_ROLE), sql.Literal(secret)
             )
         )
     create_database(settings, settings.db_name)
@@ -149,13 +117,6 @@ def is_running(settings: Settings) -> bool:
     return _run_pg(settings, "pg_ctl", "-D", str(pgdata), "status").returncode == 0
 
 
-def local_url(settings: Settings, db_name: str | None = None) -> str:
-    """The SQLAlchemy URL the application uses to reach the local cluster over loopback."""
-    password = _password(cluster_paths(settings))
-    name = db_name or settings.db_name
-    return f"postgresql+psycopg://{APP_ROLE}:{password}@127.0.0.1:{settings.pg_port}/{name}"
-
-
 def admin_connect(settings: Settings, db_name: str) -> psycopg.Connection:
     """A superuser connection over the cluster's private socket, in autocommit mode."""
     try:
@@ -172,7 +133,7 @@ def _initdb(settings: Settings, paths: ClusterPaths) -> None:
         directory.mkdir(parents=True, exist_ok=True)
     paths.pgdata.chmod(0o700)
     paths.socket_dir.chmod(0o700)
-    if _is_root():
+    if is_root():
         owner = pwd.getpwnam(OS_USER)
         for path in (paths.pgdata, paths.socket_dir):
             os.chown(path, owner.pw_uid, owner.pw_gid)
@@ -198,40 +159,18 @@ def _initdb(settings: Settings, paths: ClusterPaths) -> None:
         )
 
 
-def _password(paths: ClusterPaths) -> str:
-    """The application role's password, generated once and kept in a 0600 file."""
-    if not paths.password_file.exists():
-        paths.root.mkdir(parents=True, exist_ok=True)
-        paths.password_file.write_text(secrets.token_urlsafe(24))
-        paths.password_file.chmod(0o600)
-    return paths.password_file.read_text().strip()
-
-
 def _run_pg(settings: Settings, program: str, *args: str) -> subprocess.CompletedProcess[str]:
     command = [str(settings.pg_bin_dir / program), *args]
-    if _is_root():
+    if is_root():
         command = ["runuser", "-u", OS_USER, "--", *command]
     # Detach the server from our terminal so Ctrl-C on `make run` does not kill the database.
     return subprocess.run(command, capture_output=True, text=True, start_new_session=True,
                           cwd="/")
 
 
-def _reachable_by_postgres(directory: Path) -> bool:
-    probe = directory
-    while not probe.exists():
-        probe = probe.parent
-    result = subprocess.run(["runuser", "-u", OS_USER, "--", "test", "-x", str(probe)],
-                            capture_output=True)
-    return result.returncode == 0
-
-
 def _extension_control(name: str, settings: Settings) -> Path:
     share = Path("/usr/share/postgresql") / settings.pg_bin_dir.parent.name / "extension"
     return share / f"{name}.control"
-
-
-def _is_root() -> bool:
-    return os.geteuid() == 0
 
 
 def _last_lines(path: Path, count: int = 5) -> str:

@@ -1,6 +1,6 @@
 """Import a registry file: check every record, convert coordinates, merge duplicates, load.
 
-Order: read the file; check each record (:func:`~gis.imports.fields.clean`) and set the rejected
+Order: read the file; check each record (:func:`~formats.fields.clean`) and set the rejected
 ones aside with their reason; convert the accepted positions to WGS84 in one vectorised call;
 then, in one transaction holding a lock on the table, match each row against what is loaded and
 what came before it in the file, and insert or update. A database error rolls everything back,
@@ -23,10 +23,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from formats.china_crs import Crs, to_wgs84
+from formats.fields import KINDS, Kind, Rejected, Row, clean
+from formats.records import read_records
 from gis.aed_registry import sync_opening_hours
-from gis.china_crs import Crs, to_wgs84
-from gis.imports.fields import KINDS, Kind, Rejected, Row, clean
-from gis.imports.readers import read_records
 from rescuecircle.errors import InvalidInput
 
 MERGE_RADIUS_M = 10.0

@@ -16,7 +16,7 @@ from typing import Any
 import osmium
 import osmium.filter
 
-from gis.osm_tags import PoiKind, poi_fields, poi_kind
+from formats.osm_tags import PoiKind, poi_fields, poi_kind
 from rescuecircle.errors import InvalidInput
 
 OSM_SUFFIXES = (".osm", ".pbf", ".bz2", ".gz")

@@ -1,13 +1,16 @@
-"""The road network as plain arrays: the one thing ``gis/`` hands to ``routing/``.
+"""The road network as plain arrays: the contract ``routing/`` consumes and ``gis/`` fills.
 
-No database here, so ``routing`` can import this module without pulling in a driver.
+Also the one definition of the travel modes. No database here: ``gis`` imports this module to
+fill it, ``routing`` never imports ``gis``.
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-MODES: tuple[str, ...] = ("drive", "walk", "bike")
+Mode = Literal["drive", "walk", "bike"]
+MODES: tuple[Mode, ...] = ("drive", "walk", "bike")  # the road modes; drones fly, see drone.py
 
 
 @dataclass(frozen=True, eq=False)

@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from routing.arrays import MODES, Mode
+
 
 class Tags(Protocol):
     """Read access to an object's tags: a dict, or pyosmium's TagList."""
@@ -37,8 +39,6 @@ class Tags(Protocol):
     def get(self, key: str, /) -> str | None: ...
 
 
-Mode = Literal["drive", "walk", "bike"]
-MODES: tuple[Mode, ...] = ("drive", "walk", "bike")
 
 MPH_KMH = 1.609344
 KNOT_KMH = 1.852

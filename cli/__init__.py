@@ -1,0 +1,1 @@
+"""The ``rescuecircle`` command line: parses arguments, calls the services, prints or writes."""

@@ -1,0 +1,1 @@
+"""The project-local PostgreSQL cluster's administration (``rescuecircle db init|start|stop``)."""

@@ -1,0 +1,1 @@
+"""The use cases: what rescuecircle does, framework-free, called by the API and the CLI alike."""
