@@ -15,7 +15,7 @@ Who may do what (roles from ``api.auth``):
 Coordinates in and out may be GCJ-02 or BD-09 with ``crs`` (query or body).
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,10 +49,7 @@ def actor() -> str:
 
 
 def _at(value: Any) -> datetime:
-    at = params.depart_at(value, "at") or datetime.now(UTC)
-    if at.tzinfo is None:
-        raise InvalidInput("at needs a time zone offset, e.g. 2026-11-25T19:00:00+08:00")
-    return at
+    return params.aware_time(value) or app_state().now()
 
 
 def _text(body: dict[str, Any], name: str, *, limit: int = 500) -> str | None:

@@ -4,8 +4,6 @@ Nothing here or in the modules it wires reads configuration: :func:`create_app` 
 Settings read once at start-up (CLI, WSGI entry point or test) and hands them down.
 """
 
-import json
-
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
@@ -13,7 +11,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import (
     EXTENSION_KEY,
-    AppState,
     aeds,
     app_state,
     audit,
@@ -39,16 +36,14 @@ from api import (
     volunteers,
     web,
 )
-from gis.db import make_engine
 from rescuecircle import __version__
-from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
-from routing.time_of_day import SpeedFactors, speed_factors_from_json
-from services.network import NetworkProvider
+from services.context import Context
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
-    """The rescuecircle app; ``engine`` defaults to one built from ``settings``.
+    """The rescuecircle app over one :class:`Context`; ``engine`` defaults to one built from
+    ``settings``.
 
     The database is not contacted here, so the app starts while it is down and says so on
     ``/health``; pygeoapi's collections use their own connection pool to the same database.
@@ -60,10 +55,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
             x_host=settings.trusted_proxies)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    engine = engine or make_engine(settings)
-    networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
-                               speed_factors=speed_factors(settings))
-    state = AppState(settings, engine, networks)
+    state = Context.from_settings(settings, engine=engine)
     app.extensions[EXTENSION_KEY] = state
     errors.register(app)
     cors.init_app(app, settings)
@@ -78,7 +70,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(positions.blueprint)
     app.register_blueprint(dispatch.blueprint)
-    app.register_blueprint(aeds.create_blueprint(settings, engine))
+    app.register_blueprint(aeds.create_blueprint(settings, state.engine))
     app.register_blueprint(volunteers.blueprint)
     app.register_blueprint(planning.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))
@@ -88,19 +80,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(finder.blueprint)
     app.register_blueprint(places.blueprint)
     app.register_blueprint(web.blueprint)
-    tiles.init_app(app, engine)
+    tiles.init_app(app, state.engine)
     app.register_blueprint(ogc_tiles.blueprint)
     return app
-
-
-def speed_factors(settings: Settings) -> SpeedFactors:
-    """The driving speed factors: the configured file, else the rush-hour default."""
-    if settings.speed_factors_file is None:
-        return SpeedFactors()
-    try:
-        return speed_factors_from_json(json.loads(settings.speed_factors_file.read_text()))
-    except (OSError, ValueError) as exc:
-        raise InvalidInput(f"RC_SPEED_FACTORS_FILE {settings.speed_factors_file}: {exc}") from exc
 
 
 def landing_page() -> ResponseReturnValue:

@@ -7,38 +7,21 @@ polygon, with its area and population) and ``/api/exports/travel_time.tif?lon=..
 (the travel-time surface behind an isochrone, as a Cloud-Optimized GeoTIFF in seconds).
 """
 
-from pathlib import Path
 from typing import Any
 
-import shapely
-import shapely.geometry
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Engine
 
 from api import app_state
 from api.auth import require_roles
-from api.routing_service import IsochroneRequest, isochrone_geojson, isochrone_geotiff
-from gis.export import (
-    FORMATS,
-    LAYER_TABLES,
-    SUFFIXES,
-    LayerData,
-    export_bytes,
-    format_for_path,
-    layer_from_records,
-    read_layer,
-    station_points,
-    to_cog,
-    write_layer,
-)
-from rescuecircle.errors import InvalidInput, NoRoute, NotFound
-from services import params
-from services.network import NetworkProvider
+from gis.export import FORMATS, LAYER_TABLES, SUFFIXES
+from rescuecircle.errors import NotFound
+from services import exports, params
+from services.exports import ExportFile
+from services.routing import IsochroneRequest
 
 PREFIX = "/api/exports"
 COMPUTED_ROLES = ("analyst", "dispatcher", "admin")
-COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 blueprint = Blueprint("exports", __name__)
 
@@ -69,9 +52,8 @@ def station_coverage_file(ending: str) -> Response:
     format_name = _format(ending)
     minutes = params.number(request.args.get("minutes", 8), "minutes", low=1, high=60)
     mode = params.mode(request.args.get("mode", "drive"))
-    state = app_state()
-    data = station_coverage(state.engine, state.networks, minutes=minutes, mode=mode)
-    return _file(data, format_name)
+    return download(exports.station_coverage_file(app_state(), minutes=minutes, mode=mode,
+                                                  format_name=format_name))
 
 
 @blueprint.get(f"{PREFIX}/travel_time.tif")
@@ -79,9 +61,7 @@ def station_coverage_file(ending: str) -> Response:
 def travel_time_file() -> Response:
     """Seconds to reach each cell from ``lon``/``lat`` within ``minutes`` (default 12)."""
     inputs: dict[str, Any] = {"minutes": "12", **request.args.to_dict()}
-    question = IsochroneRequest.parse(inputs)
-    surface = to_cog(isochrone_geotiff(app_state().networks.current(), question))
-    return attachment(surface, COG, "travel_time.tif")
+    return download(exports.travel_time_file(app_state(), IsochroneRequest.parse(inputs)))
 
 
 @blueprint.get(f"{PREFIX}/<filename>")
@@ -89,62 +69,7 @@ def layer_file(filename: str) -> Response:
     """Every feature of a public layer as one file: ``{layer}.{ending}``."""
     layer, _, ending = filename.partition(".")
     format_name = _format(ending)
-    return _file(read_layer(app_state().engine, layer), format_name)
-
-
-def station_coverage(engine: Engine, networks: NetworkProvider, *, minutes: float,
-                     mode: str) -> LayerData:
-    """One MultiPolygon per station: where it reaches within ``minutes``, its area and people.
-
-    A station on a part of the network cut off from the rest keeps its row, with no geometry
-    and ``reachable`` false, so the file still lists every station.
-    """
-    network = networks.current()
-    people = networks.people(network)
-    wkb: list[bytes | None] = []
-    records = []
-    for station_id, name, lon, lat in station_points(engine):
-        question = IsochroneRequest(lon, lat, mode, [minutes], None)
-        try:
-            band = isochrone_geojson(network, question, people)["features"][0]
-        except NoRoute:
-            wkb.append(None)
-            records.append({"station_id": station_id, "name": name, "minutes": minutes,
-                            "mode": mode, "reachable": False, "area_km2": None,
-                            "population": None})
-            continue
-        geometry = shapely.geometry.shape(band["geometry"])
-        if isinstance(geometry, shapely.Polygon):
-            geometry = shapely.MultiPolygon([geometry])
-        wkb.append(shapely.to_wkb(geometry))
-        records.append({"station_id": station_id, "name": name, "minutes": minutes,
-                        "mode": mode, "reachable": True,
-                        "area_km2": band["properties"]["area_km2"],
-                        "population": band["properties"]["population"]})
-    return layer_from_records("station_coverage", "MultiPolygon", wkb, records)
-
-
-def export_file(engine: Engine, networks: NetworkProvider, layer: str, path: Path, *,
-                format_name: str | None = None, minutes: float | None = None,
-                mode: str = "drive", point: str | None = None) -> Path:
-    """What ``rescuecircle export`` writes: the same files as the HTTP exports; returns the
-    path written (its ending set to the format's)."""
-    mode = params.mode(mode)
-    if layer == "travel_time":
-        if point is None:
-            raise InvalidInput("travel_time needs the origin: --point LON,LAT")
-        lon, lat = params.point(point.split(","), "point")
-        question = IsochroneRequest(lon, lat, mode, params.minutes_list([minutes or 12]), None)
-        path = path.with_suffix(".tif")
-        path.write_bytes(to_cog(isochrone_geotiff(networks.current(), question)))
-        return path
-    format_name = format_name or format_for_path(path)
-    if layer == "station_coverage":
-        minutes = params.number(8 if minutes is None else minutes, "minutes", low=1, high=60)
-        data = station_coverage(engine, networks, minutes=minutes, mode=mode)
-    else:
-        data = read_layer(engine, layer)
-    return write_layer(data, format_name, path)
+    return download(exports.layer_file(app_state(), layer, format_name))
 
 
 def _format(ending: str) -> str:
@@ -154,10 +79,9 @@ def _format(ending: str) -> str:
     return SUFFIXES[ending]
 
 
-def _file(data: LayerData, format_name: str) -> Response:
-    fmt = FORMATS[format_name]
-    return attachment(export_bytes(data, format_name), fmt.media_type,
-                      f"{data.name}{fmt.suffix}")
+def download(file: ExportFile) -> Response:
+    """An export as a file to download."""
+    return attachment(file.content, file.media_type, file.filename)
 
 
 def attachment(body: bytes | str, media_type: str, filename: str) -> Response:

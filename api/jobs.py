@@ -27,7 +27,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from api import AppState, app_state
+from api import app_state
 from gis.jobs import (
     JobRecord,
     beat,
@@ -42,6 +42,7 @@ from gis.jobs import (
     set_progress,
 )
 from rescuecircle.errors import InvalidInput, NoRoute, NotFound, Unauthorized
+from services.context import Context
 
 LOGGER = logging.getLogger(__name__)
 PREFIX = "/ogc/jobs"
@@ -50,7 +51,7 @@ GENERIC_FAILURE = "the job failed because of a server error; it has been logged"
 DATABASE_DOWN = "the job failed: the database was unavailable; try again shortly"
 
 Progress = Callable[[int], None]
-Compute = Callable[[AppState, dict[str, Any], Progress], dict[str, Any]]
+Compute = Callable[[Context, dict[str, Any], Progress], dict[str, Any]]
 
 blueprint = Blueprint("jobs", __name__)
 
@@ -58,7 +59,7 @@ blueprint = Blueprint("jobs", __name__)
 class JobRunner:
     """Runs jobs on a thread pool and records their progress and outcome in ``rc.job``."""
 
-    def __init__(self, state: AppState) -> None:
+    def __init__(self, state: Context) -> None:
         self._state = state
         self._pool = ThreadPoolExecutor(max_workers=state.settings.job_workers,
                                         thread_name_prefix="rc-job")
@@ -119,7 +120,7 @@ def _fail(engine: Engine, job_id: uuid.UUID, message: str) -> None:
         LOGGER.exception("job %s: could not record its failure", job_id)
 
 
-def init_app(app: Flask, state: AppState) -> None:
+def init_app(app: Flask, state: Context) -> None:
     """Give the app its job runner and the ``/ogc/jobs`` endpoints."""
     app.extensions[EXTENSION_KEY] = JobRunner(state)
     app.register_blueprint(blueprint)

@@ -42,7 +42,7 @@ from pygeofilter.backends.sqlalchemy.evaluate import to_filter
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gis.db import database_url
+from rescuecircle.database import database_url
 from rescuecircle.errors import InvalidInput, Unavailable
 from rescuecircle.settings import Settings
 

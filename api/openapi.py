@@ -21,6 +21,7 @@ from gis.export import FORMATS, LAYER_TABLES
 from gis.tiles import LAYERS as TILE_LAYERS
 from gis.tiles import MAX_ZOOM
 from rescuecircle import __version__
+from routing.arrays import MODES
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -175,7 +176,7 @@ def _export_paths() -> dict[str, Any]:
                        400, 401, 403, 422),
             [_query("lon", {"type": "number"}, "origin longitude"),
              _query("lat", {"type": "number"}, "origin latitude"),
-             _query("mode", {"type": "string", "enum": ["drive", "walk", "bike"]}),
+             _query("mode", {"type": "string", "enum": list(MODES)}),
              _query("minutes", {"type": "number", "minimum": 1, "maximum": 60}),
              _query("depart_at", {"type": "string", "format": "date-time"})],
             security=[{"bearer": []}]),
@@ -185,7 +186,7 @@ def _export_paths() -> dict[str, Any]:
             "Each station's isochrone as a polygon with area and population. " + computed,
             _responses({"description": "the file", "content": files}, 400, 401, 403),
             [_query("minutes", {"type": "number", "minimum": 1, "maximum": 60}),
-             _query("mode", {"type": "string", "enum": ["drive", "walk", "bike"]})],
+             _query("mode", {"type": "string", "enum": list(MODES)})],
             security=[{"bearer": []}])
     return paths
 
@@ -218,7 +219,7 @@ def _process_paths() -> dict[str, Any]:
                                                           "enum": ["MultiPoint"]},
                                                  "coordinates": {"type": "array",
                                                                  "items": point}}},
-                    "mode": {"type": "string", "enum": ["drive", "walk", "bike"]},
+                    "mode": {"type": "string", "enum": list(MODES)},
                     "preference": {"type": "string", "enum": ["fastest"]},
                     "depart_at": {"type": "string", "format": "date-time"},
                     "name": {"type": "string"}}}}}},

@@ -17,7 +17,7 @@ Common query parameters: ``at`` (ISO 8601, AED availability; default now), ``hou
 driving speeds; default free flow); coverage also takes ``minutes`` (comma-separated).
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import shapely
 import shapely.geometry
@@ -29,25 +29,20 @@ from api.auth import require_roles
 from api.exports import attachment
 from api.tiles import tile_response
 from gis.export import FORMATS, geopackage_bytes, to_cog
-from gis.planning import load_districts, load_inputs, volunteer_density
 from gis.tiles import POPULATION
-from planning.kpi import kpi_table
 from planning.kpi_io import kpi_layers, table_csv, table_json
-from planning.layers import band_geojson, build_layer
+from planning.layers import band_geojson
 from rescuecircle.errors import InvalidInput
-from services import params
+from services import params, planning
+from services.exports import COG_MEDIA_TYPE
 
 blueprint = Blueprint("planning", __name__)
 GPKG = FORMATS["gpkg"].media_type
 
 
 def _at_and_hour() -> tuple[datetime, int | None]:
-    at = params.depart_at(request.args.get("at"), "at") or datetime.now(UTC)
-    if at.tzinfo is None:
-        raise InvalidInput("at must carry a UTC offset (e.g. 2026-11-25T08:00:00+08:00)")
-    raw_hour = request.args.get("hour")
-    hour = None if raw_hour is None else int(params.number(raw_hour, "hour", low=0, high=23))
-    return at, hour
+    at = params.aware_time(request.args.get("at")) or app_state().now()
+    return at, params.hour(request.args.get("hour"))
 
 
 @blueprint.get("/api/planning/coverage/<layer>")
@@ -60,14 +55,11 @@ def coverage(layer: str) -> ResponseReturnValue:
     output = request.args.get("format", "geojson")
     if output not in ("geojson", "geotiff"):
         raise InvalidInput(f"format '{output}' is unknown; use geojson or geotiff")
-    state = app_state()
-    network = state.networks.current()
-    inputs = load_inputs(state.engine, at=at, population=state.networks.population())
-    built = build_layer(network, inputs, layer, minutes=minutes, hour=hour)
+    found = planning.coverage(app_state(), layer, at=at, hour=hour, minutes=minutes)
     if output == "geotiff":
-        return Response(to_cog(built.grid.to_geotiff(network.projection.crs.to_wkt())),
-                        mimetype="image/tiff; application=geotiff; profile=cloud-optimized")
-    return jsonify(band_geojson(network, built))
+        surface = found.layer.grid.to_geotiff(found.network.projection.crs.to_wkt())
+        return Response(to_cog(surface), mimetype=COG_MEDIA_TYPE)
+    return jsonify(band_geojson(found.network, found.layer))
 
 
 @blueprint.get("/api/planning/population/<int:z>/<int:x>/<int:y>.mvt")
@@ -88,8 +80,8 @@ def volunteers_density() -> ResponseReturnValue:
     output = args.get("format", "geojson")
     if output not in ("geojson", "gpkg"):
         raise InvalidInput(f"format '{output}' is unknown; use geojson or gpkg")
-    cells = volunteer_density(app_state().engine, cell_m=cell_m, min_count=min_count,
-                              since=datetime.now(UTC) - timedelta(days=days))
+    cells = planning.volunteer_density(app_state(), cell_m=cell_m, min_count=min_count,
+                                       days=days)
     if output == "gpkg":
         layers = {"volunteer_density": ([wkb for _, wkb in cells],
                                         [{"volunteers": count} for count, _ in cells])}
@@ -104,19 +96,13 @@ def volunteers_density() -> ResponseReturnValue:
 def kpi() -> ResponseReturnValue:
     """The district KPI table."""
     at, hour = _at_and_hour()
-    state = app_state()
-    network = state.networks.current()
-    districts = load_districts(state.engine)
-    if not districts:
-        raise InvalidInput("there are no districts in rc.district to report on")
     output = request.args.get("format", "json")
     if output not in ("json", "csv", "gpkg"):
         raise InvalidInput(f"format '{output}' is unknown; use json, csv or gpkg")
-    inputs = load_inputs(state.engine, at=at, population=state.networks.population())
-    table, _ = kpi_table(network, districts, inputs, hour=hour)
+    found = planning.kpis(app_state(), at=at, hour=hour)
     if output == "csv":
-        return attachment(table_csv(table), FORMATS["csv"].media_type, "district_kpi.csv")
+        return attachment(table_csv(found.table), FORMATS["csv"].media_type, "district_kpi.csv")
     if output == "gpkg":
-        return attachment(geopackage_bytes(kpi_layers(table, districts, network), "MultiPolygon"),
-                          GPKG, "district_kpi.gpkg")
-    return jsonify(table_json(table, network))
+        layers = kpi_layers(found.table, found.districts, found.network)
+        return attachment(geopackage_bytes(layers, "MultiPolygon"), GPKG, "district_kpi.gpkg")
+    return jsonify(table_json(found.table, found.network))

@@ -42,10 +42,8 @@ def put_position(volunteer_id: int) -> ResponseReturnValue:
     accuracy = body.get("accuracy_m")
     accuracy_m = None if accuracy is None else params.number(
         accuracy, "accuracy_m", low=0, high=10_000)
-    observed_at = params.depart_at(body.get("observed_at"), "observed_at")
+    observed_at = params.aware_time(body.get("observed_at"), "observed_at")
     if observed_at is not None:
-        if observed_at.tzinfo is None:
-            raise InvalidInput("observed_at needs a time zone offset, e.g. 2026-11-25T08:00+08:00")
         now = datetime.now(UTC)
         if not now - MAX_AGE <= observed_at <= now + MAX_AHEAD:
             raise InvalidInput("observed_at must lie within the last 24 hours")

@@ -12,28 +12,24 @@ Our own implementation rather than pygeoapi's process manager, which turns every
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from api import AppState, app_state, jobs
+from api import app_state, jobs
 from api.auth import require_roles
-from api.dispatch import MAX_BLOCKED, dispatch_plan
 from api.dispatch import ROLES as DISPATCH_ROLES
-from api.routing_service import (
-    IsochroneRequest,
-    RouteRequest,
-    isochrone_geojson,
-    isochrone_geotiff,
-    route,
-    route_feature,
-)
-from gis.planning import load_inputs
-from planning.layers import DEFAULT_MINUTES, LAYERS, band_geojson, build_layer
+from api.dispatch import caller
+from planning.layers import DEFAULT_MINUTES, LAYERS, band_geojson
 from rescuecircle.errors import InvalidInput, NotFound
+from routing.arrays import MODES
 from services import params
+from services.context import Context
+from services.dispatch import MAX_BLOCKED, plan_dispatch
+from services.planning import coverage
+from services.routing import IsochroneRequest, RouteRequest, isochrone, isochrone_surface, route
 
 PREFIX = "/ogc/processes"
 GEOJSON = "application/geo+json"
@@ -43,7 +39,7 @@ blueprint = Blueprint("processes", __name__)
 
 _POINT_SCHEMA = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
                  "description": "[longitude, latitude] in WGS84"}
-_MODE_SCHEMA = {"type": "string", "enum": ["drive", "walk", "bike"], "default": "drive"}
+_MODE_SCHEMA = {"type": "string", "enum": list(MODES), "default": "drive"}
 _DEPART_SCHEMA = {"type": "string", "format": "date-time",
                   "description": "departure time; driving times follow the hour's speed factors"}
 
@@ -96,12 +92,9 @@ def _run_isochrone(inputs: dict[str, Any]) -> ResponseReturnValue:
     output = inputs.get("format", "geojson")
     if output not in ("geojson", "geotiff"):
         raise InvalidInput(f"format {output!r} is unknown; use geojson or geotiff")
-    state = app_state()
-    network = state.networks.current()
     if output == "geotiff":
-        return Response(isochrone_geotiff(network, question), mimetype=GEOTIFF)
-    body = isochrone_geojson(network, question, state.networks.people(network))
-    return Response(json.dumps(body), mimetype=GEOJSON)
+        return Response(isochrone_surface(app_state(), question), mimetype=GEOTIFF)
+    return Response(json.dumps(isochrone(app_state(), question)), mimetype=GEOJSON)
 
 
 def _run_route(inputs: dict[str, Any]) -> ResponseReturnValue:
@@ -112,14 +105,12 @@ def _run_route(inputs: dict[str, Any]) -> ResponseReturnValue:
         params.mode(inputs.get("mode", "drive")),
         params.depart_at(inputs.get("depart_at")),
     )
-    network = app_state().networks.current()
-    feature = route_feature(network, route(network, question), question.mode)
-    return Response(json.dumps(feature), mimetype=GEOJSON)
+    return Response(json.dumps(route(app_state(), question)), mimetype=GEOJSON)
 
 
 def _run_dispatch(inputs: dict[str, Any]) -> ResponseReturnValue:
-    body, _ = dispatch_plan(inputs)  # stored like POST /api/dispatch; the process answers 200
-    return jsonify(body)
+    # stored like POST /api/dispatch; the process answers 200
+    return jsonify(plan_dispatch(app_state(), inputs, created_by=caller()))
 
 
 def _coverage_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -129,30 +120,19 @@ def _coverage_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"layer {layer!r} is unknown; use one of {', '.join(LAYERS)}")
     raw = inputs.get("minutes")
     minutes = None if raw is None else params.minutes_list(raw)
-    raw_hour = inputs.get("hour")
-    hour = None if raw_hour is None else params.number(raw_hour, "hour", low=0, high=23)
-    if hour is not None and hour != int(hour):
-        raise InvalidInput(f"hour = {raw_hour!r} must be a whole hour from 0 to 23")
-    at = params.depart_at(inputs.get("at"), "at") or datetime.now(UTC)
-    if at.tzinfo is None:
-        raise InvalidInput("at must carry a UTC offset (e.g. 2026-11-25T08:00:00+08:00)")
-    return {"layer": layer, "minutes": minutes, "hour": None if hour is None else int(hour),
+    at = params.aware_time(inputs.get("at")) or app_state().now()
+    return {"layer": layer, "minutes": minutes, "hour": params.hour(inputs.get("hour")),
             "at": at.isoformat()}
 
 
-def _coverage_compute(state: AppState, inputs: dict[str, Any],
+def _coverage_compute(state: Context, inputs: dict[str, Any],
                       progress: jobs.Progress) -> dict[str, Any]:
     """The coverage bands of one layer as GeoJSON (the slow part: seconds to minutes)."""
     progress(5)
-    network = state.networks.current()
-    progress(20)
-    planning_inputs = load_inputs(state.engine, at=datetime.fromisoformat(inputs["at"]),
-                                  population=state.networks.population())
-    progress(40)
-    built = build_layer(network, planning_inputs, inputs["layer"], minutes=inputs["minutes"],
-                        hour=inputs["hour"])
+    found = coverage(state, inputs["layer"], at=datetime.fromisoformat(inputs["at"]),
+                     hour=inputs["hour"], minutes=inputs["minutes"])
     progress(90)
-    return band_geojson(network, built)
+    return band_geojson(found.network, found.layer)
 
 
 def _run_coverage(inputs: dict[str, Any]) -> ResponseReturnValue:

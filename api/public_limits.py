@@ -10,9 +10,9 @@ are cheap indexed reads and stay unlimited. Counts are shared by every server pr
 
 from flask import Flask, g, request
 
-from api import AppState
 from api.auth import PUBLIC
 from api.rate_limit import RateLimiter
+from services.context import Context
 
 COMPUTING_ENDPOINTS = frozenset({
     "processes.execute_process",
@@ -24,7 +24,7 @@ COMPUTING_ENDPOINTS = frozenset({
 })
 
 
-def init_app(app: Flask, state: AppState) -> None:
+def init_app(app: Flask, state: Context) -> None:
     """Count public requests to computing endpoints; register after authentication."""
     limiter = RateLimiter(state.engine, "public_compute", state.settings.public_compute_per_min,
                           window_s=60, what="computations (routes, isochrones, exports)")

@@ -12,9 +12,9 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from api import app_state
-from api.routing_service import RouteRequest, route, route_feature
 from rescuecircle.errors import InvalidInput
 from services import params
+from services.routing import RouteRequest, route
 
 blueprint = Blueprint("routes", __name__)
 
@@ -40,8 +40,7 @@ def compute_route() -> ResponseReturnValue:
     start, end = params.to_wgs84(*start, crs), params.to_wgs84(*end, crs)
     question = RouteRequest(start, end, params.mode(body.get("mode", "drive")),
                             params.depart_at(body.get("depart_at")))
-    network = app_state().networks.current()
-    overview = route_feature(network, route(network, question), question.mode)
+    overview = route(app_state(), question)
     overview["properties"]["featureType"] = "overview"
     points = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(xy)},

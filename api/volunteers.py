@@ -49,9 +49,9 @@ def _optional_int(body: dict[str, Any], name: str) -> int | None:
 
 
 def _time(value: Any, name: str) -> datetime:
-    parsed = params.depart_at(value, name)
-    if parsed is None or parsed.tzinfo is None:
-        raise InvalidInput(f"{name} must be an ISO 8601 date-time with a time zone offset")
+    parsed = params.aware_time(value, name)
+    if parsed is None:
+        raise InvalidInput(f"{name} is required: an ISO 8601 date-time with its UTC offset")
     return parsed
 
 

@@ -6,7 +6,7 @@ same origins"):
 * **Origins**: ``--origins`` (default 30) random vertices of edges open to walking and not on
   an island, drawn with a fixed seed (``--seed``) from the network loaded from futian.osm.pbf;
   both engines get the same lon/lat, exactly on a road both know.
-* **Ours**: ``api.routing_service.isochrone_geojson`` with mode ``walk`` and minutes [5], i.e.
+* **Ours**: ``services.routing.isochrone_geojson`` with mode ``walk`` and minutes [5], i.e.
   what the API returns (network search at 5 km/h, 25 m grid, time spread 75 m off the road at
   walking speed, unreached pockets under 2 ha filled, larger ones kept as holes).
 * **Valhalla**: ``isochrone`` with costing ``pedestrian``, ``costing_options.pedestrian.
@@ -46,7 +46,7 @@ import shapely
 import shapely.geometry
 from anchors import AnchorError, Valhalla
 
-from api.routing_service import IsochroneRequest, isochrone_geojson
+from services.routing import IsochroneRequest, isochrone_geojson
 from gis.network_loader import load_network_arrays
 from rescuecircle.settings import Settings
 from routing.network import Network

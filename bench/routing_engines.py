@@ -4,7 +4,7 @@ One run measures, on each network, on the same random origins (fixed seed) and i
 process, single-threaded, with ``time.perf_counter``:
 
 * **isochrone 5/8/12 min, drive and walk** (walk is 5/8/12 too, three bands like drive):
-  ours = exactly what the API does without HTTP: ``api.routing_service.isochrone_geojson``
+  ours = exactly what the API does without HTTP: ``services.routing.isochrone_geojson``
   (snap, island check, ``routing.isochrone.network_time_grid``, ``bands``, back to lon/lat,
   GeoJSON mapping); pgRouting (a) = ``pgr_drivingDistance`` over the whole edge table from the
   nearest vertex to the largest band, then ``ST_ConcaveHull(0.3)`` of the reached vertices per
@@ -80,7 +80,7 @@ import shapely
 from anchors import AnchorError, Osrm, Valhalla, area_km2
 from sqlalchemy import Engine
 
-from api.routing_service import IsochroneRequest, bands_geojson, isochrone_geojson
+from services.routing import IsochroneRequest, bands_geojson, isochrone_geojson
 from demo.city import generate_network_of_size
 from gis.network_loader import load_network_arrays
 from rescuecircle.database import local_url

@@ -6,6 +6,7 @@ keeps its traceback.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,8 +14,18 @@ from pathlib import Path
 from cli import ops, planning, registry
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.settings import Settings
+from routing.arrays import MODES
 
 Handler = Callable[[argparse.Namespace, Settings], None]
+WSGI_APP = "api.wsgi:app"
+SERVED = (
+    ("/", "landing page"),
+    ("/health", "database and network status"),
+    ("/ogc", "OGC API - Features"),
+    ("/ogc/collections/aeds/items", "AEDs as GeoJSON"),
+    ("/ogc/processes", "OGC API - Processes: isochrone, route, dispatch, coverage"),
+    ("/routes", "OGC API - Routes (POST)"),
+)
 
 
 def _db_init(args: argparse.Namespace, settings: Settings) -> None:
@@ -63,18 +74,19 @@ def _db_migrate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _import_osm(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
-    from gis.osm_import import import_osm
+    from services import imports
+    from services.context import opened
 
-    summary = import_osm(make_engine(settings), Path(args.file), progress=not args.quiet)
-    print(summary)
+    with opened(settings) as context:
+        print(imports.road_network(context, Path(args.file), progress=not args.quiet))
 
 
 def _demo_load(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
-    from gis.demo_load import load_demo_city
+    from services import imports
+    from services.context import opened
 
-    print(load_demo_city(make_engine(settings), seed=args.seed, progress=not args.quiet))
+    with opened(settings) as context:
+        print(imports.demo_city(context, seed=args.seed, progress=not args.quiet))
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> None:
@@ -85,27 +97,28 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
-    from api.app import speed_factors
-    from api.exports import export_file
-    from gis.db import make_engine
-    from services.network import NetworkProvider
+    from services import params
+    from services.context import opened
+    from services.exports import export_to_path
 
-    engine = make_engine(settings)
-    networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
-                               speed_factors=speed_factors(settings))
-    try:
-        path = export_file(engine, networks, args.layer, Path(args.output),
-                           format_name=args.format, minutes=args.minutes, mode=args.mode,
-                           point=args.point)
-    finally:
-        engine.dispose()
+    point = None if args.point is None else params.point(args.point.split(","), "--point")
+    with opened(settings) as context:
+        path = export_to_path(context, args.layer, Path(args.output), format_name=args.format,
+                              minutes=args.minutes, mode=args.mode, point=point)
     print(f"wrote {path}")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
-    from api.serve import serve
-
-    serve(settings, threads=args.threads)
+    """Replace this process by waitress serving the WSGI entry point (``WSGI_APP``), the
+    same app gunicorn serves in docker-compose.yml; it reads the same RC_* settings."""
+    base = settings.base_url
+    print(f"rescuecircle serving on {base}/ with {args.threads} threads")
+    for path, what in SERVED:
+        print(f"  {base}{path:<30} {what}")
+    sys.stdout.flush()
+    os.execv(sys.executable, [
+        sys.executable, "-m", "waitress", f"--host={settings.host}", f"--port={settings.port}",
+        f"--threads={args.threads}", "--ident=rescuecircle", WSGI_APP])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="vector format (travel_time is always a Cloud-Optimized GeoTIFF)")
     export.add_argument("--minutes", type=float, default=None,
                         help="station_coverage: default 8; travel_time: the limit, default 12")
-    export.add_argument("--mode", choices=["drive", "walk", "bike"], default="drive")
+    export.add_argument("--mode", choices=MODES, default="drive")
     export.add_argument("--point", default=None, help="travel_time: LON,LAT of the origin")
     export.set_defaults(handler=_export)
 

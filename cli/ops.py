@@ -16,7 +16,7 @@ from rescuecircle.settings import Settings
 
 def _backup(args: argparse.Namespace, settings: Settings) -> None:
     from gis.backup import backup
-    from gis.db import database_url
+    from rescuecircle.database import database_url
 
     path = backup(database_url(settings), Path(args.file), pg_bin_dir=settings.pg_bin_dir)
     print(f"backup written to {path} ({path.stat().st_size} bytes)")
@@ -24,7 +24,7 @@ def _backup(args: argparse.Namespace, settings: Settings) -> None:
 
 def _restore(args: argparse.Namespace, settings: Settings) -> None:
     from gis.backup import restore
-    from gis.db import database_url
+    from rescuecircle.database import database_url
 
     restore(database_url(settings), Path(args.file), pg_bin_dir=settings.pg_bin_dir)
     where = "RC_DATABASE_URL" if settings.database_url else f"database {settings.db_name}"

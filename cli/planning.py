@@ -11,42 +11,29 @@ report of a call log.
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
 
-if TYPE_CHECKING:  # imported where used: the CLI starts without loading numpy and scipy
-    from planning.inputs import PlanningInputs
-    from routing.network import Network
+# Use cases are imported where used: the CLI starts without loading numpy and scipy.
 
 
 def _kpi(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
     from gis.export import geopackage_bytes
-    from gis.network_loader import load_network_arrays
-    from gis.planning import load_districts, load_inputs, read_districts_file
-    from planning.kpi import kpi_table
     from planning.kpi_io import gaps_geojson, kpi_layers, table_csv
-    from routing.network import Network
+    from services.context import opened
+    from services.planning import kpis
 
-    at = _at(args.at)
-    engine = make_engine(settings)
-    try:
-        districts = (read_districts_file(Path(args.districts), name_field=args.name_field,
-                                         kind=args.kind)
-                     if args.districts else load_districts(engine))
-        if not districts:
-            raise InvalidInput("no districts: load rc.district or pass --districts FILE")
-        network = Network(load_network_arrays(engine))
-        table, _ = kpi_table(network, districts, load_inputs(engine, at=at), hour=args.hour)
-    finally:
-        engine.dispose()
+    with opened(settings) as context:
+        found = kpis(context, at=_at(args.at, context.now()), hour=args.hour,
+                     districts_file=Path(args.districts) if args.districts else None,
+                     name_field=args.name_field, kind=args.kind)
+    table = found.table
     if args.output and args.output.lower().endswith(".gpkg"):
         Path(args.output).write_bytes(
-            geopackage_bytes(kpi_layers(table, districts, network), "MultiPolygon"))
+            geopackage_bytes(kpi_layers(table, found.districts, found.network), "MultiPolygon"))
         print(f"wrote {args.output} (layers district_kpi, coverage_gaps)", file=sys.stderr)
     elif args.output:
         Path(args.output).write_text(table_csv(table), encoding="utf-8")
@@ -54,17 +41,21 @@ def _kpi(args: argparse.Namespace, settings: Settings) -> None:
     else:
         sys.stdout.write(table_csv(table))
     if args.gaps:
-        Path(args.gaps).write_text(json.dumps(gaps_geojson(table, network)),
+        Path(args.gaps).write_text(json.dumps(gaps_geojson(table, found.network)),
                                    encoding="utf-8")
         print(f"wrote {args.gaps}", file=sys.stderr)
 
 
 def _coverage(args: argparse.Namespace, settings: Settings) -> None:
     from gis.export import format_for_path, layer_from_records, to_cog, write_layer
-    from planning.layers import band_records, build_layer
+    from planning.layers import band_records
+    from services.context import opened
+    from services.planning import coverage
 
-    network, inputs = _network_and_inputs(settings, _at(args.at))
-    layer = build_layer(network, inputs, args.layer, minutes=args.minutes, hour=args.hour)
+    with opened(settings) as context:
+        found = coverage(context, args.layer, at=_at(args.at, context.now()), hour=args.hour,
+                         minutes=args.minutes)
+    layer, network = found.layer, found.network
     for band in layer.bands:
         print(f"{layer.name} {band.minutes:g} min: {band.area_km2:.2f} km2, "
               f"{band.people or 0:,.0f} people")
@@ -80,43 +71,23 @@ def _coverage(args: argparse.Namespace, settings: Settings) -> None:
         print(f"wrote {written}", file=sys.stderr)
 
 
-def _network_and_inputs(settings: Settings, at: datetime) -> "tuple[Network, PlanningInputs]":
-    """The loaded network and the planning inputs at ``at``, read with one engine."""
-    from gis.db import make_engine
-    from gis.network_loader import load_network_arrays
-    from gis.planning import load_inputs
-    from routing.network import Network
-
-    engine = make_engine(settings)
-    try:
-        return Network(load_network_arrays(engine)), load_inputs(engine, at=at)
-    finally:
-        engine.dispose()
-
-
-def _at(value: str | None) -> datetime:
+def _at(value: str | None, now: datetime) -> datetime:
     """``--at`` as an aware date-time (default now)."""
-    at = datetime.fromisoformat(value) if value else datetime.now(UTC)
-    if at.tzinfo is None:
-        raise InvalidInput(f"--at {value!r} needs a UTC offset (e.g. +08:00)")
-    return at
+    from services import params
+
+    return params.aware_time(value, "--at") or now
 
 
 def _site(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.planning import read_points_csv
-    from planning.sites import plan_sites
-    from routing.drone import DroneSpec
+    from services.context import opened
+    from services.planning import SiteQuestion, site
 
-    network, inputs = _network_and_inputs(settings, _at(args.at))
-    candidates = read_points_csv(Path(args.candidates)) if args.candidates else None
-    drone = None
-    if args.cruise_kmh is not None or args.range_km is not None:
-        defaults = DroneSpec()
-        drone = DroneSpec(cruise_speed_kmh=args.cruise_kmh or defaults.cruise_speed_kmh,
-                          range_km=args.range_km or defaults.range_km,
-                          takeoff_s=settings.drone_takeoff_s, landing_s=settings.drone_landing_s)
-    plan = plan_sites(network, inputs, args.kind, add=None if args.cover_all else args.add,
-                      candidates=candidates, minutes=args.minutes, hour=args.hour, drone=drone)
+    with opened(settings) as context:
+        plan = site(context, SiteQuestion(
+            args.kind, add=None if args.cover_all else args.add,
+            at=_at(args.at, context.now()), hour=args.hour, minutes=args.minutes,
+            candidates_file=Path(args.candidates) if args.candidates else None,
+            cruise_kmh=args.cruise_kmh, range_km=args.range_km))
     s = plan.siting
     print(f"{plan.model}: {len(plan.chosen_lonlat)} new {plan.kind} within "
           f"{plan.limit_minutes:g} min cover {s.covered_people:,.0f} of {s.total_people:,.0f} "
@@ -131,10 +102,10 @@ def _site(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _qc(args: argparse.Namespace, settings: Settings) -> None:
-    from planning.qc import html_report, indicators, read_calls
+    from planning.qc import html_report
+    from services.planning import call_quality
 
-    calls = read_calls(Path(args.calls))
-    result = indicators(calls)
+    result = call_quality(Path(args.calls))
     Path(args.output).write_text(html_report(result, source=Path(args.calls).name),
                                  encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)

@@ -19,22 +19,19 @@ IMPORT_KINDS = ("aeds", "stations", "hospitals", "drone-pads", "training-sites",
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
-    from gis.record_import import import_file
+    from services import imports
+    from services.context import opened
 
-    engine = make_engine(settings)
     failed = 0
-    try:
+    with opened(settings) as context:
         for name in args.files:
             try:
-                print(import_file(engine, Path(name), args.kind, crs=args.crs,
-                                  source=args.source, strict=args.strict))
+                print(imports.registry_file(context, Path(name), args.kind, crs=args.crs,
+                                            source=args.source, strict=args.strict))
             except RescueCircleError as exc:
                 message = str(exc) if name in str(exc) else f"{name}: {exc}"
                 print(f"rescuecircle: {message}", file=sys.stderr)
                 failed += 1
-    finally:
-        engine.dispose()
     if failed:
         raise InvalidInput(f"{failed} of {len(args.files)} files not loaded")
 

@@ -1,5 +1,6 @@
-"""Parsing request values: each function returns a clean value or raises InvalidInput naming
-the parameter, the value and what is allowed."""
+"""Raw values (JSON members, query strings, command-line text) into typed inputs, for the API
+and the CLI alike: each function returns a clean value or raises InvalidInput naming the
+parameter, the value and what is allowed."""
 
 import math
 from datetime import date, datetime
@@ -68,6 +69,28 @@ def depart_at(value: Any, name: str = "depart_at") -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"{name} {value!r} is not an ISO 8601 date-time") from None
+
+
+def aware_time(value: Any, name: str = "at") -> datetime | None:
+    """An ISO 8601 date-time with its UTC offset, or None: the one parser of every ``at``.
+
+    A time without an offset is refused rather than guessed: opening hours, rush hours and
+    "fresh" positions all depend on which zone it was meant in.
+    """
+    parsed = depart_at(value, name)
+    if parsed is not None and parsed.tzinfo is None:
+        raise InvalidInput(f"{name} {value!r} needs a UTC offset, e.g. 2026-11-25T08:00:00+08:00")
+    return parsed
+
+
+def hour(value: Any, name: str = "hour") -> int | None:
+    """A whole hour of the day, 0 to 23, or None."""
+    if value is None:
+        return None
+    parsed = number(value, name, low=0, high=23)
+    if parsed != int(parsed):
+        raise InvalidInput(f"{name} = {value!r} must be a whole hour from 0 to 23")
+    return int(parsed)
 
 
 def crs(value: Any) -> china_crs.Crs:

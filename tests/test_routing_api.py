@@ -13,7 +13,7 @@ import shapely.geometry
 from shapely import MultiPolygon, Polygon, box
 from sqlalchemy import Engine
 
-from api.routing_service import multipolygons_geojson
+from services.routing import multipolygons_geojson
 from gis.osm_import import import_osm
 from rescuecircle.paths import PROJECT_ROOT
 from tests.conftest import client_for

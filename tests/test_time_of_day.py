@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from api.app import speed_factors
+from services.context import speed_factors
 from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
 from routing.time_of_day import SpeedFactors, speed_factors_from_json

@@ -1,7 +1,8 @@
-"""Isochrones and routes as the API serves them: parsed inputs in, GeoJSON out.
+"""Isochrones and routes: parsed inputs in, GeoJSON (or a GeoTIFF surface) out.
 
-Shared by the OGC API Processes (``isochrone``, ``route``) and OGC API - Routes, so every
-surface gives the same answer for the same question.
+The one implementation behind the OGC API Processes (``isochrone``, ``route``), OGC API -
+Routes, the travel-time export and the station-coverage file, so every surface gives the same
+answer for the same question.
 """
 
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from rescuecircle.errors import NoRoute
 from routing.isochrone import Band, PeopleXY, bands, network_time_grid
 from routing.network import Network, Route
 from services import params
+from services.context import Context
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,17 @@ class IsochroneRequest:
         return cls(lon, lat, params.mode(inputs.get("mode", "drive")),
                    params.minutes_list(inputs.get("minutes", [5, 8, 12])),
                    params.depart_at(inputs.get("depart_at")))
+
+
+def isochrone(context: Context, request: IsochroneRequest) -> dict[str, Any]:
+    """The isochrone as a GeoJSON FeatureCollection, with the people inside each band."""
+    network = context.networks.current()
+    return isochrone_geojson(network, request, context.networks.people(network))
+
+
+def isochrone_surface(context: Context, request: IsochroneRequest) -> bytes:
+    """The travel-time surface behind the isochrone, as a GeoTIFF in seconds."""
+    return isochrone_geotiff(context.networks.current(), request)
 
 
 def isochrone_geojson(
@@ -112,7 +125,7 @@ def _grid(network: Network, request: IsochroneRequest) -> Any:
 
 @dataclass(frozen=True)
 class RouteRequest:
-    """A validated point-to-point question."""
+    """A validated point-to-point question (points in WGS84)."""
 
     origin: tuple[float, float]
     destination: tuple[float, float]
@@ -120,7 +133,13 @@ class RouteRequest:
     depart_at: datetime | None
 
 
-def route(network: Network, request: RouteRequest) -> Route:
+def route(context: Context, request: RouteRequest) -> dict[str, Any]:
+    """The fastest route as a GeoJSON Feature with duration, length and edges."""
+    network = context.networks.current()
+    return route_feature(network, fastest_route(network, request), request.mode)
+
+
+def fastest_route(network: Network, request: RouteRequest) -> Route:
     """The fastest route, in local metres (see ``route_feature`` for GeoJSON)."""
     origin = network.snap(*request.origin, request.mode)
     destination = network.snap(*request.destination, request.mode)

@@ -1,0 +1,79 @@
+"""What every use case runs against, built once from the Settings: the database engine, the
+routing networks (with the configured speed factors and snap limit), the clock and time zone.
+
+The API builds one per app, the CLI one per command: both then ask the same question of the
+same objects and get the same answer.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from gis.db import make_engine
+from rescuecircle.errors import InvalidInput
+from rescuecircle.settings import Settings
+from routing.time_of_day import SpeedFactors, speed_factors_from_json
+from services.network import NetworkProvider
+
+
+def utc_now() -> datetime:
+    """The real clock, time-zone aware."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    """The settings read at start-up and the shared objects built from them."""
+
+    settings: Settings
+    engine: Engine
+    networks: NetworkProvider
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, engine: Engine | None = None,
+                      clock: Callable[[], datetime] = utc_now) -> "Context":
+        """A context over ``engine`` (default: one built from ``settings``); the database is
+        not contacted here."""
+        engine = engine or make_engine(settings)
+        networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
+                                   speed_factors=speed_factors(settings))
+        return cls(settings, engine, networks, clock)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The zone local times (opening hours, "today") are read in."""
+        return ZoneInfo(self.settings.timezone)
+
+    def now(self) -> datetime:
+        """The current time, aware, from the context's clock."""
+        return self.clock()
+
+    def local_now(self) -> datetime:
+        """The current time in the context's time zone (for "today" and this year)."""
+        return self.now().astimezone(self.timezone)
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[Context]:
+    """A context for one command: its engine is disposed when the command ends."""
+    context = Context.from_settings(settings)
+    try:
+        yield context
+    finally:
+        context.engine.dispose()
+
+
+def speed_factors(settings: Settings) -> SpeedFactors:
+    """The driving speed factors: the configured file, else the rush-hour default."""
+    if settings.speed_factors_file is None:
+        return SpeedFactors()
+    try:
+        return speed_factors_from_json(json.loads(settings.speed_factors_file.read_text()))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"RC_SPEED_FACTORS_FILE {settings.speed_factors_file}: {exc}") from exc

@@ -1,0 +1,209 @@
+"""Dispatch: one incident in, one plan out, stored with its audit trail; replan when a
+volunteer declines or a road is reported blocked, keeping whoever is already on the way.
+
+Callers check roles (dispatchers and admins only: plans hold volunteers' positions) and say who
+asked (``created_by``), which the audit keeps.
+"""
+
+import math
+import time
+from datetime import datetime
+from typing import Any
+
+import shapely
+import shapely.geometry
+
+from formats.china_crs import Crs
+from gis.dispatch_data import Search, area_kind, load_candidates
+from gis.dispatch_store import load_dispatch, no_fly_zones, store_dispatch
+from rescuecircle.errors import InvalidInput
+from routing.dispatch import Candidates, Leg, Options, Pad, Plan, Previous, Site, plan
+from routing.drone import DroneSpec
+from routing.network import Network
+from services import params
+from services.context import Context
+
+TARGET_S = {"urban": 480.0, "rural": 720.0}
+MAX_BLOCKED = 50          # roads reported blocked per incident
+
+
+def request_inputs(body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The validated inputs, as stored in the audit (WGS84 point, time with its offset)."""
+    crs = params.crs(body.get("crs"))
+    lon, lat = params.to_wgs84(*params.point(body.get("point"), "point"), crs)
+    at = params.aware_time(body.get("at")) or now
+    category = body.get("category")
+    if category is not None and (not isinstance(category, str) or len(category) > 64):
+        raise InvalidInput("category must be a short text (at most 64 characters)")
+    k = body.get("k", 3)
+    if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= 3:
+        raise InvalidInput(f"k = {k!r} is outside the allowed range 2 to 3")
+    return {"point": [lon, lat], "crs": crs, "at": at.isoformat(), "category": category,
+            "k": k, "declined": _declined(body.get("declined", [])),
+            "blocked": _blocked(body.get("blocked", []), crs)}
+
+
+def _declined(value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise InvalidInput("declined must be a list of volunteer ids")
+    return value
+
+
+def _blocked(value: Any, crs: Crs) -> list[list[float]]:
+    """Points on roads reported blocked, as WGS84 [lon, lat] (at most MAX_BLOCKED)."""
+    if not isinstance(value, list) or len(value) > MAX_BLOCKED:
+        raise InvalidInput(f"blocked must be a list of at most {MAX_BLOCKED} points "
+                           "[longitude, latitude] on the blocked roads")
+    return [list(params.to_wgs84(*params.point(p, f"blocked[{i}]"), crs))
+            for i, p in enumerate(value)]
+
+
+def _closed_network(network: Network, inputs: dict[str, Any]) -> Network:
+    """The network with the roads at the ``blocked`` points closed to every mode."""
+    if not inputs["blocked"]:
+        return network
+    edges = {network.nearest_edge(lon, lat) for lon, lat in inputs["blocked"]}
+    lon, lat = inputs["point"]
+    if network.snap(lon, lat, "walk").edge in edges:
+        raise InvalidInput("a blocked point lies on the patient's own street: nobody could "
+                           "reach the patient; report the road next to it instead")
+    return network.with_closed(edges)
+
+
+def _previous(stored_plan: Any) -> Previous:
+    """Who the stored plan sent: kept on a replan wherever they still can go."""
+    if not isinstance(stored_plan, dict):
+        return Previous()
+    runner = stored_plan.get("aed_runner")
+    return Previous(
+        volunteers=frozenset(v["volunteer_id"] for v in stored_plan.get("volunteers") or []),
+        runner=(runner["volunteer_id"], runner["aed_id"]) if runner else None)
+
+
+def _decide(
+    state: Context, inputs: dict[str, Any], previous: Previous
+) -> tuple[Plan, Network, dict[str, Any], dict[str, float]]:
+    settings = state.settings
+    lon, lat = inputs["point"]
+    at = datetime.fromisoformat(inputs["at"])
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    network = _closed_network(state.networks.current(), inputs)
+    timings["network"] = _ms(started)
+    rows = load_candidates(state.engine, Search(lon, lat, at))
+    kind = area_kind(state.engine, lon, lat)
+    zones = no_fly_zones(state.engine)
+    timings["candidates"] = _ms(started) - timings["network"]
+    declined = set(inputs["declined"])
+    candidates = Candidates(
+        volunteers=[Site(*row) for row in rows.volunteers if row[0] not in declined],
+        aeds=[Site(*row) for row in rows.aeds],
+        stations=[Site(*row) for row in rows.stations],
+        pads=[Pad(Site(*row[:3]), DroneSpec(
+            cruise_speed_kmh=row[4], range_km=row[3], takeoff_s=settings.drone_takeoff_s,
+            landing_s=settings.drone_landing_s)) for row in rows.pads],
+    )
+    local_zones = [network.from_lonlat(zone) for zone in zones]
+    options = Options(k=inputs["k"], ambulance_target_s=TARGET_S[kind], hour=at.hour)
+    decided = plan(network, lon, lat, candidates, options, no_fly=local_zones,
+                   previous=previous)
+    timings["plan"] = _ms(started) - timings["network"] - timings["candidates"]
+    considered = {"volunteers": [r[0] for r in rows.volunteers], "aeds": [r[0] for r in rows.aeds],
+                  "stations": [r[0] for r in rows.stations], "pads": [r[0] for r in rows.pads],
+                  "area": kind}
+    return decided, network, considered, timings
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _leg_json(network: Network, leg: Leg | None, key: str) -> dict[str, Any] | None:
+    if leg is None:
+        return None
+    return {
+        key: leg.id,
+        "eta_s": round(leg.eta_s, 1),
+        "routes": [{"type": "Feature",
+                    "geometry": shapely.geometry.mapping(network.to_lonlat(r.geometry)),
+                    "properties": {"duration_s": round(r.time_s, 1),
+                                   "length_m": round(r.length_m, 1)}}
+                   for r in leg.routes],
+    }
+
+
+def plan_json(network: Network, decided: Plan) -> dict[str, Any]:
+    """The plan as the API returns it (routes as GeoJSON Features in WGS84)."""
+    ambulance = _leg_json(network, decided.ambulance, "station_id")
+    if ambulance is not None:
+        ambulance["target_s"] = decided.ambulance_target_s
+        ambulance["within_target"] = ambulance["eta_s"] <= decided.ambulance_target_s
+    runner = None
+    if decided.runner is not None:
+        runner = _leg_json(network, decided.runner.volunteer, "volunteer_id")
+        runner = {**(runner or {}), "aed_id": decided.runner.aed_id,
+                  "aed_eta_s": round(decided.runner.aed_eta_s, 1)}
+    selection = decided.selection
+    return {
+        "ambulance": ambulance,
+        "volunteers": [_leg_json(network, v, "volunteer_id") for v in decided.volunteers],
+        "aed_runner": runner,
+        "drone": _leg_json(network, decided.drone, "pad_id"),
+        "backups": [{"volunteer_id": b.id, "eta_s": round(b.eta_s, 1)}
+                    for b in decided.backups],
+        "first_arrival_s": _round(decided.first_arrival_s),
+        "aed_arrival_s": _round(decided.aed_arrival_s),
+        "circle_holds": decided.circle_holds,
+        "robustness": None if selection is None else {
+            # None when one blocked road cuts every chosen responder off (a dead end).
+            "worst_case_first_arrival_s": _round(selection.worst_case_s),
+            "expected_first_arrival_s": _round(selection.expected_s),
+            "overlap_bound": selection.theta, "overlap_relaxed": selection.relaxed},
+    }
+
+
+def _round(value: float | None) -> float | None:
+    """Seconds to 0.1 s for JSON; None stays None, and so does an infinite time."""
+    return None if value is None or not math.isfinite(value) else round(value, 1)
+
+
+def plan_dispatch(context: Context, body: dict[str, Any], *, created_by: str) -> dict[str, Any]:
+    """Validate a request body, plan, store the plan; the stored plan with its ids."""
+    return _planned(context, request_inputs(body, context.now()), None, Previous(),
+                    created_by)
+
+
+def replan_dispatch(context: Context, dispatch_id: int, body: dict[str, Any], *,
+                    created_by: str) -> dict[str, Any]:
+    """Plan again for the same incident: ``declined`` volunteers and ``blocked`` road points
+    add to what the earlier plans were told. Who is already on their way stays (re-routed round
+    blocked roads); only the places that must change are filled again. Stored as a replan."""
+    previous = load_dispatch(context.engine, dispatch_id)
+    declined = _declined(body.get("declined", []))
+    blocked = _blocked(body.get("blocked", []), params.crs(body.get("crs")))
+    stored = previous["inputs"]
+    if not isinstance(stored, dict):
+        raise InvalidInput(f"dispatch {dispatch_id} has no inputs to plan again from")
+    # The stored points are already WGS84: validate them as such, keep the caller's crs.
+    inputs = request_inputs({
+        **stored, "crs": "wgs84",
+        "declined": sorted(set(stored.get("declined", [])) | set(declined)),
+        "blocked": [*stored.get("blocked", []), *blocked]}, context.now())
+    inputs["crs"] = stored.get("crs", "wgs84")
+    return _planned(context, inputs, dispatch_id, _previous(previous["plan"]), created_by)
+
+
+def stored_dispatch(context: Context, dispatch_id: int) -> dict[str, Any]:
+    """A stored plan with its inputs, candidates and timings."""
+    return load_dispatch(context.engine, dispatch_id)
+
+
+def _planned(context: Context, inputs: dict[str, Any], replan_of: int | None,
+             previous: Previous, created_by: str) -> dict[str, Any]:
+    decided, network, considered, timings = _decide(context, inputs, previous)
+    body = plan_json(network, decided)
+    dispatch_id, incident_id = store_dispatch(
+        context.engine, inputs=inputs, plan=body, candidates=considered, timings_ms=timings,
+        created_by=created_by, replan_of=replan_of)
+    return {"id": dispatch_id, "incident_id": incident_id, "timings_ms": timings, **body}

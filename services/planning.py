@@ -1,0 +1,112 @@
+"""Planning use cases: city-wide coverage layers, district KPIs, siting and call-log QC.
+
+All of them read the network through the context, so the configured speed factors and snap
+limit hold whether an analyst asks over HTTP or on the command line.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from gis.planning import load_districts, load_inputs, read_districts_file, read_points_csv
+from gis.planning import volunteer_density as density_cells
+from planning.inputs import District, PlanningInputs, Points
+from planning.kpi import KpiTable, kpi_table
+from planning.layers import build_layer
+from planning.qc import QcResult, indicators, read_calls
+from planning.sites import SitePlan, plan_sites
+from rescuecircle.errors import InvalidInput
+from routing.coverage import CoverageLayer
+from routing.drone import DroneSpec
+from routing.network import Network
+from services.context import Context
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One coverage layer and the network its geometry is in."""
+
+    network: Network
+    layer: CoverageLayer
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The district KPI table, the districts it is about and the network of its gaps."""
+
+    network: Network
+    districts: list[District]
+    table: KpiTable
+
+
+def planning_inputs(context: Context, at: datetime) -> tuple[Network, PlanningInputs]:
+    """The current network and the facilities, AEDs available at ``at`` and population."""
+    network = context.networks.current()
+    inputs = load_inputs(context.engine, at=at, population=context.networks.population())
+    return network, inputs
+
+
+def coverage(context: Context, layer: str, *, at: datetime, hour: int | None,
+             minutes: list[float] | None = None) -> Coverage:
+    """City-wide coverage of ``layer`` (stations, aeds, drone-pads, circle) in bands."""
+    network, inputs = planning_inputs(context, at)
+    return Coverage(network, build_layer(network, inputs, layer, minutes=minutes, hour=hour))
+
+
+def kpis(context: Context, *, at: datetime, hour: int | None,
+         districts_file: Path | None = None, name_field: str = "name",
+         kind: str = "urban") -> Kpis:
+    """The KPI table of rc.district, or of the districts in ``districts_file``."""
+    districts = (read_districts_file(districts_file, name_field=name_field, kind=kind)
+                 if districts_file else load_districts(context.engine))
+    if not districts:
+        raise InvalidInput("there are no districts to report on: load rc.district or pass a "
+                           "districts file")
+    network, inputs = planning_inputs(context, at)
+    table, _ = kpi_table(network, districts, inputs, hour=hour)
+    return Kpis(network, districts, table)
+
+
+@dataclass(frozen=True)
+class SiteQuestion:
+    """Where to add ``kind`` (stations, aeds, drone-pads): ``add`` sites (MCLP) or, when
+    ``add`` is None, the fewest covering everyone coverable (LSCP)."""
+
+    kind: str
+    add: int | None
+    at: datetime
+    hour: int | None = None
+    minutes: float | None = None
+    candidates_file: Path | None = None
+    cruise_kmh: float | None = None
+    range_km: float | None = None
+
+
+def site(context: Context, question: SiteQuestion) -> SitePlan:
+    """The proposed new sites and the people they cover."""
+    network, inputs = planning_inputs(context, question.at)
+    candidates: Points | None = (read_points_csv(question.candidates_file)
+                                 if question.candidates_file else None)
+    drone = None
+    if question.cruise_kmh is not None or question.range_km is not None:
+        defaults = DroneSpec()
+        settings = context.settings
+        drone = DroneSpec(cruise_speed_kmh=question.cruise_kmh or defaults.cruise_speed_kmh,
+                          range_km=question.range_km or defaults.range_km,
+                          takeoff_s=settings.drone_takeoff_s, landing_s=settings.drone_landing_s)
+    return plan_sites(network, inputs, question.kind, add=question.add,
+                      candidates=candidates, minutes=question.minutes, hour=question.hour,
+                      drone=drone)
+
+
+def volunteer_density(context: Context, *, cell_m: float, min_count: int,
+                      days: float) -> list[tuple[int, bytes]]:
+    """Active volunteers per hexagon of ``cell_m`` by latest position in the last ``days``;
+    cells under ``min_count`` are left out so no cell singles anyone out."""
+    return density_cells(context.engine, cell_m=cell_m, min_count=min_count,
+                         since=context.now() - timedelta(days=days))
+
+
+def call_quality(calls_file: Path) -> QcResult:
+    """Answer, dispatch and response-time indicators of a call log."""
+    return indicators(read_calls(calls_file))
