@@ -46,10 +46,10 @@ import shapely
 import shapely.geometry
 from anchors import AnchorError, Valhalla
 
-from services.routing import IsochroneRequest, isochrone_geojson
 from gis.network_loader import load_network_arrays
 from rescuecircle.settings import Settings
 from routing.network import Network
+from services.routing import IsochroneRequest, isochrone_geojson
 
 NETWORK = "futian"
 MINUTES = 5.0

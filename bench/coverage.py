@@ -1,6 +1,6 @@
 """City-wide station coverage on a 300k-edge generated city (issue 7, acceptance 1).
 
-Set-up: ``demo.city.generate_network_of_size(bench/out/gen/gen300k, target_edges=300_000)``
+Set-up: ``demo.sizes.generate_network_of_size(bench/out/gen/gen300k, target_edges=300_000)``
 (shared with bench/dispatch_latency.py), imported once into the scratch database
 ``rc_bench_coverage_gen300k`` (reused while the .pbf is unchanged; ``--reimport``), read with
 ``gis.network_loader.load_network_arrays``. Population: the city's own raster, every populated
@@ -32,7 +32,7 @@ import scratch
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from demo.city import generate_network_of_size  # noqa: E402
+from demo.sizes import generate_network_of_size  # noqa: E402
 from gis.network_loader import load_network_arrays  # noqa: E402
 from rescuecircle.settings import Settings  # noqa: E402
 from routing.coverage import coverage_layer, network_coverage_grid  # noqa: E402

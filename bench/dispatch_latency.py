@@ -2,7 +2,7 @@
 
 Set-up (once per run unless noted):
 
-* network: ``demo.city.generate_network_of_size(bench/out/gen/gen300k, target_edges=300_000)``
+* network: ``demo.sizes.generate_network_of_size(bench/out/gen/gen300k, target_edges=300_000)``
   (generated once, shared with bench/routing.py), imported into the scratch database
   ``rc_bench_dispatch_gen300k`` (``bench/scratch.network_database``: create, ``migrate``,
   ``import_osm``); the import is reused while the .pbf is unchanged (``--reimport``).
@@ -63,7 +63,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from api.app import create_app  # noqa: E402
-from demo.city import generate_network_of_size  # noqa: E402
+from demo.sizes import generate_network_of_size  # noqa: E402
 from gis.aed_registry import sync_opening_hours  # noqa: E402
 from gis.network_loader import load_network_arrays  # noqa: E402
 from gis.tokens import create_token  # noqa: E402

@@ -37,7 +37,7 @@ runs everywhere. Random OD pairs span the whole network, so route and table work
 the network's diameter as well as its size.
 
 Networks: ``futian``, ``imperial`` (../shared/data) and ``gen30k``, ``gen100k``, ``gen300k``
-(``demo.city.generate_network_of_size``, generated once into bench/out/gen/<name>/). Each
+(``demo.sizes.generate_network_of_size``, generated once into bench/out/gen/<name>/). Each
 network is imported once into its own scratch database ``rc_bench_routing_<name>``, reused
 while the .pbf is unchanged (``--reimport`` forces it); ``migrate`` runs every time so the
 ``rc.*`` SQL functions follow the checkout.
@@ -80,8 +80,7 @@ import shapely
 from anchors import AnchorError, Osrm, Valhalla, area_km2
 from sqlalchemy import Engine
 
-from services.routing import IsochroneRequest, bands_geojson, isochrone_geojson
-from demo.city import generate_network_of_size
+from demo.sizes import generate_network_of_size
 from gis.network_loader import load_network_arrays
 from rescuecircle.database import local_url
 from rescuecircle.errors import RescueCircleError
@@ -89,6 +88,7 @@ from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 from routing.isochrone import CELL_M, bands, edge_samples, spread_off_road
 from routing.network import Network
+from services.routing import IsochroneRequest, bands_geojson, isochrone_geojson
 
 BENCH = Path(__file__).resolve().parent
 OUT = BENCH / "out"

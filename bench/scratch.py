@@ -53,7 +53,7 @@ def network_database(settings: Settings, db_name: str, pbf: Path, *, reimport: b
     """Database ``db_name`` with ``pbf`` imported, reused while the stamp matches.
 
     ``reimport`` builds it afresh even when the stamp matches; ``synthetic`` is passed to
-    ``import_osm`` (for the generated cities of ``demo.city``). Any other database of the
+    ``import_osm`` (for the generated cities of ``demo``). Any other database of the
     same name is dropped: use only names of scratch databases.
     """
     stamp = pbf_stamp(pbf)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
-from demo.city import CITY_NAME, generate_demo_city, read_extras
+from demo.city import CITY_NAME, generate_demo_city
+from demo.extras import read_extras
 from gis.holidays import holidays_of, store_holidays
 from gis.osm_import import ImportSummary, import_osm
 from gis.population import load_population_raster

@@ -19,20 +19,11 @@ import rasterio
 import shapely
 from shapely.geometry import LineString, Polygon, shape
 
-from demo.city import (
-    CENTRE_LAT,
-    CENTRE_LON,
-    CITY_NAME,
-    FIRST_WAY_ID,
-    M_PER_DEG_LAT,
-    M_PER_DEG_LON,
-    MALFORMED_OPENING_HOURS,
-    REFERENCE_DATE,
-    DemoCityFiles,
-    generate_demo_city,
-    generate_network_of_size,
-    read_extras,
-)
+from demo.city import CITY_NAME, FIRST_WAY_ID, DemoCityFiles, generate_demo_city
+from demo.extras import read_extras
+from demo.facilities import MALFORMED_OPENING_HOURS, REFERENCE_DATE
+from demo.layout import CENTRE_LAT, CENTRE_LON, M_PER_DEG_LAT, M_PER_DEG_LON
+from demo.sizes import generate_network_of_size
 
 # A plain OSM opening_hours rule list: "24/7" or "Mo-Fr 08:00-18:00; Sa 09:00-12:00".
 OPENING_HOURS = re.compile(

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError
 
 from cli.main import main
-from demo.city import MALFORMED_OPENING_HOURS
+from demo.facilities import MALFORMED_OPENING_HOURS
 from formats.opening_hours import Interval, parse_opening_hours
 from gis.aed_registry import sync_opening_hours
 from gis.holidays import holidays_of, store_holidays

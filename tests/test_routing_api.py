@@ -13,9 +13,9 @@ import shapely.geometry
 from shapely import MultiPolygon, Polygon, box
 from sqlalchemy import Engine
 
-from services.routing import multipolygons_geojson
 from gis.osm_import import import_osm
 from rescuecircle.paths import PROJECT_ROOT
+from services.routing import multipolygons_geojson
 from tests.conftest import client_for
 
 TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"

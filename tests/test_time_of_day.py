@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from services.context import speed_factors
 from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
 from routing.time_of_day import SpeedFactors, speed_factors_from_json
+from services.context import speed_factors
 from tests.test_routing_network import toy_network
 
 
