@@ -10,6 +10,9 @@
   default 500) by their latest position in the last ``days`` (1-365, default 30); cells of fewer
   than ``min_count`` (3-100, default 5) are left out so no cell singles anyone out; GeoJSON, or
   ``format=gpkg``;
+* ``GET /api/planning/sites/<kind>`` (stations, aeds, drone-pads): ``add=N`` new sites (MCLP)
+  or ``cover_all=true`` (LSCP), with ``minutes``, ``cruise_kmh``, ``range_km``; GeoJSON of the
+  sites ranked, with the people covered;
 * ``GET /api/planning/coverage/<layer>`` (stations, aeds, drone-pads, circle): the bands with
   population as GeoJSON, or with ``format=geotiff`` the travel-time surface (COG, seconds).
 
@@ -32,6 +35,7 @@ from gis.export import FORMATS, geopackage_bytes, to_cog
 from gis.tiles import POPULATION
 from planning.kpi_io import kpi_layers, table_csv, table_json
 from planning.layers import band_geojson
+from planning.sites import sites_geojson
 from rescuecircle.errors import InvalidInput
 from services import params, planning
 from services.exports import COG_MEDIA_TYPE
@@ -60,6 +64,31 @@ def coverage(layer: str) -> ResponseReturnValue:
         surface = found.layer.grid.to_geotiff(found.network.projection.crs.to_wkt())
         return Response(to_cog(surface), mimetype=COG_MEDIA_TYPE)
     return jsonify(band_geojson(found.network, found.layer))
+
+
+@blueprint.get("/api/planning/sites/<kind>")
+@require_roles("analyst", "admin")
+def sites(kind: str) -> ResponseReturnValue:
+    """Where to add stations, AEDs or drone pads: ``add`` new sites maximising the people
+    covered (MCLP), or ``cover_all=true`` for the fewest covering everyone coverable (LSCP)."""
+    args = request.args
+    at, hour = _at_and_hour()
+    cover_all = args.get("cover_all", "false").lower()
+    if cover_all not in ("true", "false"):
+        raise InvalidInput(f"cover_all must be true or false, not {args.get('cover_all')!r}")
+    if (cover_all == "true") == ("add" in args):
+        raise InvalidInput("give either add (new sites to open, 1-200) or cover_all=true")
+    add = None if cover_all == "true" else int(params.number(args["add"], "add", low=1,
+                                                              high=200))
+    minutes = args.get("minutes")
+    cruise, reach = args.get("cruise_kmh"), args.get("range_km")
+    plan = planning.site(app_state(), planning.SiteQuestion(
+        kind, add=add, at=at, hour=hour,
+        minutes=None if minutes is None else params.number(minutes, "minutes", low=1, high=60),
+        cruise_kmh=None if cruise is None else params.number(cruise, "cruise_kmh", low=10,
+                                                             high=300),
+        range_km=None if reach is None else params.number(reach, "range_km", low=1, high=100)))
+    return jsonify(sites_geojson(plan))
 
 
 @blueprint.get("/api/planning/population/<int:z>/<int:x>/<int:y>.mvt")

@@ -79,6 +79,7 @@ def _at(value: str | None, now: datetime) -> datetime:
 
 
 def _site(args: argparse.Namespace, settings: Settings) -> None:
+    from planning.sites import sites_geojson
     from services.context import opened
     from services.planning import SiteQuestion, site
 
@@ -92,9 +93,7 @@ def _site(args: argparse.Namespace, settings: Settings) -> None:
     print(f"{plan.model}: {len(plan.chosen_lonlat)} new {plan.kind} within "
           f"{plan.limit_minutes:g} min cover {s.covered_people:,.0f} of {s.total_people:,.0f} "
           f"people ({s.uncoverable_people:,.0f} beyond every candidate)")
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                 "properties": {"rank": i}} for i, (lon, lat) in enumerate(plan.chosen_lonlat, 1)]
-    text = json.dumps({"type": "FeatureCollection", "features": features})
+    text = json.dumps(sites_geojson(plan))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

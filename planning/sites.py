@@ -11,6 +11,7 @@ by air within the limit (take-off, flight, landing; range).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -151,3 +152,17 @@ def _by_air(
         [network.from_lonlat(zone) for zone in inputs.no_fly])
     return matrix, list(range(len(clon)))
 
+
+
+def sites_geojson(plan: SitePlan) -> dict[str, Any]:
+    """The chosen sites as a GeoJSON FeatureCollection (WGS84, ``rank`` from 1) with the
+    model's summary beside them: what the API answers and the CLI writes."""
+    s = plan.siting
+    return {"type": "FeatureCollection", "kind": plan.kind, "model": plan.model,
+            "limit_minutes": plan.limit_minutes, "covered_people": round(s.covered_people, 1),
+            "total_people": round(s.total_people, 1),
+            "uncoverable_people": round(s.uncoverable_people, 1),
+            "features": [{"type": "Feature",
+                          "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                          "properties": {"rank": i}}
+                         for i, (lon, lat) in enumerate(plan.chosen_lonlat, 1)]}
