@@ -15,8 +15,22 @@ class Search:
     at: datetime
     volunteer_radius_m: float = 2_000.0
     aed_radius_m: float = 1_500.0
-    station_radius_m: float = 30_000.0
+    ambulance_radius_m: float = 30_000.0
     max_position_age_s: float = 900.0
+    max_ambulance_position_age_s: float = 120.0   # AVL reports every few seconds
+
+
+@dataclass(frozen=True)
+class Ambulance:
+    """An available ambulance where dispatch would send it from."""
+
+    id: int
+    station_id: int
+    call_sign: str
+    kind: str
+    lon: float
+    lat: float
+    live: bool                  # at its fresh live position, else at its station
 
 
 @dataclass(frozen=True)
@@ -25,13 +39,13 @@ class CandidateRows:
 
     volunteers: list[tuple[int, float, float]]
     aeds: list[tuple[int, float, float]]
-    stations: list[tuple[int, float, float]]
+    ambulances: list[Ambulance]
     pads: list[tuple[int, float, float, float, float]]
 
 
 def load_candidates(engine: Engine, search: Search) -> CandidateRows:
-    """Available volunteers (fresh positions), AEDs available then, stations with a free
-    ambulance, and ready drone pads in range of the patient."""
+    """Available volunteers (fresh positions), AEDs available then, available ambulances (at
+    their fresh live position, else their station), and ready drone pads in range."""
     point = {"lon": search.lon, "lat": search.lat}
     with engine.connect() as conn:
         volunteers = conn.execute(text(
@@ -41,16 +55,19 @@ def load_candidates(engine: Engine, search: Search) -> CandidateRows:
         aeds = conn.execute(text(
             "SELECT id, alon, alat FROM rc.dispatch_aeds(:lon, :lat, :r, :at)"),
             {**point, "r": search.aed_radius_m, "at": search.at}).all()
-        stations = conn.execute(text(
-            "SELECT id, slon, slat FROM rc.dispatch_stations(:lon, :lat, :r)"),
-            {**point, "r": search.station_radius_m}).all()
+        ambulances = conn.execute(text(
+            "SELECT id, station_id, call_sign, kind, alon, alat, live "
+            "FROM rc.dispatch_ambulances(:lon, :lat, :r, :at, :age)"),
+            {**point, "r": search.ambulance_radius_m, "at": search.at,
+             "age": search.max_ambulance_position_age_s}).all()
         pads = conn.execute(text(
             "SELECT id, plon, plat, range_km, cruise_speed_kmh FROM rc.dispatch_pads(:lon, :lat)"),
             point).all()
     return CandidateRows(
         volunteers=[(int(r.id), float(r.vlon), float(r.vlat)) for r in volunteers],
         aeds=[(int(r.id), float(r.alon), float(r.alat)) for r in aeds],
-        stations=[(int(r.id), float(r.slon), float(r.slat)) for r in stations],
+        ambulances=[Ambulance(int(r.id), int(r.station_id), str(r.call_sign), str(r.kind),
+                              float(r.alon), float(r.alat), bool(r.live)) for r in ambulances],
         pads=[(r.id, r.plon, r.plat, float(r.range_km), float(r.cruise_speed_kmh))
               for r in pads],
     )
@@ -61,3 +78,25 @@ def area_kind(engine: Engine, lon: float, lat: float) -> str:
     with engine.connect() as conn:
         return str(conn.execute(text("SELECT rc.area_kind(:lon, :lat)"),
                                 {"lon": lon, "lat": lat}).scalar_one())
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """How much of each registry is loaded at all: what an empty part of a plan is measured
+    against, to tell "none loaded" from "none available here and now"."""
+
+    ambulances: int
+    volunteers: int
+    aeds: int
+    drone_pads: int
+
+
+def loaded_counts(engine: Engine) -> Loaded:
+    """Ambulances, active volunteers, AEDs and drone pads in the registries."""
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT (SELECT count(*) FROM rc.ambulance) AS ambulances, "
+            "(SELECT count(*) FROM rc.volunteer WHERE status = 'active') AS volunteers, "
+            "(SELECT count(*) FROM rc.aed) AS aeds, "
+            "(SELECT count(*) FROM rc.drone_pad) AS drone_pads")).one()
+    return Loaded(int(row.ambulances), int(row.volunteers), int(row.aeds), int(row.drone_pads))

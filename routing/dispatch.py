@@ -1,7 +1,7 @@
 """One dispatch plan for one patient: ambulance, k volunteers, an AED runner, a drone.
 
 Pure: the caller hands in the networks and the candidates (already filtered to those
-available: fresh positions, ready AEDs open now, stations with a free ambulance, ready pads);
+available: fresh positions, ready AEDs open now, free ambulances where they are, ready pads);
 this module decides. Times are seconds, points local metres of the network.
 """
 
@@ -23,7 +23,8 @@ BACKUPS = 3
 
 @dataclass(frozen=True)
 class Site:
-    """A fixed place a resource starts from: station, AED or drone pad, by its id."""
+    """A place a resource starts from, by the resource's id: a volunteer, an AED, an
+    ambulance (its live position or its station) or a drone pad."""
 
     id: int
     lon: float
@@ -40,11 +41,11 @@ class Pad:
 
 @dataclass(frozen=True)
 class Candidates:
-    """What may be sent: volunteers (id, lon, lat), AEDs, stations, pads."""
+    """What may be sent: volunteers (id, lon, lat), AEDs, ambulances, pads."""
 
     volunteers: Sequence[Site]
     aeds: Sequence[Site]
-    stations: Sequence[Site]
+    ambulances: Sequence[Site]
     pads: Sequence[Pad]
 
 
@@ -158,13 +159,13 @@ def plan(
     backups = [_leg(network, patient, a, mode) for a in direct_pool
                if a.responder.id not in chosen][:BACKUPS]
     drone = _drone(network, patient, candidates.pads, runner, no_fly)
-    ambulance = _ambulance(network, lon, lat, candidates.stations, hour)
+    ambulance = _ambulance(network, lon, lat, candidates.ambulances, hour)
     return Plan(
         ambulance=ambulance, ambulance_target_s=options.ambulance_target_s, volunteers=direct,
         runner=runner, drone=drone, backups=backups, selection=selection,
         considered={"volunteers": len(candidates.volunteers), "reachable_volunteers":
                     len(direct_pool), "aeds": len(candidates.aeds),
-                    "stations": len(candidates.stations), "pads": len(candidates.pads)},
+                    "ambulances": len(candidates.ambulances), "pads": len(candidates.pads)},
     )
 
 
@@ -239,11 +240,11 @@ def _drone(
 
 
 def _ambulance(
-    network: Network, lon: float, lat: float, stations: Sequence[Site], hour: int | None
+    network: Network, lon: float, lat: float, ambulances: Sequence[Site], hour: int | None
 ) -> Leg | None:
-    """The station with a free ambulance and the shortest drive to the patient."""
+    """The free ambulance with the shortest drive to the patient."""
     patient = network.snap(lon, lat, "drive")
-    sites = _responders(network, stations, "drive")
+    sites = _responders(network, ambulances, "drive")
     found = approaches(network, patient, sites, mode="drive", limit_s=3600, hour=hour)
     if not found:
         return None

@@ -5,23 +5,20 @@ Callers check roles (dispatchers and admins only: plans hold volunteers' positio
 asked (``created_by``), which the audit keeps.
 """
 
-import math
 import time
 from datetime import datetime
 from typing import Any
 
-import shapely
-import shapely.geometry
-
 from formats.china_crs import Crs
-from gis.dispatch_data import Search, area_kind, load_candidates
+from gis.dispatch_data import Search, area_kind, load_candidates, loaded_counts
 from gis.dispatch_store import load_dispatch, no_fly_zones, store_dispatch
 from rescuecircle.errors import InvalidInput
-from routing.dispatch import Candidates, Leg, Options, Pad, Plan, Previous, Site, plan
+from routing.dispatch import Candidates, Options, Pad, Previous, Site, plan
 from routing.drone import DroneSpec
 from routing.network import Network
 from services import params
 from services.context import Context
+from services.dispatch_answer import Decision, plan_json
 
 TARGET_S = {"urban": 480.0, "rural": 720.0}
 MAX_BLOCKED = 50          # roads reported blocked per incident
@@ -81,25 +78,25 @@ def _previous(stored_plan: Any) -> Previous:
         runner=(runner["volunteer_id"], runner["aed_id"]) if runner else None)
 
 
-def _decide(
-    state: Context, inputs: dict[str, Any], previous: Previous
-) -> tuple[Plan, Network, dict[str, Any], dict[str, float]]:
+def _decide(state: Context, inputs: dict[str, Any], previous: Previous) -> Decision:
     settings = state.settings
     lon, lat = inputs["point"]
     at = datetime.fromisoformat(inputs["at"])
+    search = Search(lon, lat, at)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     network = _closed_network(state.networks.current(), inputs)
     timings["network"] = _ms(started)
-    rows = load_candidates(state.engine, Search(lon, lat, at))
+    rows = load_candidates(state.engine, search)
     kind = area_kind(state.engine, lon, lat)
     zones = no_fly_zones(state.engine)
+    loaded = loaded_counts(state.engine)
     timings["candidates"] = _ms(started) - timings["network"]
     declined = set(inputs["declined"])
     candidates = Candidates(
         volunteers=[Site(*row) for row in rows.volunteers if row[0] not in declined],
         aeds=[Site(*row) for row in rows.aeds],
-        stations=[Site(*row) for row in rows.stations],
+        ambulances=[Site(a.id, a.lon, a.lat) for a in rows.ambulances],
         pads=[Pad(Site(*row[:3]), DroneSpec(
             cruise_speed_kmh=row[4], range_km=row[3], takeoff_s=settings.drone_takeoff_s,
             landing_s=settings.drone_landing_s)) for row in rows.pads],
@@ -109,63 +106,12 @@ def _decide(
     decided = plan(network, lon, lat, candidates, options, no_fly=local_zones,
                    previous=previous)
     timings["plan"] = _ms(started) - timings["network"] - timings["candidates"]
-    considered = {"volunteers": [r[0] for r in rows.volunteers], "aeds": [r[0] for r in rows.aeds],
-                  "stations": [r[0] for r in rows.stations], "pads": [r[0] for r in rows.pads],
-                  "area": kind}
-    return decided, network, considered, timings
+    return Decision(decided, network, search, rows, loaded, kind, inputs["k"],
+                    sum(row[0] in declined for row in rows.volunteers), timings)
 
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
-
-
-def _leg_json(network: Network, leg: Leg | None, key: str) -> dict[str, Any] | None:
-    if leg is None:
-        return None
-    return {
-        key: leg.id,
-        "eta_s": round(leg.eta_s, 1),
-        "routes": [{"type": "Feature",
-                    "geometry": shapely.geometry.mapping(network.to_lonlat(r.geometry)),
-                    "properties": {"duration_s": round(r.time_s, 1),
-                                   "length_m": round(r.length_m, 1)}}
-                   for r in leg.routes],
-    }
-
-
-def plan_json(network: Network, decided: Plan) -> dict[str, Any]:
-    """The plan as the API returns it (routes as GeoJSON Features in WGS84)."""
-    ambulance = _leg_json(network, decided.ambulance, "station_id")
-    if ambulance is not None:
-        ambulance["target_s"] = decided.ambulance_target_s
-        ambulance["within_target"] = ambulance["eta_s"] <= decided.ambulance_target_s
-    runner = None
-    if decided.runner is not None:
-        runner = _leg_json(network, decided.runner.volunteer, "volunteer_id")
-        runner = {**(runner or {}), "aed_id": decided.runner.aed_id,
-                  "aed_eta_s": round(decided.runner.aed_eta_s, 1)}
-    selection = decided.selection
-    return {
-        "ambulance": ambulance,
-        "volunteers": [_leg_json(network, v, "volunteer_id") for v in decided.volunteers],
-        "aed_runner": runner,
-        "drone": _leg_json(network, decided.drone, "pad_id"),
-        "backups": [{"volunteer_id": b.id, "eta_s": round(b.eta_s, 1)}
-                    for b in decided.backups],
-        "first_arrival_s": _round(decided.first_arrival_s),
-        "aed_arrival_s": _round(decided.aed_arrival_s),
-        "circle_holds": decided.circle_holds,
-        "robustness": None if selection is None else {
-            # None when one blocked road cuts every chosen responder off (a dead end).
-            "worst_case_first_arrival_s": _round(selection.worst_case_s),
-            "expected_first_arrival_s": _round(selection.expected_s),
-            "overlap_bound": selection.theta, "overlap_relaxed": selection.relaxed},
-    }
-
-
-def _round(value: float | None) -> float | None:
-    """Seconds to 0.1 s for JSON; None stays None, and so does an infinite time."""
-    return None if value is None or not math.isfinite(value) else round(value, 1)
 
 
 def plan_dispatch(context: Context, body: dict[str, Any], *, created_by: str) -> dict[str, Any]:
@@ -201,9 +147,10 @@ def stored_dispatch(context: Context, dispatch_id: int) -> dict[str, Any]:
 
 def _planned(context: Context, inputs: dict[str, Any], replan_of: int | None,
              previous: Previous, created_by: str) -> dict[str, Any]:
-    decided, network, considered, timings = _decide(context, inputs, previous)
-    body = plan_json(network, decided)
+    decision = _decide(context, inputs, previous)
+    body = plan_json(decision)
     dispatch_id, incident_id = store_dispatch(
-        context.engine, inputs=inputs, plan=body, candidates=considered, timings_ms=timings,
-        created_by=created_by, replan_of=replan_of)
-    return {"id": dispatch_id, "incident_id": incident_id, "timings_ms": timings, **body}
+        context.engine, inputs=inputs, plan=body, candidates=decision.considered(),
+        timings_ms=decision.timings_ms, created_by=created_by, replan_of=replan_of)
+    return {"id": dispatch_id, "incident_id": incident_id, "timings_ms": decision.timings_ms,
+            **body}

@@ -111,7 +111,7 @@ def test_plan_has_an_ambulance_routes_and_the_circle_verdict(plan):
 def test_plan_is_stored_with_its_audit_and_can_be_read_back(client, dispatcher, plan):
     stored = client.get(f"/api/dispatch/{plan['id']}", headers=dispatcher).json
     assert stored["inputs"]["point"] == PATIENT
-    assert set(stored["candidates"]) >= {"volunteers", "aeds", "stations", "pads"}
+    assert set(stored["candidates"]) >= {"volunteers", "aeds", "ambulances", "pads"}
     assert stored["plan"]["aed_runner"]["aed_id"] == plan["aed_runner"]["aed_id"]
 
 

@@ -140,6 +140,7 @@ def path_values(seeded_ids: dict[str, int], dispatch_ids: list[int]) -> dict[str
         "item": sorted({1, *seeded_ids.values(), *dispatch_ids}),
         "item_id": sorted({1, *seeded_ids.values()}),
         "layer": list(TILE_LAYERS) + list(PRIVATE_GUESSES),
+        "kind": ["stations", "aeds", "drone-pads"],
         "process_id": list(PROCESSES) + ["dispatch"],
         "job_id": ["00000000-0000-4000-8000-000000000000", "not-a-uuid"],
         "filename": [f"{name}.{ending}" for name in [*LAYER_TABLES, *PRIVATE_GUESSES]

@@ -152,7 +152,7 @@ async function showPlan(plan) {
 function legs(plan) {
   const out = [];
   if (plan.ambulance) {
-    out.push({ role: "ambulance", label: `${t("ambulance")} (${t("station")} ${plan.ambulance.station_id})`,
+    out.push({ role: "ambulance", label: `${t("ambulance")} ${plan.ambulance.call_sign} (${t("station")} ${plan.ambulance.station_id})`,
       short: t("ambulance"), eta_s: plan.ambulance.eta_s, colour: COLOURS.ambulance, routes: plan.ambulance.routes,
       extra: `${t("target")} ${minutes(plan.ambulance.target_s)}`,
       ok: plan.ambulance.within_target });

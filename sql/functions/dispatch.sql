@@ -66,20 +66,31 @@ $$;
 COMMENT ON FUNCTION rc.dispatch_aeds(double precision, double precision, double precision,
     timestamptz) IS 'AEDs within radius_m that are available at the given time';
 
-CREATE OR REPLACE FUNCTION rc.dispatch_stations(
-    lon double precision, lat double precision, radius_m double precision)
-RETURNS TABLE (id integer, slon double precision, slat double precision, free integer)
+CREATE OR REPLACE FUNCTION rc.dispatch_ambulances(
+    lon double precision, lat double precision, radius_m double precision, at timestamptz,
+    max_age_s double precision)
+RETURNS TABLE (id integer, station_id integer, call_sign text, kind text,
+               alon double precision, alat double precision, live boolean)
 LANGUAGE sql STABLE AS $$
-    SELECT s.id, ST_X(s.geom), ST_Y(s.geom), count(*)::integer
-    FROM rc.station s
-    JOIN rc.ambulance a ON a.station_id = s.id AND a.status = 'available'
-    WHERE s.geom && rc._search_box(lon, lat, radius_m)
-      AND ST_DWithin(s.geom::geography,
-                     ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m)
-    GROUP BY s.id;
+    WITH fleet AS (
+        SELECT a.id, a.station_id, a.call_sign, a.kind,
+               coalesce(p.geom, s.geom) AS geom, p.geom IS NOT NULL AS live
+        FROM rc.ambulance a
+        JOIN rc.station s ON s.id = a.station_id
+        LEFT JOIN LATERAL (
+            SELECT ap.geom FROM rc.ambulance_position ap
+            WHERE ap.ambulance_id = a.id AND ap.observed_at <= at
+              AND ap.observed_at > at - make_interval(secs => max_age_s)
+            ORDER BY ap.observed_at DESC LIMIT 1) p ON true
+        WHERE a.status = 'available')
+    SELECT f.id, f.station_id, f.call_sign, f.kind, ST_X(f.geom), ST_Y(f.geom), f.live
+    FROM fleet f
+    WHERE ST_DWithin(f.geom::geography,
+                     ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m);
 $$;
-COMMENT ON FUNCTION rc.dispatch_stations(double precision, double precision, double precision)
-    IS 'Stations within radius_m with at least one available ambulance';
+COMMENT ON FUNCTION rc.dispatch_ambulances(double precision, double precision,
+    double precision, timestamptz, double precision)
+    IS 'Available ambulances within radius_m: at their live position when one is at most max_age_s old at the given time, else at their station (live = false)';
 
 CREATE OR REPLACE FUNCTION rc.dispatch_pads(lon double precision, lat double precision)
 RETURNS TABLE (id integer, plon double precision, plat double precision,
