@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api import (
     EXTENSION_KEY,
     aeds,
+    ambulances,
     app_state,
     audit,
     auth,
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(dispatch.blueprint)
     app.register_blueprint(aeds.create_blueprint(settings, state.engine))
     app.register_blueprint(volunteers.blueprint)
+    app.register_blueprint(ambulances.blueprint)
     app.register_blueprint(planning.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))
     app.register_blueprint(feature_edit.blueprint)

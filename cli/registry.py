@@ -1,6 +1,6 @@
 """Registry subcommands of ``rescuecircle``: imports, AED upkeep, notifications, volunteers.
 
-``import aeds|stations|hospitals|drone-pads|training-sites|volunteers FILE... --crs ...``
+``import aeds|stations|hospitals|drone-pads|training-sites|volunteers|ambulances FILE...``
 loads each file in its own transaction and prints its report (rejected records with reasons);
 a file that cannot be read is reported and the others still load, the exit status is then 2.
 """
@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from rescuecircle.errors import InvalidInput, RescueCircleError
 from rescuecircle.settings import Settings
 
-IMPORT_KINDS = ("aeds", "stations", "hospitals", "drone-pads", "training-sites", "volunteers")
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> None:
@@ -103,7 +102,9 @@ def _volunteer_promote(args: argparse.Namespace, settings: Settings) -> None:
 
 def add_commands(commands: Any, imports: Any) -> None:
     """Add the registry subcommands to the CLI's ``commands`` and ``import`` sub-parsers."""
-    for kind in IMPORT_KINDS:
+    from formats.fields import KINDS
+
+    for kind in KINDS:
         parser = imports.add_parser(kind, help=f"load {kind.replace('-', ' ')} from CSV, "
                                     "GeoJSON, OSM or Tencent JSON files")
         parser.add_argument("files", nargs="+", metavar="FILE")

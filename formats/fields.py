@@ -10,7 +10,7 @@ act on.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from formats.osm_tags import PoiKind
@@ -55,6 +55,26 @@ def _flag(value: Any, name: str) -> bool:
     raise Rejected(f"{name} {value!r} is not yes or no")
 
 
+def _names(value: Any, name: str) -> list[str]:
+    """A list of short names, from ``a; b`` or ``a, b`` (spaces become underscores)."""
+    items = [part.strip().lower().replace(" ", "_")
+             for part in str(value).replace(",", ";").split(";") if part.strip()]
+    if any(not item.replace("_", "").isalnum() for item in items):
+        raise Rejected(f"{name} {value!r} must be names separated by ';'")
+    return items
+
+
+def _moment(value: Any, name: str) -> datetime:
+    """An ISO 8601 date-time with its UTC offset: a position's time must not be guessed."""
+    try:
+        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Rejected(f"{name} {value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise Rejected(f"{name} {value!r} needs a UTC offset, e.g. 2026-11-25T08:00:00+08:00")
+    return parsed
+
+
 def _one_of(*allowed: str) -> Callable[[Any, str], str]:
     def check(value: Any, name: str) -> str:
         lower = str(value).strip().lower()
@@ -84,12 +104,15 @@ class Kind:
     unique_keys: tuple[str, ...] = ()   # one per thing: a repeat in a file is an error
     point: bool = True                  # has a geometry (volunteers do not)
     osm_kind: PoiKind | None = None     # which OSM objects an OSM file yields
+    position_table: str | None = None   # where an optional last known position goes
 
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
 
 _NAME = Column("name", ("title", "名称"))
+AMBULANCE_KINDS = ("basic", "advanced", "critical_care", "negative_pressure", "neonatal",
+                   "bariatric")
 _ADDRESS = Column("address", ("addr", "地址"))
 LEVELS = ("emergency_responder", "junior", "senior")
 
@@ -120,9 +143,19 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
         Column("level", parse=_one_of(*LEVELS)),
         Column("availability", parse=_one_of("available", "busy", "off_duty")),
         Column("certified_until", ("certificate_expires_on",), _day),
+        Column("certified_on", ("certificate_issued_on", "certified_at"), _day),
         Column("certificate_no", ("certificate", "certificate_id")),
         Column("status", parse=_one_of("pending", "active", "suspended"))),
-        unique_keys=("certificate_no", "phone"), point=False),
+        unique_keys=("certificate_no", "phone"), point=False,
+        position_table="volunteer_position"),
+    Kind("ambulances", "ambulance", (
+        Column("call_sign", ("callsign", "unit", "name"), required=True),
+        # a station's ref or exact name, turned into its id by the loader
+        Column("station_id", ("station", "station_ref", "base"), required=True),
+        Column("kind", ("type",), _one_of(*AMBULANCE_KINDS)),
+        Column("equipment", parse=_names),
+        Column("status", parse=_one_of("available", "busy", "out_of_service"))),
+        unique_keys=("call_sign",), point=False, position_table="ambulance_position"),
 )}
 
 
@@ -136,6 +169,7 @@ class Row:
     lat: float | None
     osm_type: str | None = None
     osm_id: int | None = None
+    observed_at: datetime | None = None  # when a last known position was seen
 
 
 def clean(kind: Kind, record: Record) -> Row:
@@ -154,13 +188,21 @@ def clean(kind: Kind, record: Record) -> Row:
     osm_type, osm_id = record.osm_type, record.osm_id
     if osm_id is None and record.fields.get("osm_node_id") and kind.osm_kind is not None:
         osm_type, osm_id = "n", int(_number(record.fields["osm_node_id"], "osm_node_id"))
-    if not kind.point:
+    if not kind.point and not kind.position_table:
         return Row(record.label, values, None, None)
-    if record.lon is None or record.lat is None:
-        raise Rejected("missing coordinates")
+    if record.lon in (None, "") and record.lat in (None, "") and not kind.point:
+        return Row(record.label, values, None, None)  # no position known: fine
+    if record.lon in (None, "") or record.lat in (None, ""):
+        raise Rejected("missing coordinates" if kind.point else
+                       "a position needs both longitude and latitude")
     lon, lat = _number(record.lon, "longitude"), _number(record.lat, "latitude")
     if not -90 <= lat <= 90:
         raise Rejected(f"latitude {record.lat!r} is outside -90 to 90")
     if not -180 <= lon <= 180:
         raise Rejected(f"longitude {record.lon!r} is outside -180 to 180")
-    return Row(record.label, values, lon, lat, osm_type, osm_id)
+    if kind.point:
+        return Row(record.label, values, lon, lat, osm_type, osm_id)
+    seen = next((record.fields[n] for n in ("observed_at", "position_at", "seen_at")
+                 if record.fields.get(n) not in (None, "")), None)
+    observed_at = None if seen is None else _moment(seen, "observed_at")
+    return Row(record.label, values, lon, lat, observed_at=observed_at)

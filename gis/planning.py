@@ -63,7 +63,7 @@ def load_inputs(
         pads = conn.execute(text("SELECT * FROM rc.planning_drone_pads()")).all()
     people = population if population is not None else load_population_points(engine)
     return PlanningInputs(
-        stations=_points(stations, "ambulances"),
+        stations=_points(stations, "ambulances", "negative_pressure"),
         aeds=_points(aeds, "available"),
         drone_pads=_points(pads, "range_km", "cruise_speed_kmh"),
         people=Points(people.lon, people.lat, {"people": people.people}),

@@ -57,11 +57,13 @@ class ImportReport:
     merged_in_file: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)
+    positions: int = 0
 
     def __str__(self) -> str:
+        positions = f", {self.positions} positions" if self.positions else ""
         lines = [f"{self.file} ({self.format}): {self.read} records, {self.inserted} new "
                  f"{self.kind}, {self.updated} merged into loaded ones, {self.merged_in_file} "
-                 f"merged with a record above, {len(self.rejected)} rejected"]
+                 f"merged with a record above{positions}, {len(self.rejected)} rejected"]
         lines += [f"  rejected {r.label}: {r.reason}" for r in self.rejected]
         return "\n".join(lines)
 
@@ -81,7 +83,9 @@ class _Target:
 def import_file(engine: Engine, path: Path, kind_name: str, *, crs: Crs = "wgs84",
                 source: str | None = None, strict: bool = False) -> ImportReport:
     """Load ``path`` as ``kind_name`` (aeds, stations, hospitals, drone-pads, training-sites,
-    volunteers) with coordinates in ``crs``; returns the report of what happened."""
+    volunteers, ambulances) with coordinates in ``crs``; returns the report of what happened.
+    Volunteers and ambulances may carry a last known position (``lon``/``lat`` or a Point,
+    seen at ``observed_at``)."""
     kind = KINDS.get(kind_name)
     if kind is None:
         raise InvalidInput(f"kind {kind_name!r} is unknown; use one of {', '.join(KINDS)}")
@@ -95,23 +99,69 @@ def import_file(engine: Engine, path: Path, kind_name: str, *, crs: Crs = "wgs84
             rows.append(clean(kind, record))
         except Rejected as exc:
             report.rejected.append(Rejection(record.label, str(exc)))
-    if kind.point and rows:
-        lon, lat = to_wgs84([float(r.lon or 0) for r in rows], [float(r.lat or 0) for r in rows],
-                            crs)  # clean() has checked every point kind's row has both
-        for row, x, y in zip(rows, lon.tolist(), lat.tolist(), strict=True):
+    placed = [r for r in rows if r.lon is not None and r.lat is not None]
+    if placed:
+        lon, lat = to_wgs84([float(r.lon or 0) for r in placed],
+                            [float(r.lat or 0) for r in placed], crs)
+        for row, x, y in zip(placed, lon.tolist(), lat.tolist(), strict=True):
             row.lon, row.lat = x, y
     label = source or ("osm" if file_format == "osm" else f"import:{path.name}")
     with engine.begin() as conn:
         conn.execute(text(f"LOCK TABLE rc.{kind.table} IN SHARE ROW EXCLUSIVE MODE"))
         conn.execute(text("SELECT rc._set_change_context(:a, :r)"),
                      {"a": "import", "r": f"imported from {path.name}"})
+        if kind.name == "ambulances":
+            rows = _with_station_ids(conn, rows, report)
         _load(conn, kind, rows, label, report)
+        if kind.position_table:
+            _store_positions(conn, kind, rows, report)
         if strict and report.rejected:
             raise InvalidInput(f"{len(report.rejected)} records rejected, nothing loaded "
                                f"(strict):\n{report}")
         if kind.name == "aeds":
             sync_opening_hours(conn)
     return report
+
+
+def _with_station_ids(conn: Connection, rows: list[Row], report: ImportReport) -> list[Row]:
+    """The rows whose station (a loaded station's ``ref``, else its exact name) is found, with
+    its id; the others are rejected with the reason."""
+    stations = conn.execute(text("SELECT id, ref, name FROM rc.station")).all()
+    by_ref = {str(s.ref): s.id for s in stations if s.ref}
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for station in stations:
+        if station.name:
+            by_name[str(station.name)].append(station.id)
+    kept = []
+    for row in rows:
+        wanted = str(row.values["station_id"])
+        named = by_name.get(wanted, [])
+        if wanted in by_ref:
+            row.values["station_id"] = by_ref[wanted]
+        elif len(named) == 1:
+            row.values["station_id"] = named[0]
+        else:
+            report.rejected.append(Rejection(row.label, (
+                f"station {wanted!r} names {len(named)} loaded stations; give its ref"
+                if named else f"no loaded station has the ref or name {wanted!r}: "
+                "run `rescuecircle import stations FILE` first")))
+            continue
+        kept.append(row)
+    return kept
+
+
+def _store_positions(conn: Connection, kind: Kind, rows: list[Row],
+                     report: ImportReport) -> None:
+    """Each loaded row's last known position, seen at ``observed_at`` (default: now)."""
+    owner = f"{kind.table}_id"
+    positions = [{"id": report.ids[r.label], "at": r.observed_at, "lon": r.lon, "lat": r.lat}
+                 for r in rows if r.lon is not None and r.label in report.ids]
+    if positions:
+        conn.execute(text(
+            f"INSERT INTO rc.{kind.position_table} ({owner}, observed_at, geom) "
+            "VALUES (:id, coalesce(:at, now()), ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+            positions)
+    report.positions = len(positions)
 
 
 def _load(conn: Connection, kind: Kind, rows: list[Row], source: str,
@@ -179,7 +229,7 @@ def _loaded_targets(conn: Connection, kind: Kind, rows: list[Row]) -> list[_Targ
     params: dict[str, Any] = {}
     lons = [r.lon for r in rows if r.lon is not None]
     lats = [r.lat for r in rows if r.lat is not None]
-    if lons and lats:
+    if kind.point and lons and lats:
         conditions.append("geom && ST_Expand(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326), 0.001)")
         params.update(x0=min(lons), y0=min(lats), x1=max(lons), y1=max(lats))
     for key in kind.unique_keys:

@@ -58,6 +58,7 @@ class DistrictKpi:
     station_share_3km: float | None
     ambulances: int
     ambulances_per_25k: float | None
+    negative_pressure_share: float | None   # of the ambulances, for infectious patients
     aeds: int
     aeds_per_100k: float | None
 
@@ -162,8 +163,9 @@ def kpi_table(
             return count / (total / unit) if total > 0 else None
 
         n_stations = _count_in(district.geometry, inputs.stations)
-        n_ambulances = int(inputs.stations.values.get(
-            "ambulances", np.zeros(len(sx), int))[_in(district.geometry, inputs.stations)].sum())
+        at_stations = _in(district.geometry, inputs.stations)
+        n_ambulances = _fleet(inputs, "ambulances", at_stations)
+        n_negative = _fleet(inputs, "negative_pressure", at_stations)
         n_aeds = _count_in(district.geometry, inputs.aeds)
         rows.append(DistrictKpi(
             name=district.name, kind=district.kind, population=total,
@@ -176,12 +178,19 @@ def kpi_table(
             stations=n_stations, stations_per_80k=per(n_stations, PER_STATION),
             station_share_3km=share(near_m <= STATION_RADIUS_M),
             ambulances=n_ambulances, ambulances_per_25k=per(n_ambulances, PER_AMBULANCE),
+            negative_pressure_share=n_negative / n_ambulances if n_ambulances else None,
             aeds=n_aeds, aeds_per_100k=per(n_aeds, PER_AEDS),
         ))
     # Gaps: people in the districts whose station time exceeds their district's standard.
     within = PeopleXY(px[assigned], py[assigned], people[assigned])
     found = gaps(within, station_s[assigned] <= limit_s[assigned], top=top_gaps)
     return KpiTable(rows, float(people.sum()), float(people[~assigned].sum()), found), grids
+
+
+def _fleet(inputs: PlanningInputs, count: str, at_stations: np.ndarray) -> int:
+    """Ambulances (or one kind of them) based at the chosen stations."""
+    counts = inputs.stations.values.get(count)
+    return 0 if counts is None else int(counts[at_stations].sum())
 
 
 def _in(area: Geometry, points: Points) -> np.ndarray:

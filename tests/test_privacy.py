@@ -134,6 +134,7 @@ def path_values(seeded_ids: dict[str, int], dispatch_ids: list[int]) -> dict[str
     return {
         "aed_id": [seeded_ids["aed"]],
         "volunteer_id": [seeded_ids["volunteer"]],
+        "ambulance_id": [1],
         "dispatch_id": dispatch_ids,
         "site_id": [seeded_ids["site"]],
         "collection": collections,

@@ -1,16 +1,19 @@
 -- Planning inputs, read once per KPI table or coverage run (issue 7).
 
 CREATE OR REPLACE FUNCTION rc.planning_stations()
-RETURNS TABLE (id integer, lon double precision, lat double precision, ambulances integer)
+RETURNS TABLE (id integer, lon double precision, lat double precision, ambulances integer,
+               negative_pressure integer)
 LANGUAGE sql STABLE AS $$
     SELECT s.id, ST_X(s.geom), ST_Y(s.geom),
-           (SELECT count(*)::integer FROM rc.ambulance a
-            WHERE a.station_id = s.id AND a.status <> 'out_of_service')
+           count(a.id)::integer,
+           count(a.id) FILTER (WHERE a.kind = 'negative_pressure')::integer
     FROM rc.station s
+    LEFT JOIN rc.ambulance a ON a.station_id = s.id AND a.status <> 'out_of_service'
+    GROUP BY s.id
     ORDER BY s.id;
 $$;
 COMMENT ON FUNCTION rc.planning_stations() IS
-    'Ambulance stations (SRID 4326 lon/lat) with the ambulances based there that are in service';
+    'Ambulance stations (SRID 4326 lon/lat) with the ambulances based there that are in service, and how many of those are negative-pressure ambulances';
 
 CREATE OR REPLACE FUNCTION rc.planning_aeds(at timestamptz)
 RETURNS TABLE (id integer, lon double precision, lat double precision, available boolean)

@@ -1,0 +1,72 @@
+"""The ambulance fleet in the database: the list with each ambulance's latest position, status
+changes (the trigger keeps their history) and live positions."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from rescuecircle.errors import NotFound
+
+STATUSES = ("available", "busy", "out_of_service")
+
+
+def list_ambulances(engine: Engine) -> list[dict[str, Any]]:
+    """Every ambulance with its station and latest position (None when it never reported)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT a.id, a.call_sign, a.kind, a.equipment, a.status, a.source,
+                   a.station_id, s.name AS station, s.ref AS station_ref,
+                   ST_X(s.geom) AS station_lon, ST_Y(s.geom) AS station_lat,
+                   p.observed_at, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat
+            FROM rc.ambulance a
+            JOIN rc.station s ON s.id = a.station_id
+            LEFT JOIN LATERAL (
+                SELECT ap.observed_at, ap.geom FROM rc.ambulance_position ap
+                WHERE ap.ambulance_id = a.id ORDER BY ap.observed_at DESC LIMIT 1) p ON true
+            ORDER BY a.call_sign""")).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def set_ambulance_status(engine: Engine, ambulance_id: int, status: str, *, reason: str | None,
+                         actor: str) -> None:
+    """Change one ambulance's status; the history trigger records who and why."""
+    with engine.begin() as conn:
+        conn.execute(text("SELECT rc._set_change_context(:a, :r)"), {"a": actor, "r": reason})
+        found = conn.execute(text("UPDATE rc.ambulance SET status = :s WHERE id = :id"),
+                             {"s": status, "id": ambulance_id}).rowcount
+        if not found:
+            raise NotFound(f"ambulance {ambulance_id} does not exist")
+
+
+def status_history(engine: Engine, ambulance_id: int) -> list[dict[str, Any]]:
+    """Every status the ambulance had, newest first."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(
+            "SELECT old_status, new_status, reason, changed_at, changed_by "
+            "FROM rc.ambulance_status_history WHERE ambulance_id = :id "
+            "ORDER BY changed_at DESC, id DESC"), {"id": ambulance_id}).mappings()]
+
+
+def record_ambulance_position(engine: Engine, ambulance_id: int, *, lon: float, lat: float,
+                              accuracy_m: float | None, observed_at: datetime | None) -> int:
+    """Store one live position (WGS84); NotFound for an unknown ambulance."""
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT 1 FROM rc.ambulance WHERE id = :id"),
+                        {"id": ambulance_id}).first() is None:
+            raise NotFound(f"ambulance {ambulance_id} does not exist")
+        return int(conn.execute(text(
+            "INSERT INTO rc.ambulance_position (ambulance_id, observed_at, accuracy_m, geom) "
+            "VALUES (:id, coalesce(:at, now()), :accuracy, "
+            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"),
+            {"id": ambulance_id, "at": observed_at, "accuracy": accuracy_m,
+             "lon": lon, "lat": lat}).scalar_one())
+
+
+def position_history(engine: Engine, ambulance_id: int, since: datetime) -> list[dict[str, Any]]:
+    """The ambulance's positions since ``since``, oldest first (its track)."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(
+            "SELECT observed_at, accuracy_m, ST_X(geom) AS lon, ST_Y(geom) AS lat "
+            "FROM rc.ambulance_position WHERE ambulance_id = :id AND observed_at >= :since "
+            "ORDER BY observed_at"), {"id": ambulance_id, "since": since}).mappings()]
