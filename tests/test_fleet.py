@@ -63,7 +63,8 @@ def test_an_empty_city_names_what_is_missing_and_the_command_that_loads_it(clien
     plan = client.post("/api/dispatch", json={"point": PATIENT}, headers=dispatcher).json
     assert plan["ambulance"] is None and plan["volunteers"] == [] and plan["aed_runner"] is None
     reasons = plan["reasons"]
-    assert reasons["ambulance"] == "no ambulance is loaded: run `rescuecircle import ambulances FILE`"
+    assert reasons["ambulance"] == (
+        "no ambulance is loaded: run `rescuecircle import ambulances FILE`")
     assert "rescuecircle import volunteers FILE" in reasons["volunteers"]
     assert "rescuecircle import aeds FILE" in reasons["aed_runner"]
     assert "rescuecircle import drone-pads FILE" in reasons["drone"]
