@@ -16,7 +16,6 @@ from rescuecircle.errors import InvalidInput, RescueCircleError
 from rescuecircle.settings import Settings
 
 
-
 def _import(args: argparse.Namespace, settings: Settings) -> None:
     from services import imports
     from services.context import opened
@@ -33,6 +32,28 @@ def _import(args: argparse.Namespace, settings: Settings) -> None:
                 failed += 1
     if failed:
         raise InvalidInput(f"{failed} of {len(args.files)} files not loaded")
+
+
+def _import_districts(args: argparse.Namespace, settings: Settings) -> None:
+    from formats.areas import FieldNames
+    from services.areas import import_districts
+    from services.context import opened
+
+    fields = FieldNames(args.name_field, args.code_field, args.kind_field,
+                        args.population_field)
+    with opened(settings) as context:
+        print(import_districts(context, Path(args.file), fields, strict=args.strict,
+                               table=Path(args.table) if args.table else None, key=args.key))
+
+
+def _import_population(args: argparse.Namespace, settings: Settings) -> None:
+    from services.areas import import_population
+    from services.context import opened
+
+    with opened(settings) as context:
+        print(import_population(context, Path(args.file), count_field=args.count,
+                                table=Path(args.table) if args.table else None, key=args.key,
+                                strict=args.strict))
 
 
 def _aed_sync_hours(args: argparse.Namespace, settings: Settings) -> None:
@@ -115,6 +136,31 @@ def add_commands(commands: Any, imports: Any) -> None:
         parser.add_argument("--strict", action="store_true",
                             help="load nothing from a file with any rejected record")
         parser.set_defaults(handler=_import, kind=kind)
+
+    districts = imports.add_parser(
+        "districts", help="replace the districts of FILE (GeoJSON, GeoPackage, Shapefile; any "
+        "CRS): the units KPIs are reported for")
+    districts.add_argument("file")
+    districts.add_argument("--name-field", default="name", help="default: name")
+    districts.add_argument("--code-field", default=None)
+    districts.add_argument("--kind-field", default=None,
+                           help="urban or rural; without it the kind is derived from the "
+                           "population density (Degree of Urbanisation)")
+    districts.add_argument("--population-field", default=None)
+    population = imports.add_parser(
+        "population", help="replace the population of FILE: a GeoTIFF of people per cell (any "
+        "CRS), or polygons or points (CSV lon/lat) with a count field")
+    population.add_argument("file")
+    population.add_argument("--count", default=None, help="the field counting the people")
+    for parser in (districts, population):
+        parser.add_argument("--table", default=None,
+                            help="a CSV of attributes the file's features lack")
+        parser.add_argument("--key", default=None,
+                            help="FIELD or FIELD=COLUMN joining --table to the features")
+        parser.add_argument("--strict", action="store_true",
+                            help="load nothing from a file with any rejected feature")
+    districts.set_defaults(handler=_import_districts)
+    population.set_defaults(handler=_import_population)
 
     aed = commands.add_parser("aed", help="AED registry upkeep").add_subparsers(
         dest="action", required=True)
