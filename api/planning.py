@@ -63,7 +63,7 @@ def coverage(layer: str) -> ResponseReturnValue:
     if output == "geotiff":
         surface = found.layer.grid.to_geotiff(found.network.projection.crs.to_wkt())
         return Response(to_cog(surface), mimetype=COG_MEDIA_TYPE)
-    return jsonify(band_geojson(found.network, found.layer))
+    return jsonify({**band_geojson(found.network, found.layer), "notes": found.notes})
 
 
 @blueprint.get("/api/planning/sites/<kind>")
@@ -134,4 +134,4 @@ def kpi() -> ResponseReturnValue:
     if output == "gpkg":
         layers = kpi_layers(found.table, found.districts, found.network)
         return attachment(geopackage_bytes(layers, "MultiPolygon"), GPKG, "district_kpi.gpkg")
-    return jsonify(table_json(found.table, found.network))
+    return jsonify({**table_json(found.table, found.network), "notes": found.notes})

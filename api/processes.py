@@ -132,7 +132,7 @@ def _coverage_compute(state: Context, inputs: dict[str, Any],
     found = coverage(state, inputs["layer"], at=datetime.fromisoformat(inputs["at"]),
                      hour=inputs["hour"], minutes=inputs["minutes"])
     progress(90)
-    return band_geojson(found.network, found.layer)
+    return {**band_geojson(found.network, found.layer), "notes": found.notes}
 
 
 def _run_coverage(inputs: dict[str, Any]) -> ResponseReturnValue:

@@ -31,6 +31,8 @@ def _kpi(args: argparse.Namespace, settings: Settings) -> None:
                      districts_file=Path(args.districts) if args.districts else None,
                      name_field=args.name_field, kind=args.kind)
     table = found.table
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.output and args.output.lower().endswith(".gpkg"):
         Path(args.output).write_bytes(
             geopackage_bytes(kpi_layers(table, found.districts, found.network), "MultiPolygon"))
@@ -57,8 +59,10 @@ def _coverage(args: argparse.Namespace, settings: Settings) -> None:
                          minutes=args.minutes)
     layer, network = found.layer, found.network
     for band in layer.bands:
-        print(f"{layer.name} {band.minutes:g} min: {band.area_km2:.2f} km2, "
-              f"{band.people or 0:,.0f} people")
+        people = "population unknown" if band.people is None else f"{band.people:,.0f} people"
+        print(f"{layer.name} {band.minutes:g} min: {band.area_km2:.2f} km2, {people}")
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.raster:
         Path(args.raster).write_bytes(
             to_cog(layer.grid.to_geotiff(network.projection.crs.to_wkt())))

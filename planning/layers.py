@@ -53,7 +53,8 @@ def build_layer(network: Network, inputs: PlanningInputs, name: str, *,
                 + (len(pads.lon) if fly is not None else 0))
     if grid is None:
         raise NoRoute(f"layer '{name}' has no facility that can be placed on the network")
-    return coverage_layer(name, grid, limits, population=people_xy(network, inputs),
+    people = people_xy(network, inputs) if len(inputs.people.lon) else None  # None: unknown
+    return coverage_layer(name, grid, limits, population=people,
                           facilities_used=used)
 
 

@@ -21,13 +21,17 @@ from routing.drone import DroneSpec
 from routing.network import Network
 from services.context import Context
 
+NO_POPULATION = ("no population is loaded, so the people covered are unknown: run "
+                 "`rescuecircle import population FILE`")
+
 
 @dataclass(frozen=True)
 class Coverage:
-    """One coverage layer and the network its geometry is in."""
+    """One coverage layer, the network its geometry is in, and what is missing."""
 
     network: Network
     layer: CoverageLayer
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Kpis:
     network: Network
     districts: list[District]
     table: KpiTable
+    notes: list[str]
 
 
 def planning_inputs(context: Context, at: datetime) -> tuple[Network, PlanningInputs]:
@@ -50,7 +55,8 @@ def coverage(context: Context, layer: str, *, at: datetime, hour: int | None,
              minutes: list[float] | None = None) -> Coverage:
     """City-wide coverage of ``layer`` (stations, aeds, drone-pads, circle) in bands."""
     network, inputs = planning_inputs(context, at)
-    return Coverage(network, build_layer(network, inputs, layer, minutes=minutes, hour=hour))
+    return Coverage(network, build_layer(network, inputs, layer, minutes=minutes, hour=hour),
+                    _missing_people(inputs))
 
 
 def kpis(context: Context, *, at: datetime, hour: int | None,
@@ -60,11 +66,15 @@ def kpis(context: Context, *, at: datetime, hour: int | None,
     districts = (read_districts_file(districts_file, name_field=name_field, kind=kind)
                  if districts_file else load_districts(context.engine))
     if not districts:
-        raise InvalidInput("there are no districts to report on: load rc.district or pass a "
-                           "districts file")
+        raise InvalidInput("there are no districts to report on: run `rescuecircle import "
+                           "districts FILE` (or pass a districts file)")
     network, inputs = planning_inputs(context, at)
     table, _ = kpi_table(network, districts, inputs, hour=hour)
-    return Kpis(network, districts, table)
+    empty = [row.name for row in table.rows if row.population <= 0]
+    notes = _missing_people(inputs) or ([
+        f"{len(empty)} districts hold no population, so their shares are empty: "
+        + ", ".join(empty[:10])] if empty else [])
+    return Kpis(network, districts, table, notes)
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,9 @@ class SiteQuestion:
 def site(context: Context, question: SiteQuestion) -> SitePlan:
     """The proposed new sites and the people they cover."""
     network, inputs = planning_inputs(context, question.at)
+    if not len(inputs.people.lon):
+        raise InvalidInput("siting weighs sites by the people they cover, and no population "
+                           "is loaded: run `rescuecircle import population FILE`")
     candidates: Points | None = (read_points_csv(question.candidates_file)
                                  if question.candidates_file else None)
     drone = None
@@ -97,6 +110,10 @@ def site(context: Context, question: SiteQuestion) -> SitePlan:
     return plan_sites(network, inputs, question.kind, add=question.add,
                       candidates=candidates, minutes=question.minutes, hour=question.hour,
                       drone=drone)
+
+
+def _missing_people(inputs: PlanningInputs) -> list[str]:
+    return [] if len(inputs.people.lon) else [NO_POPULATION]
 
 
 def volunteer_density(context: Context, *, cell_m: float, min_count: int,

@@ -198,3 +198,19 @@ def test_cli_imports_ambulances(engine, tmp_path, monkeypatch, capsys):
         '"properties": {"call_sign": "TOY-9", "station": "S1", "kind": "advanced"}}]}')))])
     out = capsys.readouterr().out
     assert "1 new ambulances" in out and "1 positions" in out and "0 rejected" in out
+
+
+def test_planning_says_which_input_is_missing_and_how_to_load_it(engine, client):
+    analyst = {"Authorization": f"Bearer {create_token(engine, role='analyst')}"}
+    coverage = client.get("/api/planning/coverage/stations?minutes=5", headers=analyst).json
+    assert [f["properties"]["population"] for f in coverage["features"]] == [None]
+    assert coverage["notes"] == [
+        "no population is loaded, so the people covered are unknown: run "
+        "`rescuecircle import population FILE`"]
+    kpi = client.get("/api/planning/kpi", headers=analyst)
+    assert kpi.status_code == 400
+    assert "run `rescuecircle import districts FILE`" in kpi.json["description"]
+    site = client.get("/api/planning/sites/stations?add=1", headers=analyst)
+    assert site.status_code == 400
+    assert "no population is loaded: run `rescuecircle import population FILE`" in \
+        site.json["description"]
