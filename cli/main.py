@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from cli import ops, planning, registry
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.settings import Settings
@@ -191,6 +193,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         handler(args, settings)
     except RescueCircleError as exc:
         print(f"rescuecircle: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except OperationalError as exc:  # the database is missing or down: say what to do
+        from gis.db import unreachable
+
+        print(f"rescuecircle: {unreachable(exc, settings)}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

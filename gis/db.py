@@ -6,6 +6,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection
 
 from rescuecircle.database import database_url
+from rescuecircle.errors import Unavailable
 from rescuecircle.settings import Settings
 
 
@@ -35,3 +36,15 @@ def run_sql_file(conn: Connection, path: Path) -> None:
     assert driver is not None, "a connection in a transaction has a driver connection"
     with driver.cursor() as cursor:
         cursor.execute(path.read_text().encode())
+
+
+def unreachable(exc: Exception, settings: Settings) -> Unavailable:
+    """One line for a database that cannot be reached, saying what to do about it."""
+    first = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["no answer"])[0]
+    detail = first.split("FATAL:")[-1].split("failed:")[-1].strip()
+    if settings.database_url:
+        return Unavailable(f"cannot reach RC_DATABASE_URL: {detail}")
+    if "does not exist" in detail:
+        return Unavailable(f"{detail}: run `rescuecircle db init`")
+    return Unavailable(f"the local database on 127.0.0.1:{settings.pg_port} does not answer "
+                       f"({detail}): run `rescuecircle db init` (or `db start`)")

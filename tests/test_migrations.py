@@ -72,3 +72,17 @@ def test_models_match_the_migrated_schema(make_database):
                     column.type.geometry_type, column.type.srid), (table.name, column.name)
     migrated = set(inspector.get_table_names(schema="rc")) - {"migration"}
     assert migrated == {t.name for t in Base.metadata.sorted_tables}
+
+
+def test_migrate_on_a_missing_database_says_run_db_init(make_database, monkeypatch, capsys):
+    from cli.main import main
+
+    make_database("migrations_cluster")  # the local cluster is up; this database is not there
+    monkeypatch.delenv("RC_DATABASE_URL", raising=False)
+    monkeypatch.setenv("RC_DB_NAME", "rc_test_never_created")
+    with pytest.raises(SystemExit) as exited:
+        main(["db", "migrate"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ('rescuecircle: database "rc_test_never_created" does not exist: '
+                   "run `rescuecircle db init`")
