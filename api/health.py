@@ -1,4 +1,5 @@
-"""``GET /health``: is the database reachable, which PostGIS and pgRouting, how big a network.
+"""``GET /health``: is the database reachable, which PostGIS and pgRouting, how big a network;
+``GET /api/status`` (admins): the readiness of the loaded city, feature by feature.
 
 200 when the database answers and has our schema, 503 otherwise, so a load balancer or
 ``docker compose`` health check takes the instance out of service while the database is down.
@@ -10,8 +11,11 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from api import app_state
+from api.auth import require_roles
+from api.jsonable import jsonable
 from gis.status import database_status
 from rescuecircle import __version__
+from services.status import readiness
 
 blueprint = Blueprint("health", __name__)
 
@@ -23,3 +27,10 @@ def health() -> ResponseReturnValue:
     ready = status["database"] == "ok" and status["schema_version"] > 0
     code = HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE
     return jsonify(version=__version__, **status), code
+
+
+@blueprint.get("/api/status")
+@require_roles("admin")
+def city_status() -> ResponseReturnValue:
+    """What is loaded and, per feature, whether it can run and what it lacks."""
+    return jsonify(jsonable(readiness(app_state())))

@@ -110,6 +110,28 @@ def _export(args: argparse.Namespace, settings: Settings) -> None:
     print(f"wrote {path}")
 
 
+def _status(args: argparse.Namespace, settings: Settings) -> None:
+    """The readiness report, as text for people or as JSON (``--json``)."""
+    import json
+
+    from services.context import opened
+    from services.status import readiness
+
+    with opened(settings) as context:
+        report = readiness(context)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+        return
+    features = report.pop("features")
+    for key, value in report.items():
+        print(f"{key}: {value}")
+    for name, feature in features.items():
+        print(f"{name}: {'ready' if feature['ready'] else 'NOT READY'}")
+        for lack in feature["lacks"]:
+            print(f"  {'needs' if lack['blocking'] else 'lacks'} {lack['what']}: "
+                  f"{lack['command']}")
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     """Replace this process by waitress serving the WSGI entry point (``WSGI_APP``), the
     same app gunicorn serves in docker-compose.yml; it reads the same RC_* settings."""
@@ -177,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--mode", choices=MODES, default="drive")
     export.add_argument("--point", default=None, help="travel_time: LON,LAT of the origin")
     export.set_defaults(handler=_export)
+
+    status = commands.add_parser(
+        "status", help="readiness of the loaded city: network, registries, planning inputs, "
+        "and what each feature lacks")
+    status.add_argument("--json", action="store_true", help="the report as JSON")
+    status.set_defaults(handler=_status)
 
     serve = commands.add_parser("serve", help="serve the HTTP API (waitress)")
     serve.add_argument("--threads", type=int, default=8)

@@ -43,3 +43,10 @@ def database_status(engine: Engine) -> dict[str, Any]:
                  "imported_at": source.imported_at.isoformat()} if source else None
             )
     return status
+
+
+def city_facts(engine: Engine) -> dict[str, Any]:
+    """Network, registries and planning inputs as counts (``rc.readiness``)."""
+    with engine.connect() as conn:
+        facts: dict[str, Any] = conn.execute(text("SELECT rc.readiness()")).scalar_one()
+    return facts
