@@ -42,7 +42,12 @@ from pygeofilter.backends.sqlalchemy.evaluate import to_filter
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+<<<<<<< HEAD
 from rescuecircle.database import database_url
+=======
+from gis.catalogue import PUBLIC_LAYERS
+from gis.db import database_url
+>>>>>>> schema-once
 from rescuecircle.errors import InvalidInput, Unavailable
 from rescuecircle.settings import Settings
 
@@ -64,37 +69,41 @@ class Layer:
     """One public table served as a Features collection."""
 
     collection: str
-    table: str
     title: dict[str, str]
     description: dict[str, str]
     keywords: tuple[str, ...]
     title_field: str | None = "name"
     time_field: str | None = None
 
+    @property
+    def table(self) -> str:
+        """The collection's table: only a public layer (``gis.catalogue``) is a collection."""
+        return PUBLIC_LAYERS[self.collection]
+
 
 LAYERS = (
-    Layer("stations", "station", {"en": "Ambulance stations", "zh": "急救站"},
+    Layer("stations", {"en": "Ambulance stations", "zh": "急救站"},
           {"en": "Stations ambulances leave from", "zh": "救护车出发的急救站点"},
           ("ambulance", "station", "EMS")),
-    Layer("aeds", "aed", {"en": "AEDs", "zh": "自动体外除颤器"},
+    Layer("aeds", {"en": "AEDs", "zh": "自动体外除颤器"},
           {"en": "Automated external defibrillators with status, access and opening hours; "
                  "the datetime parameter filters on updated_at",
            "zh": "自动体外除颤器（AED）及其状态、开放时间和可用性"},
           ("AED", "defibrillator"), time_field="updated_at"),
-    Layer("hospitals", "hospital", {"en": "Hospitals", "zh": "医院"},
+    Layer("hospitals", {"en": "Hospitals", "zh": "医院"},
           {"en": "Hospitals patients are taken to", "zh": "接收患者的医院"},
           ("hospital",)),
-    Layer("drone_pads", "drone_pad", {"en": "Drone pads", "zh": "无人机起降点"},
+    Layer("drone_pads", {"en": "Drone pads", "zh": "无人机起降点"},
           {"en": "Pads drones carrying AEDs take off from, with range and speed",
            "zh": "运送AED的无人机起降点，含航程与速度"},
           ("drone", "AED delivery")),
-    Layer("training_sites", "training_site", {"en": "Training sites", "zh": "培训点"},
+    Layer("training_sites", {"en": "Training sites", "zh": "培训点"},
           {"en": "Where first-aid training is given", "zh": "急救培训地点"},
           ("training", "first aid")),
-    Layer("districts", "district", {"en": "Districts", "zh": "行政区"},
+    Layer("districts", {"en": "Districts", "zh": "行政区"},
           {"en": "Areas planners report coverage for", "zh": "规划统计覆盖率的区域"},
           ("district", "planning")),
-    Layer("road_edges", "road_edge", {"en": "Road network", "zh": "道路网络"},
+    Layer("road_edges", {"en": "Road network", "zh": "道路网络"},
           {"en": "Road segments with travel times in seconds per mode (drive, walk, bike); "
                  "a negative cost means closed to that mode in that direction",
            "zh": "道路路段及各出行方式（驾车、步行、骑行）的通行时间（秒）"},

@@ -3,10 +3,10 @@ Shapefile or CSV, and travel-time surfaces as Cloud-Optimized GeoTIFF.
 
 Vector files are written by pyogrio, which ships its own GDAL (3.12, with the GPKG, GeoJSON,
 Shapefile and CSV drivers) in its wheel: no system GDAL, and columns go over as whole numpy
-arrays rather than feature by feature as with Fiona. Layers are read through the geoalchemy2
-models (``gis.models``), whose columns a test keeps equal to the migrated schema, so an export
-holds every column the OGC API - Features collection shows, with its type. Geometries are
-SRID 4326 throughout; timestamps are written in UTC.
+arrays rather than feature by feature as with Fiona. A layer's columns, their order and types
+are the database's own (``gis.catalogue``, read from the migrated schema), so an export holds
+every column the OGC API - Features collection shows, with its type, and no Python copy of the
+schema can disagree with it. Geometries are SRID 4326 throughout; timestamps are written in UTC.
 """
 
 import re
@@ -15,21 +15,31 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal
 
 import numpy as np
 import pyogrio.raw
 import rasterio.shutil
-from geoalchemy2 import Geometry
 from rasterio.io import MemoryFile
-from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Integer, Table, func, select
+from sqlalchemy import Engine, column, func, select, table, text
 
-from gis import models
+from gis import catalogue
 from rescuecircle.errors import InvalidInput, NotFound
 
 CRS = "EPSG:4326"
 GEOMETRY_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon",
                   "MULTIPOLYGON": "MultiPolygon"}
+
+Kind = Literal["boolean", "integer", "real", "datetime", "date", "text"]
+# How a column of each type (information_schema's data_type) goes into a file: integers and
+# booleans as such (nulls masked), reals as doubles (null: NaN), timestamps in UTC, dates as
+# dates. Any other type is written as text; tests/test_migrations.py requires every column of a
+# public layer to have a type named here, so a new type is a decision, not a fallback.
+KINDS: dict[str, Kind] = {
+    "boolean": "boolean", "smallint": "integer", "integer": "integer", "bigint": "integer",
+    "real": "real", "double precision": "real", "timestamp with time zone": "datetime",
+    "date": "date", "text": "text", "character": "text", "character varying": "text",
+}
 
 
 @dataclass(frozen=True)
@@ -55,14 +65,9 @@ FORMATS = {
 }
 SUFFIXES = {fmt.suffix.lstrip("."): name for name, fmt in FORMATS.items()}  # "shp.zip" -> "shp"
 
-# Public layers, by their OGC API collection names (volunteers, positions, incidents and
-# dispatches are never exported).
-LAYER_TABLES: dict[str, Table] = {
-    layer: models.Base.metadata.tables[f"rc.{table}"]
-    for layer, table in (("aeds", "aed"), ("stations", "station"), ("hospitals", "hospital"),
-                         ("drone_pads", "drone_pad"), ("training_sites", "training_site"),
-                         ("districts", "district"), ("road_edges", "road_edge"))
-}
+# Layer (OGC API collection name) -> table: every public layer, and nothing else
+# (``gis.catalogue.PUBLIC_LAYERS`` says which tables are public and which never are).
+LAYER_TABLES: dict[str, str] = catalogue.PUBLIC_LAYERS
 
 
 @dataclass
@@ -96,22 +101,31 @@ def format_for_path(path: Path) -> str:
 
 
 def read_layer(engine: Engine, layer: str) -> LayerData:
-    """Every row of a public layer, ordered by id; NotFound for any other name."""
+    """Every row of a public layer, ordered by id: each column but the geometry, in table
+    order, as the catalogue describes it; NotFound for any other name."""
     if layer not in LAYER_TABLES:
         raise NotFound(f"layer {layer!r} cannot be exported; use one of {', '.join(LAYER_TABLES)}")
-    table = LAYER_TABLES[layer]
-    columns = [c for c in table.columns if not isinstance(c.type, Geometry)]
     with engine.connect() as conn:
-        rows = conn.execute(select(*columns, func.ST_AsBinary(table.c.geom))
-                            .order_by(table.c.id)).all()
+        described = catalogue.table(conn, LAYER_TABLES[layer])
+        geometry, columns = described.geometry, described.attributes
+        source = table(described.name, *(column(c.name) for c in described.columns),
+                       schema="rc")
+        rows = conn.execute(select(*(source.c[c.name] for c in columns),
+                                   func.ST_AsBinary(source.c[geometry.name]))
+                            .order_by(source.c.id)).all()
     values = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 1)
     return LayerData(
         name=layer,
-        geometry_type=GEOMETRY_TYPES[cast(Geometry, table.c.geom.type).geometry_type],
+        geometry_type=GEOMETRY_TYPES[str(geometry.geometry_type)],
         wkb=[bytes(g) for g in values[-1]],
-        columns={c.name: _array(c.type, list(v))
+        columns={c.name: _array(kind_of(c), list(v))
                  for c, v in zip(columns, values[:-1], strict=True)},
     )
+
+
+def kind_of(described: catalogue.Column) -> Kind:
+    """How a column goes into a file (``KINDS``; text for a type not named there)."""
+    return KINDS.get(described.data_type, "text")
 
 
 def write_layer(data: LayerData, format_name: str, path: Path, *, append: bool = False
@@ -168,10 +182,9 @@ def to_cog(geotiff: bytes) -> bytes:
 
 def station_points(engine: Engine) -> list[tuple[int, str | None, float, float]]:
     """Ambulance stations as (id, name, lon, lat), ordered by id."""
-    table = LAYER_TABLES["stations"]
     with engine.connect() as conn:
-        rows = conn.execute(select(table.c.id, table.c.name, func.ST_X(table.c.geom),
-                                   func.ST_Y(table.c.geom)).order_by(table.c.id)).all()
+        rows = conn.execute(text("SELECT id, name, ST_X(geom), ST_Y(geom) FROM rc.station "
+                                 "ORDER BY id")).all()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -191,16 +204,16 @@ def _stem(name: str) -> str:
     return Path(name).stem
 
 
-def _array(column_type: Any, values: list[Any]) -> np.ndarray:
-    """A numpy column for a SQLAlchemy type; None stays None (object) or NaN/NaT."""
-    if isinstance(column_type, Boolean | Integer):
+def _array(kind: Kind, values: list[Any]) -> np.ndarray:
+    """A numpy column of a kind; None stays None (object) or NaN/NaT."""
+    if kind in ("boolean", "integer"):
         return np.array(values, dtype=object)  # nullable: masked when written
-    if isinstance(column_type, Float):
+    if kind == "real":
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    if isinstance(column_type, DateTime):
+    if kind == "datetime":
         return np.array([None if v is None else v.astimezone(UTC).replace(tzinfo=None)
                          for v in values], dtype="datetime64[ms]")
-    if isinstance(column_type, Date):
+    if kind == "date":
         return np.array(values, dtype="datetime64[D]")
     return np.array([None if v is None else str(v) for v in values], dtype=object)
 
@@ -215,7 +228,7 @@ def _infer_array(values: list[Any]) -> np.ndarray:
     if present and all(isinstance(v, int | float) for v in present):
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
     if present and all(isinstance(v, datetime) for v in present):
-        return _array(DateTime(), values)
+        return _array("datetime", values)
     return np.array([None if v is None else str(v) for v in values], dtype=object)
 
 

@@ -4,9 +4,10 @@ Only tables whose rows are plain facts are edited this way: stations, hospitals,
 and training sites. AEDs have a registry (status history, parsed opening hours, owner
 notices) and are edited through it; districts, roads and people never through Features.
 
-What may be written, and what must be, is read from the schema itself (information_schema):
-every column but ``id``, ``geom``, ``source`` and the OSM identity. A replace sets every
-writable column: those it leaves out go back to their default, or NULL.
+What may be written, and what must be, is read from the schema itself (``gis.catalogue``, the
+same reader the exports use): every column but ``id``, ``geom``, ``source`` and the OSM
+identity. A replace sets every writable column: those it leaves out go back to their default,
+or NULL.
 """
 
 import math
@@ -16,10 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from gis import catalogue
 from rescuecircle.errors import InvalidInput, NotFound
 
-EDITABLE = {"stations": "station", "hospitals": "hospital", "drone_pads": "drone_pad",
-            "training_sites": "training_site"}
+# Collection -> table: the public layers whose rows are plain facts.
+EDITABLE = {collection: catalogue.PUBLIC_LAYERS[collection]
+            for collection in ("stations", "hospitals", "drone_pads", "training_sites")}
 FIXED = frozenset({"id", "geom", "source", "osm_type", "osm_id"})
 MAX_TEXT = 500
 TYPES = {"text": str, "character": str, "real": float, "double precision": float,
@@ -27,7 +30,7 @@ TYPES = {"text": str, "character": str, "real": float, "double precision": float
 
 
 @dataclass(frozen=True)
-class Column:
+class Writable:
     """A writable column: its name, Python type, and whether it may be left out."""
 
     name: str
@@ -39,7 +42,7 @@ class Column:
 def create_feature(engine: Engine, collection: str, feature: Any) -> int:
     """Insert a feature; returns its id."""
     table = _table(collection)
-    values, lon, lat = _parsed(engine, collection, feature)
+    values, lon, lat = _parsed(_columns(engine, table), collection, feature)
     columns = ", ".join([*values, "source", "geom"])
     placeholders = ", ".join([*(f":{name}" for name in values), "'api'", _POINT])
     with engine.begin() as conn:
@@ -51,8 +54,8 @@ def create_feature(engine: Engine, collection: str, feature: Any) -> int:
 def replace_feature(engine: Engine, collection: str, item_id: int, feature: Any) -> None:
     """Replace a feature's geometry and every writable property; NotFound for an unknown id."""
     table = _table(collection)
-    values, lon, lat = _parsed(engine, collection, feature)
     columns = _columns(engine, table)
+    values, lon, lat = _parsed(columns, collection, feature)
     assignments = [f"{c.name} = :{c.name}" if c.name in values
                    else f"{c.name} = {'DEFAULT' if c.has_default else 'NULL'}"
                    for c in columns.values()]
@@ -76,7 +79,6 @@ def delete_feature(engine: Engine, collection: str, item_id: int) -> None:
 
 
 _POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
-_SCHEMA: dict[tuple[str, str], dict[str, Column]] = {}   # (engine URL, table) -> columns
 
 
 def _table(collection: str) -> str:
@@ -86,8 +88,8 @@ def _table(collection: str) -> str:
     return EDITABLE[collection]
 
 
-def _parsed(engine: Engine, collection: str, feature: Any) -> tuple[dict[str, Any], float,
-                                                                     float]:
+def _parsed(columns: dict[str, Writable], collection: str, feature: Any
+            ) -> tuple[dict[str, Any], float, float]:
     """The writable values of a GeoJSON Feature with a WGS84 Point, checked column by column."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise InvalidInput("the body must be a GeoJSON Feature")
@@ -98,7 +100,6 @@ def _parsed(engine: Engine, collection: str, feature: Any) -> tuple[dict[str, An
     properties = feature.get("properties") or {}
     if not isinstance(properties, dict):
         raise InvalidInput("properties must be an object")
-    columns = _columns(engine, _table(collection))
     unknown = sorted(set(properties) - set(columns))
     if unknown:
         raise InvalidInput(f"{collection} have no writable properties {', '.join(unknown)}; "
@@ -125,7 +126,7 @@ def _coordinates(value: Any) -> tuple[float, float]:
     return lon, lat
 
 
-def _checked(name: str, column: Column, value: Any) -> Any:
+def _checked(name: str, column: Writable, value: Any) -> Any:
     """``value`` if it fits the column's type (an int fits a real), else InvalidInput."""
     if column.kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         if not math.isfinite(value):
@@ -138,18 +139,11 @@ def _checked(name: str, column: Column, value: Any) -> Any:
     return value
 
 
-def _columns(engine: Engine, table: str) -> dict[str, Column]:
-    """The table's writable columns, from information_schema (read once per engine)."""
-    key = (str(engine.url), table)
-    if key not in _SCHEMA:
-        with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT column_name, data_type, is_nullable = 'NO', column_default IS NOT NULL "
-                "FROM information_schema.columns WHERE table_schema = 'rc' "
-                "AND table_name = :table ORDER BY ordinal_position"), {"table": table}).all()
-        _SCHEMA[key] = {name: Column(name, TYPES[kind], not_null and not default, default)
-                        for name, kind, not_null, default in rows if name not in FIXED}
-    return _SCHEMA[key]
+def _columns(engine: Engine, table: str) -> dict[str, Writable]:
+    """The table's writable columns in table order, from the catalogue (cached there)."""
+    return {c.name: Writable(c.name, TYPES[c.data_type], not c.nullable and not c.has_default,
+                             c.has_default)
+            for c in catalogue.table(engine, table).columns if c.name not in FIXED}
 
 
 def _write(conn: Connection, collection: str, statement: Any, values: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from gis.aed_registry import sync_opening_hours
 from gis.db import run_sql_file
@@ -52,14 +52,16 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-def schema_version(engine: Engine) -> int:
-    """The highest applied migration, 0 for an empty database."""
-    with engine.connect() as conn:
-        exists = conn.execute(text("SELECT to_regclass('rc.migration')")).scalar()
-        if exists is None:
-            return 0
-        return int(conn.execute(text("SELECT coalesce(max(version), 0) FROM rc.migration"))
-                   .scalar_one())
+def schema_version(bind: Engine | Connection) -> int:
+    """The highest applied migration, 0 for an empty database; on a connection, in its
+    transaction (``gis.catalogue`` reads it beside the columns it keys by it)."""
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return schema_version(conn)
+    if bind.execute(text("SELECT to_regclass('rc.migration')")).scalar() is None:
+        return 0
+    return int(bind.execute(text("SELECT coalesce(max(version), 0) FROM rc.migration"))
+               .scalar_one())
 
 
 def migrate(engine: Engine) -> list[Migration]:

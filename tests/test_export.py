@@ -17,13 +17,17 @@ from rasterio.transform import from_origin
 from sqlalchemy import Engine, text
 
 from cli.main import main
+from gis import catalogue
 from gis.demo_load import load_demo_city
-from gis.export import LAYER_TABLES, layer_from_records, to_cog, write_layer
+from gis.export import LAYER_TABLES, kind_of, layer_from_records, read_layer, to_cog, write_layer
 from gis.tokens import create_token
 from routing.isochrone import TimeGrid
 from tests.conftest import app_settings, client_for
 
 ENDINGS = {"gpkg": "gpkg", "geojson": "geojson", "shp.zip": "shp", "csv": "csv"}
+# The field type (as pyogrio reads it back) each kind of column is written as.
+DTYPES = {"integer": "int64", "boolean": "bool", "real": "float64",
+          "datetime": "datetime64[ms]", "date": "datetime64[D]", "text": "object"}
 
 
 @pytest.fixture(scope="module")
@@ -64,17 +68,37 @@ def test_every_public_layer_in_every_format(client, engine, layer, ending, tmp_p
     assert response.status_code == 200, response.get_data(as_text=True)
     assert f'filename="{layer}.{ending}"' in response.headers["Content-Disposition"]
     meta, _ = read_back(response.get_data(), ending, tmp_path)
-    table = LAYER_TABLES[layer]
+    table = catalogue.table(engine, LAYER_TABLES[layer])
     assert meta["count"] == count(engine, table.name) > 0
     fields = set(meta["fields"])
     if ending == "csv":  # CSV holds no CRS: X/Y are longitude/latitude, or WKT
         assert meta["crs"] is None
-        assert {"X", "Y"} <= fields if table.c.geom.type.geometry_type == "POINT" else \
+        assert {"X", "Y"} <= fields if table.geometry.geometry_type == "POINT" else \
             "WKT" in fields
     else:
         assert meta["crs"] == "EPSG:4326"
     if ending != "shp.zip":
         assert {c.name for c in table.columns if c.name != "geom"} <= fields
+
+
+@pytest.mark.parametrize("layer", sorted(LAYER_TABLES))
+def test_a_geopackage_has_the_catalogue_columns_in_order_with_their_types(client, engine,
+                                                                          layer, tmp_path):
+    meta, _ = read_back(client.get(f"/api/exports/{layer}.gpkg").get_data(), "gpkg", tmp_path)
+    columns = catalogue.table(engine, LAYER_TABLES[layer]).attributes
+    data = read_layer(engine, layer)
+    # An integer or boolean column null in every row has nothing to type it by: text.
+    expected = [(c.name, DTYPES[kind_of(c)] if kind_of(c) not in ("integer", "boolean")
+                 or any(v is not None for v in data.columns[c.name]) else "object")
+                for c in columns]
+    assert list(zip(meta["fields"], meta["dtypes"], strict=True)) == expected
+
+
+@pytest.mark.parametrize("layer", sorted(LAYER_TABLES))
+def test_an_export_has_the_properties_of_its_ogc_collection_in_order(client, layer):
+    item = client.get(f"/ogc/collections/{layer}/items?limit=1&f=json").json["features"][0]
+    exported = json.loads(client.get(f"/api/exports/{layer}.geojson").get_data())
+    assert list(exported["features"][0]["properties"]) == list(item["properties"])
 
 
 def test_geojson_is_rfc7946_with_typed_properties(client, engine):

@@ -1,11 +1,14 @@
-"""The migration chain runs from an empty database and records its version."""
+"""The migration chain runs from an empty database and records its version; the schema it
+makes is the one the code reads (``gis.catalogue``), and every public layer exports as such."""
 
+import pyogrio
 import pytest
 from geoalchemy2 import Geometry
 from sqlalchemy import inspect, text
 
+from gis import catalogue
+from gis.export import GEOMETRY_TYPES, KINDS, LAYER_TABLES, read_layer, write_layer
 from gis.migrate import MigrationError, migrate, migrations, schema_version
-from gis.models import Base
 
 
 def test_chain_from_empty_database(make_database):
@@ -56,22 +59,65 @@ def test_a_migration_missing_from_the_checkout_is_refused(make_database):
             conn.execute(text("DELETE FROM rc.migration WHERE version = 9999"))
 
 
-def test_models_match_the_migrated_schema(make_database):
-    """Every geoalchemy2 model has exactly its table's columns, nullability and geometry."""
+def test_the_catalogue_is_what_sqlalchemy_reflects(make_database):
+    """Every table's columns, in order, with nullability and geometry type and SRID, as an
+    independent reader (SQLAlchemy's reflection, geoalchemy2 for geometries) finds them."""
     engine = make_database("migrations")
     inspector = inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        reflected = {c["name"]: c for c in inspector.get_columns(table.name, schema="rc")}
-        assert set(reflected) == set(table.columns.keys()), table.name
-        for column in table.columns:
-            assert reflected[column.name]["nullable"] == column.nullable, (
-                table.name, column.name)
-            if isinstance(column.type, Geometry):
-                found = reflected[column.name]["type"]
-                assert (found.geometry_type, found.srid) == (
-                    column.type.geometry_type, column.type.srid), (table.name, column.name)
-    migrated = set(inspector.get_table_names(schema="rc")) - {"migration"}
-    assert migrated == {t.name for t in Base.metadata.sorted_tables}
+    described = catalogue.tables(engine)
+    assert set(described) == set(inspector.get_table_names(schema="rc"))
+    for name, table in described.items():
+        reflected = inspector.get_columns(name, schema="rc")
+        assert [c.name for c in table.columns] == [c["name"] for c in reflected], name
+        for column, found in zip(table.columns, reflected, strict=True):
+            assert column.nullable == found["nullable"], (name, column.name)
+            if isinstance(found["type"], Geometry):
+                assert (column.geometry_type, column.srid) == (
+                    found["type"].geometry_type, found["type"].srid), (name, column.name)
+            else:
+                assert column.geometry_type is None, (name, column.name)
+
+
+@pytest.mark.parametrize("layer", sorted(LAYER_TABLES))
+def test_every_public_layer_exports_its_catalogue_columns(make_database, layer, tmp_path):
+    """One geometry in WGS84 of a type the files take, every column's type one the export
+    knows, and a file holding exactly the catalogue's other columns, in their order."""
+    engine = make_database("migrations")
+    table = catalogue.table(engine, LAYER_TABLES[layer])
+    assert table.geometry.srid == 4326 and table.geometry.geometry_type in GEOMETRY_TYPES
+    untyped = [(c.name, c.data_type) for c in table.attributes if c.data_type not in KINDS]
+    assert untyped == [], "add the type to gis.export.KINDS: how is it written to a file?"
+    data = read_layer(engine, layer)
+    names = [c.name for c in table.attributes]
+    assert list(data.columns) == names and "geom" not in names
+    assert data.geometry_type == GEOMETRY_TYPES[table.geometry.geometry_type]
+    info = pyogrio.read_info(write_layer(data, "gpkg", tmp_path / layer))
+    assert list(info["fields"]) == names
+    assert info["geometry_type"] == data.geometry_type and info["crs"] == "EPSG:4326"
+
+
+def test_the_catalogue_is_read_again_for_a_new_schema_version(make_database):
+    engine = make_database("migrations")
+    assert "scratch" not in catalogue.tables(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE rc.scratch (id integer NOT NULL, "
+                          "geom geometry(LineString, 4326))"))
+    try:
+        assert "scratch" not in catalogue.tables(engine)  # kept for this schema version
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO rc.migration (version, name, sha256) "
+                              "VALUES (9998, 'scratch', 'x')"))
+        scratch = catalogue.table(engine, "scratch")
+        assert [(c.name, c.data_type, c.nullable) for c in scratch.attributes] == [
+            ("id", "integer", False)]
+        assert (scratch.geometry.geometry_type, scratch.geometry.srid) == ("LINESTRING", 4326)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE rc.scratch"))
+            conn.execute(text("DELETE FROM rc.migration WHERE version = 9998"))
+    assert "scratch" not in catalogue.tables(engine)
+    with pytest.raises(LookupError, match="rc.scratch does not exist"):
+        catalogue.table(engine, "scratch")
 
 
 def test_migrate_on_a_missing_database_says_run_db_init(make_database, monkeypatch, capsys):

@@ -227,6 +227,8 @@ def test_no_private_collection_layer_or_export(app, headers):
         assert not names & set(PRIVATE_GUESSES), role
     assert not set(TILE_LAYERS) & set(PRIVATE_GUESSES)
     assert not set(LAYER_TABLES) & set(PRIVATE_GUESSES)
+    # one list of public tables: the OGC collections are exactly the exported layers
+    assert {layer.collection for layer in OGC_LAYERS} == set(LAYER_TABLES)
 
 
 def test_the_search_finds_what_a_dispatcher_may_read(app, seeded, headers, stored_dispatch):
