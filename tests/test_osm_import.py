@@ -13,13 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import osmium
+import pyproj
 import pytest
 from sqlalchemy import Engine, text
 
 from formats.osm_tags import ROAD_CLASSES
 from gis import osm_import
+from gis.network_loader import load_network_arrays
 from gis.osm_import import ImportSummary, import_osm
 from rescuecircle.errors import InvalidInput
+from routing.network import Network
+from services.routing import RouteRequest, fastest_route
 
 TOY = Path(__file__).parent / "data" / "toy_city.osm"
 EAST_M = 111.3195  # 0.001 deg of longitude on the equator
@@ -412,6 +416,25 @@ def test_real_lengths_are_geodesic(extract):
     engine, _, _ = extract
     assert scalar(engine, (
         "SELECT max(abs(length_m - ST_Length(geom::geography))) FROM rc.road_edge")) < 1e-6
+
+
+@pytest.mark.realdata
+def test_imperial_walk_along_a_downtown_trunk_street(imperial):
+    # Brawley's West Main Street (state route 78/86) is highway=trunk with sidewalks. While
+    # trunks were closed to walkers this 250 m walk along it had no route at all (a 422).
+    engine, _, _ = imperial
+    network = Network(load_network_arrays(engine))
+    west, east = (-115.5507, 32.97861), (-115.5480, 32.97861)
+    straight_m = pyproj.Geod(ellps="WGS84").inv(*west, *east)[2]
+    route = fastest_route(network, RouteRequest(west, east, "walk", None))
+    with engine.connect() as conn:
+        streets = conn.execute(text(
+            "SELECT DISTINCT road_class, name FROM rc.road_edge WHERE id = ANY(:ids)"),
+            {"ids": route.edges}).all()
+    assert [tuple(s) for s in streets] == [("trunk", "West Main Street")]
+    assert straight_m == pytest.approx(252, abs=1)
+    assert route.length_m == pytest.approx(straight_m, rel=0.01)
+    assert route.time_s == pytest.approx(route.length_m / WALK_MS, abs=3)  # 3 s: the snap legs
 
 
 @pytest.mark.realdata
