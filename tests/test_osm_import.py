@@ -197,6 +197,23 @@ def test_islands_are_small_pieces_not_whole_towns():
     assert flags.sum() == 2 and flags[-2:].all()
 
 
+@pytest.mark.parametrize(("country", "walk_and_bike"), [(None, True), ("US", True), ("FR", False)])
+def test_country_reaches_the_tag_rules(tmp_path, country, walk_and_bike):
+    # A trunk road: open to walkers and cyclists by OSM's worldwide and US defaults, an
+    # expressway closed to both by France's.
+    path = tmp_path / "trunk.osm"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '  <node id="1" version="1" lat="48.850" lon="2.350"/>\n'
+        '  <node id="2" version="1" lat="48.850" lon="2.351"/>\n'
+        '  <way id="10" version="1"><nd ref="1"/><nd ref="2"/>'
+        '<tag k="highway" v="trunk"/></way>\n</osm>\n')
+    (profile,) = osm_import.read_extract(path, country=country).profiles
+    assert profile.drive.forward and profile.drive.backward
+    assert (profile.walk.forward, profile.walk.backward, profile.bike.forward,
+            profile.bike.backward) == (walk_and_bike,) * 4
+
+
 @pytest.mark.parametrize(("mode", "origin", "target", "path", "seconds"), [
     # North Street eastbound: 2 x 111.3195 m at 10 m/s = 22.264 s
     ("drive", 4, 6, [4, 5, 6], 2 * EAST_M / DRIVE_MS),
