@@ -2,15 +2,18 @@
 
 A benchmark asks ``network_database(settings, "rc_bench_<what>_<network>", pbf)`` and gets an
 engine on a database of the local cluster holding that network. The import is reused while
-``public.bench_stamp`` holds the .pbf's stamp (resolved path, size in bytes, mtime in ns);
-otherwise the database is dropped and created again, migrated, the .pbf imported and the stamp
-written last, so an interrupted import is redone on the next run. ``migrate`` also runs on a
-reused database, so the ``rc.*`` SQL functions and new migrations follow the checkout; if it
-fails there (say, a migration renumbered since the import) the database is built afresh.
+``public.bench_stamp`` holds the import's stamp (the .pbf's resolved path, size in bytes and
+mtime in ns, and a digest of the tag rules and the importer as imported: a network imported by
+other rules, say before an access rule changed, is stale); otherwise the database is dropped
+and created again, migrated, the .pbf imported and the stamp written last, so an interrupted
+import is redone on the next run. ``migrate`` also runs on a reused database, so the ``rc.*``
+SQL functions and new migrations follow the checkout; if it fails there (say, a migration
+renumbered since the import) the database is built afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from dataclasses import dataclass
@@ -19,6 +22,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
+from formats import osm_tags
+from gis import osm_import
 from gis.db import make_engine
 from gis.migrate import MigrationError, migrate
 from gis.osm_import import ImportSummary, import_osm
@@ -43,9 +48,17 @@ class ScratchDatabase:
 
 
 def pbf_stamp(pbf: Path) -> str:
-    """What identifies an extract: ``resolved path|size|mtime_ns``."""
+    """What identifies an import: ``resolved path|size|mtime_ns|rules digest``."""
     stat = pbf.stat()
-    return f"{pbf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return f"{pbf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{rules_digest()}"
+
+
+def rules_digest() -> str:
+    """SHA-256 (12 hex digits) of the tag rules and the importer, as this process imports them."""
+    digest = hashlib.sha256()
+    for module in (osm_tags, osm_import):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def network_database(settings: Settings, db_name: str, pbf: Path, *, reimport: bool = False,

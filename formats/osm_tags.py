@@ -7,12 +7,15 @@ emergency response:
   restrictions, but may use roads open to emergency vehicles (``emergency=yes``,
   ``access=emergency``). Footways, paths, steps, pedestrian streets, cycleways, bridleways,
   corridors and tracks are closed to it unless a vehicle tag opens them (OSRM excludes tracks).
-* ``walk`` is a responder on foot: every road but motorways, trunks and motor roads (unless
-  ``foot=yes`` or similar), in both directions whatever ``oneway`` says (only ``oneway:foot``
-  binds walkers); steps at half pace.
-* ``bike`` rides cycleways, paths, tracks and roads up to trunks, obeys ``oneway`` unless
-  ``oneway:bicycle=no``, pushes the bike at walking pace on footways and pedestrian streets, and
-  never takes motorways or steps unless ``bicycle=yes`` says so.
+* ``walk`` is a responder on foot: every road but motorways and motor roads (unless
+  ``foot=yes`` or similar), trunks included as OSM's worldwide default has it (a US town's main
+  street is often a trunk road with sidewalks), except a trunk tagged as having no sidewalk or
+  in a country whose law closes trunks (see ``mode_allowed``); in both directions whatever
+  ``oneway`` says (only ``oneway:foot`` binds walkers); steps at half pace.
+* ``bike`` rides cycleways, paths, tracks and roads up to trunks (trunks not in the countries
+  that close them), obeys ``oneway`` unless ``oneway:bicycle=no``, pushes the bike at walking
+  pace on footways and pedestrian streets, and never takes motorways or steps unless
+  ``bicycle=yes`` says so.
 
 ``access=no|private|agricultural|forestry|military|...`` closes a road for the modes it applies to
 (the most specific key present wins: ``access`` < ``vehicle`` < ``motor_vehicle`` < ``motorcar``
@@ -24,12 +27,16 @@ non-road ``highway`` values and ``area=yes`` are not part of the network at all.
 
 A ``;``-joined value counts as its first item: ``steps;footway`` is steps, ``primary;trunk`` is
 primary, ``yes;no`` is yes.
+
+Access defaults depend on the country (``country``: ISO 3166-1 alpha-2, None for OSM's
+worldwide defaults); see ``country_closed_classes``.
 """
 
 import re
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from rescuecircle.errors import InvalidInput
 from routing.arrays import MODES, Mode
 
 
@@ -70,9 +77,10 @@ _OPEN_BY_DEFAULT: dict[Mode, frozenset[str]] = {
         "residential", "living_street", "service", "road",
     }),
     "walk": frozenset({
-        "primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
-        "unclassified", "residential", "living_street", "service", "road", "track",
-        "pedestrian", "footway", "path", "steps", "cycleway", "bridleway", "corridor",
+        "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
+        "tertiary", "tertiary_link", "unclassified", "residential", "living_street", "service",
+        "road", "track", "pedestrian", "footway", "path", "steps", "cycleway", "bridleway",
+        "corridor",
     }),
     "bike": frozenset({
         "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
@@ -98,7 +106,18 @@ _CLOSED_VALUES = frozenset({
     "no", "private", "agricultural", "forestry", "military", "permit", "restricted",
     "use_sidepath", "emergency", "psv", "bus", "staff",
 })
-_MOTOR_ROAD_CLOSED: frozenset[Mode] = frozenset({"walk", "bike"})
+_NON_MOTOR: frozenset[Mode] = frozenset({"walk", "bike"})  # modes motor roads are closed to
+
+# The OSM wiki's per-country access table, where it departs from the worldwide defaults for our
+# modes: trunk roads are expressways closed to walkers and cyclists (see country_closed_classes).
+_TRUNKS = frozenset({"trunk", "trunk_link"})
+_COUNTRY_CLOSED: dict[str, frozenset[str]] = {
+    country: _TRUNKS for country in ("AT", "BE", "CH", "DK", "FR", "HU", "SK")}
+_COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
+# Walkers use these classes only where a sidewalk may exist; a tagged "none" closes them.
+_SIDEWALK_NEEDED = _TRUNKS
+_SIDEWALK_KEYS = ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
+_NO_SIDEWALK = frozenset({"no", "none"})
 
 # Zone limits (km/h) for ``maxspeed=CC:zone``; country entries override the generic ones.
 _ZONE_KMH: dict[str, float] = {
@@ -188,13 +207,28 @@ def road_class(tags: Tags) -> str | None:
     return highway
 
 
-def mode_allowed(tags: Tags, highway: str, mode: Mode) -> bool:
+def mode_allowed(tags: Tags, highway: str, mode: Mode, *, country: str | None = None) -> bool:
     """Whether ``mode`` may use a road of class ``highway`` at all (direction aside).
 
     The most specific access key with a known value decides; a mode-specific ``yes`` (``foot=yes``
     on a motorway, ``motor_vehicle=yes`` on a track) opens a class closed by default, but a general
     ``access=yes`` does not turn a footway into a road. For ambulances ``emergency`` is the most
-    specific key, and ``access=emergency`` reads as ``emergency=yes``.
+    specific key, and ``access=emergency`` reads as ``emergency=yes``. Without such a key,
+    ``motorroad=yes`` and the country's defaults (``country_closed_classes``) close a road to
+    walkers and cyclists, and a trunk road without a sidewalk (``without_sidewalk``) is closed to
+    walkers: walking in the carriageway of a 55 mph road is no route to send a responder on,
+    while on slower roads the roadside is walked, as every engine does.
+
+    How the engines compare. Valhalla (lua/graph.lua) opens trunk roads to pedestrians and
+    bicycles and closes motorways, as we do; it drops both on ``motorroad=yes``
+    (mjolnir/graphenhancer.cc), applies the country table only when built with its admin
+    database, and reads sidewalk tags as a preference (``sidewalk_factor``), never as access.
+    OSRM's stock foot.lua and bicycle.lua leave trunk out of their speed tables, closing it
+    everywhere unless ``foot``/``bicycle=yes`` (the strict European reading, which leaves walkers
+    no way along many US main streets), avoid ``motorroad=yes``, and foot.lua closes any road whose
+    sidewalk is drawn as a separate way (``sidewalk*=separate``). We keep such roads open, as
+    Valhalla does: the separate sidewalk takes the same time and is often not joined to the
+    network at every crossing.
     """
     if highway == CONSTRUCTION:
         return False
@@ -203,9 +237,53 @@ def mode_allowed(tags: Tags, highway: str, mode: Mode) -> bool:
         return False
     if key is not None and key != "access":
         return True
-    if mode in _MOTOR_ROAD_CLOSED and tag(tags, "motorroad") in _YES:
+    if mode in _NON_MOTOR and (tag(tags, "motorroad") in _YES
+                               or highway in country_closed_classes(country)):
+        return False
+    if mode == "walk" and highway in _SIDEWALK_NEEDED and without_sidewalk(tags):
         return False
     return highway in _OPEN_BY_DEFAULT[mode]
+
+
+def country_closed_classes(country: str | None) -> frozenset[str]:
+    """Road classes the country's defaults close to walkers and cyclists (motorways aside).
+
+    From the OSM wiki's per-country table,
+    https://wiki.openstreetmap.org/wiki/OSM_tags_for_routing/Access_restrictions (revision of
+    21 July 2024, Special:PermanentLink/2734618): worldwide, and in most countries (US, GB, DE,
+    CN, BR, ...), trunk roads are open to pedestrians and bicycles; in Austria, Belgium,
+    Denmark, France, Hungary, Slovakia and Switzerland a trunk road is an expressway
+    (Autostrasse, voie express, autóút, ...) closed to both, and trunk_link with it. Germany's
+    Kraftfahrstrasse is tagged ``motorroad=yes`` on the way instead. OSRM's transcription of the
+    table (profiles/lib/country_foot_data.lua, country_bicycle_data.lua) and Valhalla's
+    (valhalla/mjolnir/adminconstants.h, ``kCountryAccess``: trunk and trunk_link for motor
+    vehicles only) name the same seven countries.
+
+    Where we depart from the table on purpose: motorways stay closed everywhere (OSRM's
+    transcription opens them in Brazil), and the modes' defaults off the carriageway, set out at
+    the top of this module, are the same in every country: walkers on cycleways and bridleways
+    and cyclists pushing along footways, which the table closes in several countries.
+    ``country`` is an ISO 3166-1 alpha-2 code in either case; None means the worldwide defaults.
+    """
+    if country is None:
+        return frozenset()
+    if not _COUNTRY_CODE.match(country):
+        raise InvalidInput(f"country {country!r} is not an ISO 3166-1 alpha-2 code such as 'US'")
+    return _COUNTRY_CLOSED.get(country.upper(), frozenset())
+
+
+def without_sidewalk(tags: Tags) -> bool:
+    """Whether the tags say the road has no sidewalk on either side.
+
+    ``sidewalk=no|none``, ``sidewalk:both=no`` or ``sidewalk:left=no`` with ``sidewalk:right=no``,
+    and no sidewalk key saying anything else: ``sidewalk=no`` beside ``sidewalk:left=yes`` (a
+    later, finer survey) has a sidewalk, and so has ``sidewalk=separate`` (drawn as its own way).
+    """
+    values = {key: tag(tags, key) for key in _SIDEWALK_KEYS}
+    if any(value is not None and value not in _NO_SIDEWALK for value in values.values()):
+        return False
+    return (values["sidewalk"] is not None or values["sidewalk:both"] is not None
+            or (values["sidewalk:left"] is not None and values["sidewalk:right"] is not None))
 
 
 def _decisive_access(tags: Tags, mode: Mode) -> tuple[str | None, str | None]:
@@ -293,8 +371,12 @@ class WayProfile:
         return {"drive": self.drive, "walk": self.walk, "bike": self.bike}[mode]
 
 
-def way_profile(tags: Tags) -> WayProfile | None:
-    """Interpret one way's tags; None when the way is not part of the road network."""
+def way_profile(tags: Tags, *, country: str | None = None) -> WayProfile | None:
+    """Interpret one way's tags; None when the way is not part of the road network.
+
+    ``country`` (ISO 3166-1 alpha-2, None for OSM's worldwide defaults) picks the access
+    defaults of the country the way is in.
+    """
     highway = road_class(tags)
     if highway is None:
         return None
@@ -302,7 +384,7 @@ def way_profile(tags: Tags) -> WayProfile | None:
     rules = {}
     for mode in MODES:
         forward, backward = oneway(tags, highway, mode)
-        allowed = mode_allowed(tags, highway, mode)
+        allowed = mode_allowed(tags, highway, mode, country=country)
         rules[mode] = ModeRule(speed_kmh(tags, highway, maxspeed, mode),
                                forward and allowed, backward and allowed)
     return WayProfile(highway, tags.get("name"), maxspeed, **rules)

@@ -122,20 +122,21 @@ class Network:
 
 def import_osm(
     engine: Engine, path: Path, *, progress: bool = False, synthetic: bool = False,
-    also: Callable[[Connection], None] | None = None,
+    also: Callable[[Connection], None] | None = None, country: str | None = None,
 ) -> ImportSummary:
     """Replace the loaded network with the one in ``path`` (.osm.pbf, .osm, .osm.bz2/.gz).
 
     Raises InvalidInput, naming the file and the problem in one line, for a missing, truncated,
     corrupt or non-OSM file or one without roads; the loaded network is then unchanged.
     ``also`` runs inside the same transaction after the POIs (the demo city loads its
-    registry data there, so network and data land together or not at all).
+    registry data there, so network and data land together or not at all). ``country`` (ISO
+    3166-1 alpha-2; None for OSM's worldwide defaults) picks the tag rules' access defaults.
     """
     started = time.perf_counter()
     with tqdm(total=len(_STAGES), desc=path.name, unit="step", file=sys.stderr,
               disable=not progress, leave=True) as bar:
         bar.set_postfix_str(_STAGES[0])
-        extract = read_extract(path)
+        extract = read_extract(path, country=country)
         bar.update()
         bar.set_postfix_str(f"{_STAGES[1]} {len(extract.way_ids):,} ways")
         node_ids = np.frombuffer(extract.node_ids, dtype=np.int64)
@@ -182,8 +183,11 @@ def import_osm(
     )
 
 
-def read_extract(path: Path) -> Extract:
-    """Read the road ways and POIs of an OSM file; InvalidInput when it is not usable."""
+def read_extract(path: Path, *, country: str | None = None) -> Extract:
+    """Read the road ways and POIs of an OSM file; InvalidInput when it is not usable.
+
+    ``country`` is passed to ``way_profile`` (the access defaults of the file's country).
+    """
     osm_file = _open_osm_file(path)
     poi_tags = osmium.filter.KeyFilter("amenity", "emergency")
     poi_tags.enable_for(osmium.osm.NODE)
@@ -195,7 +199,7 @@ def read_extract(path: Path) -> Extract:
     try:
         for obj in processor:
             if isinstance(obj, osmium.osm.Way):
-                _add_way(extract, obj)
+                _add_way(extract, obj, country)
             elif isinstance(obj, osmium.osm.Node):
                 _add_node_poi(extract, obj)
     except RuntimeError as exc:
@@ -235,12 +239,12 @@ def _read_error(path: Path, exc: RuntimeError) -> str:
     return f"{path}: cannot read OSM data ({detail})"
 
 
-def _add_way(extract: Extract, way: osmium.osm.Way) -> None:
+def _add_way(extract: Extract, way: osmium.osm.Way, country: str | None) -> None:
     """Append a road way's located nodes (minus repeats in a row), and record a POI way."""
     kind = poi_kind(way.tags)
     if kind is not None:
         _add_way_poi(extract, way, kind)
-    profile = way_profile(way.tags)
+    profile = way_profile(way.tags, country=country)
     if profile is None:
         return
     ids, xs, ys = array("q"), array("q"), array("q")

@@ -13,13 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import osmium
+import pyproj
 import pytest
 from sqlalchemy import Engine, text
 
 from formats.osm_tags import ROAD_CLASSES
 from gis import osm_import
+from gis.network_loader import load_network_arrays
 from gis.osm_import import ImportSummary, import_osm
 from rescuecircle.errors import InvalidInput
+from routing.network import Network
+from services.routing import RouteRequest, fastest_route
 
 TOY = Path(__file__).parent / "data" / "toy_city.osm"
 EAST_M = 111.3195  # 0.001 deg of longitude on the equator
@@ -191,6 +195,23 @@ def test_islands_are_small_pieces_not_whole_towns():
     target = np.concatenate([c[1:] for c in chains])
     flags = osm_import.island_flags(source, target, np.ones(len(source), bool))
     assert flags.sum() == 2 and flags[-2:].all()
+
+
+@pytest.mark.parametrize(("country", "walk_and_bike"), [(None, True), ("US", True), ("FR", False)])
+def test_country_reaches_the_tag_rules(tmp_path, country, walk_and_bike):
+    # A trunk road: open to walkers and cyclists by OSM's worldwide and US defaults, an
+    # expressway closed to both by France's.
+    path = tmp_path / "trunk.osm"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '  <node id="1" version="1" lat="48.850" lon="2.350"/>\n'
+        '  <node id="2" version="1" lat="48.850" lon="2.351"/>\n'
+        '  <way id="10" version="1"><nd ref="1"/><nd ref="2"/>'
+        '<tag k="highway" v="trunk"/></way>\n</osm>\n')
+    (profile,) = osm_import.read_extract(path, country=country).profiles
+    assert profile.drive.forward and profile.drive.backward
+    assert (profile.walk.forward, profile.walk.backward, profile.bike.forward,
+            profile.bike.backward) == (walk_and_bike,) * 4
 
 
 @pytest.mark.parametrize(("mode", "origin", "target", "path", "seconds"), [
@@ -412,6 +433,25 @@ def test_real_lengths_are_geodesic(extract):
     engine, _, _ = extract
     assert scalar(engine, (
         "SELECT max(abs(length_m - ST_Length(geom::geography))) FROM rc.road_edge")) < 1e-6
+
+
+@pytest.mark.realdata
+def test_imperial_walk_along_a_downtown_trunk_street(imperial):
+    # Brawley's West Main Street (state route 78/86) is highway=trunk with sidewalks. While
+    # trunks were closed to walkers this 250 m walk along it had no route at all (a 422).
+    engine, _, _ = imperial
+    network = Network(load_network_arrays(engine))
+    west, east = (-115.5507, 32.97861), (-115.5480, 32.97861)
+    straight_m = pyproj.Geod(ellps="WGS84").inv(*west, *east)[2]
+    route = fastest_route(network, RouteRequest(west, east, "walk", None))
+    with engine.connect() as conn:
+        streets = conn.execute(text(
+            "SELECT DISTINCT road_class, name FROM rc.road_edge WHERE id = ANY(:ids)"),
+            {"ids": route.edges}).all()
+    assert [tuple(s) for s in streets] == [("trunk", "West Main Street")]
+    assert straight_m == pytest.approx(252, abs=1)
+    assert route.length_m == pytest.approx(straight_m, rel=0.01)
+    assert route.time_s == pytest.approx(route.length_m / WALK_MS, abs=3)  # 3 s: the snap legs
 
 
 @pytest.mark.realdata

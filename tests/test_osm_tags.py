@@ -5,6 +5,7 @@ import pytest
 from formats.osm_tags import (
     MPH_KMH,
     WALK_PACE_KMH,
+    country_closed_classes,
     first_value,
     mode_allowed,
     oneway,
@@ -15,6 +16,7 @@ from formats.osm_tags import (
     speed_kmh,
     way_profile,
 )
+from rescuecircle.errors import InvalidInput
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -102,8 +104,24 @@ def test_oneway(tags, drive, walk, bike):
     ({"highway": "residential"}, True, True, True),
     ({"highway": "motorway"}, True, False, False),
     ({"highway": "motorway_link"}, True, False, False),
-    ({"highway": "trunk"}, True, False, True),
-    ({"highway": "trunk_link"}, True, False, True),
+    ({"highway": "motorway", "sidewalk": "both"}, True, False, False),  # still a motorway
+    ({"highway": "trunk"}, True, True, True),  # OSM's worldwide default
+    ({"highway": "trunk_link"}, True, True, True),
+    ({"highway": "trunk", "sidewalk": "both", "maxspeed": "35 mph"}, True, True, True),
+    ({"highway": "trunk", "sidewalk": "separate"}, True, True, True),
+    ({"highway": "trunk", "sidewalk": "no"}, True, False, True),
+    ({"highway": "trunk", "sidewalk": "none"}, True, False, True),
+    ({"highway": "trunk_link", "sidewalk:both": "no"}, True, False, True),
+    ({"highway": "trunk", "sidewalk:left": "no", "sidewalk:right": "no"}, True, False, True),
+    ({"highway": "trunk", "sidewalk:left": "no"}, True, True, True),  # right side unknown
+    ({"highway": "trunk", "sidewalk": "no", "sidewalk:left": "yes"}, True, True, True),
+    ({"highway": "trunk", "sidewalk": "no", "foot": "yes"}, True, True, True),
+    ({"highway": "trunk", "sidewalk": "no", "access": "yes"}, True, False, True),
+    ({"highway": "residential", "sidewalk": "no"}, True, True, True),  # the roadside is walked
+    ({"highway": "trunk", "foot": "no"}, True, False, True),
+    ({"highway": "trunk", "bicycle": "no"}, True, True, False),
+    ({"highway": "trunk", "motorroad": "yes"}, True, False, False),
+    ({"highway": "trunk", "motorroad": "yes", "foot": "yes"}, True, True, False),
     ({"highway": "motorway", "foot": "yes"}, True, True, False),
     ({"highway": "trunk", "foot": "designated"}, True, True, True),
     ({"highway": "primary", "motorroad": "yes"}, True, False, False),
@@ -140,6 +158,41 @@ def test_access_per_mode(tags, drive, walk, bike):
             mode_allowed(tags, highway, "bike")) == (drive, walk, bike)
 
 
+@pytest.mark.parametrize(("country", "tags", "walk", "bike"), [
+    (None, {"highway": "trunk"}, True, True),
+    ("US", {"highway": "trunk"}, True, True),
+    ("DE", {"highway": "trunk"}, True, True),  # a Kraftfahrstrasse is tagged motorroad=yes
+    ("FR", {"highway": "trunk"}, False, False),  # a voie express
+    ("fr", {"highway": "trunk_link"}, False, False),
+    ("CH", {"highway": "trunk", "sidewalk": "both"}, False, False),
+    ("AT", {"highway": "trunk", "foot": "yes"}, True, False),
+    ("BE", {"highway": "trunk", "bicycle": "designated"}, False, True),
+    ("FR", {"highway": "primary"}, True, True),
+    ("BR", {"highway": "motorway"}, False, False),  # motorways stay closed everywhere
+    ("US", {"highway": "motorway"}, False, False),
+])
+def test_access_by_country(country, tags, walk, bike):
+    highway = road_class(tags)
+    assert highway is not None
+    assert mode_allowed(tags, highway, "drive", country=country)
+    assert mode_allowed(tags, highway, "walk", country=country) == walk
+    assert mode_allowed(tags, highway, "bike", country=country) == bike
+
+
+def test_countries_closing_trunks_to_walkers_and_cyclists():
+    closing = {"AT", "BE", "CH", "DK", "FR", "HU", "SK"}
+    for country in closing:
+        assert country_closed_classes(country) == {"trunk", "trunk_link"}
+    for country in ("US", "GB", "DE", "CN", "BR", "MX", "NL", "IT", None):
+        assert country_closed_classes(country) == frozenset()
+
+
+@pytest.mark.parametrize("country", ["USA", "", "U", "1A", "F R"])
+def test_country_must_be_an_alpha_2_code(country):
+    with pytest.raises(InvalidInput, match="alpha-2"):
+        way_profile({"highway": "trunk"}, country=country)
+
+
 @pytest.mark.parametrize(("tags", "expected"), [
     ({"highway": "steps;footway"}, "steps"),
     ({"highway": "primary;trunk"}, "primary"),
@@ -157,6 +210,7 @@ def test_road_class(tags, expected):
 
 def test_speeds_per_mode():
     assert speed_kmh({}, "residential", None, "drive") == 25
+    assert speed_kmh({}, "trunk", 35 * MPH_KMH, "walk") == 5.0  # no penalty on a trunk road
     assert speed_kmh({}, "residential", 50.0, "drive") == pytest.approx(40.0)  # 80 % of limit
     assert speed_kmh({}, "motorway", None, "drive") == 90
     assert speed_kmh({}, "footway", None, "walk") == 5.0
@@ -182,6 +236,23 @@ def test_way_profile_combines_rules():
     assert not any((closed.rule(m).forward or closed.rule(m).backward)
                    for m in ("drive", "walk", "bike"))
     assert way_profile({"highway": "proposed"}) is None
+
+
+def test_way_profile_of_a_downtown_trunk_street():
+    # A US main street: a one-way trunk road at 35 mph with sidewalks on both sides.
+    main_street = {"highway": "trunk", "oneway": "yes", "maxspeed": "35 mph", "sidewalk": "both",
+                   "name": "West Main Street"}
+    profile = way_profile(main_street, country="US")
+    assert profile is not None
+    assert (profile.walk.forward, profile.walk.backward, profile.walk.speed_kmh) == (
+        True, True, 5.0)
+    assert (profile.bike.forward, profile.bike.backward, profile.bike.speed_kmh) == (
+        True, False, 16.0)
+    assert profile.drive.speed_kmh == pytest.approx(0.8 * 35 * MPH_KMH)
+    in_france = way_profile(main_street, country="FR")
+    assert in_france is not None
+    assert not (in_france.walk.forward or in_france.walk.backward or in_france.bike.forward)
+    assert in_france.drive == profile.drive
 
 
 def test_poi_kinds_and_fields():
