@@ -42,12 +42,8 @@ from pygeofilter.backends.sqlalchemy.evaluate import to_filter
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-<<<<<<< HEAD
-from rescuecircle.database import database_url
-=======
 from gis.catalogue import PUBLIC_LAYERS
-from gis.db import database_url
->>>>>>> schema-once
+from rescuecircle.database import database_url
 from rescuecircle.errors import InvalidInput, Unavailable
 from rescuecircle.settings import Settings
 
