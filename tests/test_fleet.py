@@ -214,3 +214,22 @@ def test_planning_says_which_input_is_missing_and_how_to_load_it(engine, client)
     assert site.status_code == 400
     assert "no population is loaded: run `rescuecircle import population FILE`" in \
         site.json["description"]
+
+
+def test_status_reports_what_each_feature_lacks(engine, client, monkeypatch, capsys):
+    admin = {"Authorization": f"Bearer {create_token(engine, role='admin')}"}
+    dispatcher = {"Authorization": f"Bearer {create_token(engine, role='dispatcher')}"}
+    assert client.get("/api/status", headers=dispatcher).status_code == 403
+    report = client.get("/api/status", headers=admin).json
+    assert report["edges"]["walk"] > 0 and report["stations"] == 1
+    assert report["ambulances"]["available"] >= 1 and report["volunteers"] == 3
+    features = report["features"]
+    assert features["dispatch"]["ready"] and not features["kpis"]["ready"]
+    assert {"what": "districts", "command": "rescuecircle import districts FILE",
+            "blocking": True} in features["kpis"]["lacks"]
+    assert not features["finder"]["ready"]  # no AED is loaded
+    monkeypatch.setenv("RC_DATABASE_URL", app_settings(engine).database_url)
+    main(["status"])
+    out = capsys.readouterr().out
+    assert "dispatch: ready" in out and "kpis: NOT READY" in out
+    assert "  needs population: rescuecircle import population FILE" in out
