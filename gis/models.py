@@ -51,6 +51,8 @@ class Network(Base):
     vertex_count: Mapped[int] = mapped_column(Integer)
     bbox: Mapped[Any] = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=False),
                                       nullable=True)
+    timezone: Mapped[str | None] = mapped_column(Text)  # IANA zone of most of its roads
+    country: Mapped[str | None] = mapped_column(Text)   # ISO 3166 alpha-2, of that zone
 
 
 class RoadVertex(Base):
@@ -90,7 +92,7 @@ class RoadEdge(Base):
 
 
 class Station(Base):
-    """An ambulance station."""
+    """An ambulance station, or a fire station taken as a co-located ambulance post."""
 
     __tablename__ = "station"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -100,6 +102,7 @@ class Station(Base):
     osm_type: Mapped[str | None] = mapped_column(Text)
     osm_id: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # ambulance | fire
     geom: Mapped[Any] = _point()
 
 

@@ -234,7 +234,7 @@ def test_toy_pois(toy):
         aed = conn.execute(text(
             "SELECT *, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM rc.aed")).mappings().one()
         station = conn.execute(text(
-            "SELECT s.name, s.ref, s.address, s.source, s.osm_type, s.osm_id, "
+            "SELECT s.name, s.ref, s.address, s.source, s.kind, s.osm_type, s.osm_id, "
             "ST_Equals(s.geom, v.geom) AS on_vertex "
             "FROM rc.station s JOIN rc.road_vertex v ON v.id = s.osm_id")).mappings().one()
         hospital = conn.execute(text(
@@ -250,7 +250,8 @@ def test_toy_pois(toy):
     assert (aed["lon"], aed["lat"]) == (0.0015, 0.0005)
     assert dict(station) == {
         "name": "Toy Town Ambulance Station", "ref": "S1", "address": "1 Main Street, Toy Town",
-        "source": "osm", "osm_type": "n", "osm_id": 12, "on_vertex": True}
+        "source": "osm", "kind": "ambulance", "osm_type": "n", "osm_id": 12,
+        "on_vertex": True}
     assert tuple(hospital) == ("Toy General Hospital", "w", 200, "POINT(0.0015 0.0015)")
 
 
@@ -416,9 +417,13 @@ def test_real_lengths_are_geodesic(extract):
 
 @pytest.mark.realdata
 def test_imperial_pois(imperial):
-    _, summary, _ = imperial
+    engine, summary, _ = imperial
     assert summary.pois["hospital"] >= 9  # 3 nodes and 6 outlines in the 2024 extract
     assert summary.pois["aed"] >= 1
+    # No ambulance station is mapped; its 11 fire stations load only with --stations-from
+    # (tests/test_network_locale.py).
+    assert summary.stations == {"ambulance": 0} and summary.pois["station"] == 0
+    assert scalar(engine, "SELECT count(*) FROM rc.station") == 0
 
 
 @pytest.mark.realdata
