@@ -7,6 +7,7 @@ California is 22:00 UTC and 06:00 Sunday in Shanghai, and 07:30 there is 15:30 U
 the wrong zone, the AED below is closed at 14:00 or open at 07:30.
 """
 
+from datetime import date
 from importlib import resources
 
 import pytest
@@ -16,10 +17,15 @@ from timezonefinder import TimezoneFinder
 from cli.main import main
 from formats.place_locale import Locale, locale_of, zone_countries
 from gis.aed_registry import sync_opening_hours
+from gis.db import make_engine
+from gis.migrate import migrate
+from gis.network_locale import LocalZone, local_zone
 from gis.osm_import import ImportSummary, import_osm
+from gis.tokens import create_token
 from rescuecircle.errors import InvalidInput
 from rescuecircle.paths import PROJECT_ROOT
-from tests.conftest import app_settings
+from rescuecircle.settings import Settings
+from tests.conftest import app_settings, client_for
 
 TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"
 EL_CENTRO = (-115.5631, 32.7920)      # downtown El Centro, Imperial County, CA
@@ -67,6 +73,27 @@ def _zone_tab() -> str:
     return resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
 
 
+# -- no network, or one imported before its locale was kept ---------------------------------
+
+def test_without_a_network_local_time_is_utc_and_says_why(make_database):
+    engine = make_database("locale_empty")
+    assert local_zone(engine).zone == "UTC"
+    health = client_for(engine).get("/health").json
+    assert health["timezone"] == {"zone": "UTC", "from": "UTC: no network loaded"}
+    assert health["network_source"] is None
+
+
+def test_migrate_gives_an_older_network_its_locale(make_database):
+    engine = make_database("locale_backfill")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO rc.network (source, bbox) VALUES ('before-0017.osm.pbf', "
+            "ST_MakeEnvelope(-115.6, 32.7, -115.5, 32.9, 4326))"))
+    assert local_zone(engine).zone_from == "UTC: the loaded network has no time zone"
+    migrate(engine)
+    assert local_zone(engine) == LocalZone("America/Los_Angeles", "network", "US")
+
+
 # -- Imperial County, California ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -89,6 +116,12 @@ def imperial(make_database, shared_data) -> tuple[Engine, ImportSummary, int]:
     return engine, summary, aed_id
 
 
+def aed_point(engine: Engine, aed_id: int) -> tuple[float, float]:
+    with engine.connect() as conn:
+        return tuple(conn.execute(text(
+            "SELECT ST_X(geom), ST_Y(geom) FROM rc.aed WHERE id = :id"), {"id": aed_id}).one())
+
+
 @pytest.mark.realdata
 def test_imperial_is_in_los_angeles_time_and_the_us(imperial):
     engine, summary, _ = imperial
@@ -97,6 +130,10 @@ def test_imperial_is_in_los_angeles_time_and_the_us(imperial):
     with engine.connect() as conn:
         row = conn.execute(text("SELECT timezone, country FROM rc.network")).one()
     assert tuple(row) == ("America/Los_Angeles", "US")
+    health = client_for(engine).get("/health").json
+    assert health["timezone"] == {"zone": "America/Los_Angeles", "from": "network"}
+    assert (health["network_source"]["timezone"], health["network_source"]["country"]) == (
+        "America/Los_Angeles", "US")
 
 
 @pytest.mark.realdata
@@ -111,6 +148,106 @@ def test_fire_stations_are_loaded_as_ambulance_posts_when_asked(imperial):
     assert f"stations: ambulance 0, fire {summary.stations['fire']}" in str(summary)
 
 
+@pytest.mark.realdata
+def test_a_saturday_aed_is_open_on_a_california_saturday_afternoon(imperial):
+    engine, _, aed_id = imperial
+    client = client_for(engine)
+
+    def available_ids(at: str) -> set[int]:
+        response = client.get("/api/aeds/available", query_string={"at": at})
+        assert response.status_code == 200, response.json
+        return {feature["id"] for feature in response.json["features"]}
+
+    assert aed_id in available_ids(SATURDAY_2PM)
+    assert aed_id not in available_ids(SATURDAY_9PM)
+    assert aed_id not in available_ids(SATURDAY_7_30AM)
+    reason = client.get(f"/api/aeds/{aed_id}/availability",
+                        query_string={"at": SATURDAY_9PM}).json["reason"]
+    assert reason == f"closed at that time ({HOURS})"
+
+
+@pytest.mark.realdata
+def test_the_finder_offers_it_then_and_greys_it_out_at_night(imperial):
+    engine, _, aed_id = imperial
+    client = client_for(engine)
+    lon, lat = aed_point(engine, aed_id)
+
+    def nearest(at: str) -> dict:
+        response = client.get("/api/aeds/nearest", query_string={
+            "lon": lon + 0.001, "lat": lat, "at": at})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    afternoon, night = nearest(SATURDAY_2PM), nearest(SATURDAY_9PM)
+    assert aed_id in {feature["id"] for feature in afternoon["features"]}
+    assert aed_id not in {feature["id"] for feature in night["features"]}
+    greyed = {f["id"]: f["properties"]["reason"] for f in night["unavailable"]}
+    assert greyed[aed_id] == f"closed at that time ({HOURS})"
+
+
+@pytest.mark.realdata
+def test_dispatch_sends_a_runner_for_it_only_while_it_is_open(imperial):
+    engine, _, aed_id = imperial
+    lon, lat = aed_point(engine, aed_id)
+    with engine.begin() as conn:
+        for name, dlon, dlat in (("east", 0.002, 0.0), ("north", 0.0, 0.002)):
+            conn.execute(text(
+                "WITH v AS (INSERT INTO rc.volunteer (name, availability, level, status) "
+                "VALUES (:n, 'available', 'senior', 'active') RETURNING id) "
+                "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, geom) "
+                "SELECT id, t, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) FROM v, "
+                "unnest(ARRAY[CAST(:a AS timestamptz), CAST(:b AS timestamptz)]) t"),
+                {"n": name, "lon": lon + dlon, "lat": lat + dlat,
+                 "a": "2026-12-05T13:59:00-08:00", "b": "2026-12-05T20:59:00-08:00"})
+    client = client_for(engine)
+    dispatcher = {"Authorization": f"Bearer {create_token(engine, role='dispatcher')}"}
+
+    def runner_aed(at: str) -> int | None:
+        response = client.post("/api/dispatch", headers=dispatcher, json={
+            "point": [lon - 0.001, lat], "at": at})
+        assert response.status_code == 201, response.json
+        return (response.json["aed_runner"] or {}).get("aed_id")
+
+    assert runner_aed(SATURDAY_2PM) == aed_id
+    assert runner_aed(SATURDAY_9PM) is None
+
+
+@pytest.mark.realdata
+def test_rc_timezone_set_explicitly_wins(imperial):
+    engine, _, aed_id = imperial
+    url = app_settings(engine).database_url
+    shanghai = make_engine(Settings(database_url=url, timezone="Asia/Shanghai"))
+    try:
+        client = client_for(shanghai)
+        assert client.get("/health").json["timezone"] == {
+            "zone": "Asia/Shanghai", "from": "RC_TIMEZONE"}
+        ids = {f["id"] for f in client.get("/api/aeds/available", query_string={
+            "at": SATURDAY_2PM}).json["features"]}
+        assert aed_id not in ids  # 06:00 on Sunday in Shanghai
+        ids = {f["id"] for f in client.get("/api/aeds/available", query_string={
+            "at": "2026-12-05T14:00:00+08:00"}).json["features"]}
+        assert aed_id in ids
+    finally:
+        shanghai.dispose()
+
+
+@pytest.mark.realdata
+def test_holidays_load_takes_the_networks_country(imperial, monkeypatch, capsys):
+    engine, _, _ = imperial
+    monkeypatch.setenv("RC_DATABASE_URL", app_settings(engine).database_url)
+    monkeypatch.delenv("RC_TIMEZONE", raising=False)
+    try:
+        main(["holidays", "load", "--years", "2026"])
+        assert "public holidays of US in 2026" in capsys.readouterr().out
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT name FROM rc.public_holiday WHERE day = :day"),
+                                 {"day": date(2026, 7, 4)}).scalars().all()
+        assert names == ["Independence Day"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rc.public_holiday"))
+
+
 # -- Futian, Shenzhen -----------------------------------------------------------------------
 
 @pytest.mark.realdata
@@ -118,9 +255,7 @@ def test_futian_is_in_china(make_database, shared_data):
     engine = make_database("locale_futian")
     summary = import_osm(engine, shared_data / "shenzhen" / "futian.osm.pbf")
     assert summary.locale == Locale("Asia/Shanghai", "CN")
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT timezone, country FROM rc.network")).one()
-    assert tuple(row) == ("Asia/Shanghai", "CN")
+    assert (local_zone(engine).zone, local_zone(engine).country) == ("Asia/Shanghai", "CN")
 
 
 # -- the option -----------------------------------------------------------------------------
