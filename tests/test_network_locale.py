@@ -213,6 +213,26 @@ def test_dispatch_sends_a_runner_for_it_only_while_it_is_open(imperial):
 
 
 @pytest.mark.realdata
+def test_a_route_departs_in_the_citys_rush_hour_whatever_offset_it_names(imperial):
+    engine, _, aed_id = imperial
+    lon, lat = aed_point(engine, aed_id)
+    client = client_for(engine)
+
+    def drive_s(depart_at: str) -> float:
+        response = client.post("/routes", json={
+            "waypoints": {"type": "MultiPoint", "coordinates": [[lon, lat],
+                                                                [lon + 0.02, lat + 0.01]]},
+            "mode": "drive", "depart_at": depart_at})
+        assert response.status_code == 200, response.json
+        return response.json["features"][0]["properties"]["duration_s"]
+
+    rush = drive_s("2026-12-07T08:00:00-08:00")
+    assert drive_s("2026-12-07T16:00:00Z") == rush
+    assert drive_s("2026-12-07T08:00:00") == rush  # no offset: already local
+    assert drive_s("2026-12-07T02:00:00-08:00") < rush
+
+
+@pytest.mark.realdata
 def test_rc_timezone_set_explicitly_wins(imperial):
     engine, _, aed_id = imperial
     url = app_settings(engine).database_url
