@@ -41,7 +41,8 @@ class Context:
     def from_settings(cls, settings: Settings, *, engine: Engine | None = None,
                       clock: Callable[[], datetime] = utc_now) -> "Context":
         """A context over ``engine`` (default: one built from ``settings``); the database is
-        not contacted here."""
+        not contacted here. RC_TIMEZONE travels with the engine (``gis.db.make_engine``), so
+        a given engine's own setting is the one in force."""
         engine = engine or make_engine(settings)
         networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
                                    speed_factors=speed_factors(settings))
