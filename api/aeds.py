@@ -18,7 +18,6 @@ Coordinates in and out may be GCJ-02 or BD-09 with ``crs`` (query or body).
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -86,8 +85,7 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
         """AEDs usable at ``at`` (default now) as GeoJSON, in ``crs`` (default wgs84)."""
         crs = params.crs(request.args.get("crs"))
         state = app_state()
-        rows = aed_registry.available_aeds(state.engine, _at(request.args.get("at")),
-                                           state.settings.timezone)
+        rows = aed_registry.available_aeds(state.engine, _at(request.args.get("at")))
         return jsonify(type="FeatureCollection", crs=crs,
                        features=[_feature(row, crs) for row in rows])
 
@@ -96,8 +94,7 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
         """``{"available", "reason"}`` for one AED at ``at`` (default now)."""
         at = _at(request.args.get("at"))
         state = app_state()
-        reason = aed_registry.unavailable_reason(state.engine, aed_id, at,
-                                                 state.settings.timezone)
+        reason = aed_registry.unavailable_reason(state.engine, aed_id, at)
         return jsonify(aed_id=aed_id, at=at.isoformat(), available=reason is None,
                        reason=reason)
 
@@ -198,7 +195,7 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
         state = app_state()
         days = int(params.number(request.args.get("days", state.settings.aed_expiry_alert_days),
                                  "days", low=0, high=3650))
-        today = datetime.now(ZoneInfo(state.settings.timezone)).date()
+        today = state.local_now().date()
         return jsonify(jsonable(aed_registry.expiring(state.engine, days, today)))
 
     @blueprint.get("/api/inspections")

@@ -1,4 +1,5 @@
-"""``GET /health``: is the database reachable, which PostGIS and pgRouting, how big a network;
+"""``GET /health``: is the database reachable, which PostGIS and pgRouting, how big a network,
+and which time zone local times are read in (``timezone.from``: RC_TIMEZONE or network);
 ``GET /api/status`` (admins): the readiness of the loaded city, feature by feature.
 
 200 when the database answers and has our schema, 503 otherwise, so a load balancer or

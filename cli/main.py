@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from cli import ops, planning, registry
+from formats.osm_tags import DEFAULT_STATION_KINDS
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.settings import Settings
 from routing.arrays import MODES
@@ -80,7 +81,8 @@ def _import_osm(args: argparse.Namespace, settings: Settings) -> None:
     from services.context import opened
 
     with opened(settings) as context:
-        print(imports.road_network(context, Path(args.file), progress=not args.quiet))
+        print(imports.road_network(context, Path(args.file), progress=not args.quiet,
+                                   stations_from=args.stations_from))
 
 
 def _demo_load(args: argparse.Namespace, settings: Settings) -> None:
@@ -166,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     osm = imports.add_parser("osm", help="replace the road network (and OSM POIs) from a file")
     osm.add_argument("file", help="an .osm.pbf, .osm or .osm.bz2 extract")
     osm.add_argument("--quiet", action="store_true", help="no progress bar")
+    osm.add_argument("--stations-from", default=DEFAULT_STATION_KINDS, metavar="KINDS",
+                     type=lambda value: tuple(value.split(",")),
+                     help="OSM objects loaded as stations, comma-separated: ambulance "
+                     "(emergency=ambulance_station), fire (amenity=fire_station, as co-located "
+                     "ambulance posts); default ambulance, e.g. ambulance,fire")
     osm.set_defaults(handler=_import_osm)
     registry.add_commands(commands, imports)
     planning.add_commands(commands)

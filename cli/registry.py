@@ -7,10 +7,8 @@ a file that cannot be read is reported and the others still load, the exit statu
 
 import argparse
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rescuecircle.errors import InvalidInput, RescueCircleError
 from rescuecircle.settings import Settings
@@ -65,28 +63,21 @@ def _aed_sync_hours(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _holidays_load(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
-    from gis.holidays import holidays_of, store_holidays
+    from services import imports
+    from services.context import opened
 
-    this_year = datetime.now(ZoneInfo(settings.timezone)).year
-    years = args.years or [this_year, this_year + 1]
-    days = holidays_of(args.country, years)
-    engine = make_engine(settings)
-    try:
-        with engine.begin() as conn:
-            stored = store_holidays(conn, args.country, days)
-    finally:
-        engine.dispose()
-    print(f"{stored} public holidays of {args.country.upper()} in {', '.join(map(str, years))}")
+    with opened(settings) as context:
+        print(imports.public_holidays(context, country=args.country, years=args.years))
 
 
 def _aed_expiring(args: argparse.Namespace, settings: Settings) -> None:
     from gis.aed_registry import expiring
-    from gis.db import make_engine
+    from services.context import opened
 
     days = settings.aed_expiry_alert_days if args.days is None else args.days
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
-    for row in expiring(make_engine(settings), days, today):
+    with opened(settings) as context:
+        rows = expiring(context.engine, days, context.local_now().date())
+    for row in rows:
         print(f"AED {row['aed_id']} {row['name'] or ''} ({row['owner'] or 'no owner'}): "
               f"{row['part']} expires {row['expires_on']} ({row['days_left']} days)")
 
@@ -175,7 +166,8 @@ def add_commands(commands: Any, imports: Any) -> None:
         "holidays", help="public holidays, for 'PH' in AED opening hours").add_subparsers(
         dest="action", required=True)
     load = holidays.add_parser("load", help="load a country's public holidays")
-    load.add_argument("--country", required=True, help="ISO 3166 code: CN, US, DE, ...")
+    load.add_argument("--country", default=None, help="ISO 3166 code: CN, US, DE, ... "
+                      "(default: the loaded network's country)")
     load.add_argument("--years", type=int, nargs="+", default=None,
                       help="years to load (default: this year and the next)")
     load.set_defaults(handler=_holidays_load)

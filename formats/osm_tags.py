@@ -371,6 +371,11 @@ class WayProfile:
         return {"drive": self.drive, "walk": self.walk, "bike": self.bike}[mode]
 
 
+def has_own_access_rules(country: str | None) -> bool:
+    """Whether ``country`` (ISO alpha-2) departs from the worldwide access defaults."""
+    return country is not None and country.upper() in _COUNTRY_CLOSED
+
+
 def way_profile(tags: Tags, *, country: str | None = None) -> WayProfile | None:
     """Interpret one way's tags; None when the way is not part of the road network.
 
@@ -392,17 +397,30 @@ def way_profile(tags: Tags, *, country: str | None = None) -> WayProfile | None:
 
 PoiKind = Literal["aed", "hospital", "station"]
 POI_KINDS: tuple[PoiKind, ...] = ("aed", "hospital", "station")
+StationKind = Literal["ambulance", "fire"]
+STATION_KINDS: tuple[StationKind, ...] = ("ambulance", "fire")
+DEFAULT_STATION_KINDS: tuple[StationKind, ...] = ("ambulance",)  # fire stations: on request
 
 
 def poi_kind(tags: Tags) -> PoiKind | None:
     """Which of our facility tables an OSM object belongs in, if any."""
-    emergency = tag(tags, "emergency")
-    if emergency == "defibrillator":
+    if tag(tags, "emergency") == "defibrillator":
         return "aed"
-    if emergency == "ambulance_station":
+    if station_kind(tags) is not None:
         return "station"
     if tag(tags, "amenity") == "hospital":
         return "hospital"
+    return None
+
+
+def station_kind(tags: Tags) -> StationKind | None:
+    """``ambulance`` for an ambulance station, ``fire`` for a fire station (a place to post
+    ambulances beside the fire engines, as plans that co-locate them do), else None. An
+    object tagged as both is an ambulance station."""
+    if tag(tags, "emergency") == "ambulance_station":
+        return "ambulance"
+    if tag(tags, "amenity") == "fire_station":
+        return "fire"
     return None
 
 
@@ -411,7 +429,8 @@ def poi_fields(kind: PoiKind, tags: Tags) -> dict[str, str | bool | None]:
     if kind == "hospital":
         return {"name": tags.get("name")}
     if kind == "station":
-        return {"name": tags.get("name"), "ref": tags.get("ref"), "address": address(tags)}
+        return {"kind": station_kind(tags), "name": tags.get("name"), "ref": tags.get("ref"),
+                "address": address(tags)}
     indoor = tag(tags, "indoor")
     return {
         "name": tags.get("name"),

@@ -91,8 +91,8 @@ def record_check(engine: Engine, aed_id: int, check: Check, *, actor: str,
                  low_battery_pct: float, tz: str | None = None) -> dict[str, Any]:
     """Store a check and apply the rules; returns check id, outcome, problems, new status.
 
-    Expiry is judged on the local date of ``checked_at`` in ``tz`` (None: the connection's
-    ``rc.timezone``, which is RC_TIMEZONE)."""
+    Expiry is judged on the local date of ``checked_at`` in ``tz`` (None: the deployment's
+    zone, ``rc.local_zone()``: RC_TIMEZONE, else the loaded network's)."""
     with engine.begin() as conn:
         _require_aed(conn, aed_id)
         row = conn.execute(text(
@@ -160,22 +160,25 @@ def update_aed(engine: Engine, aed_id: int, fields: dict[str, Any], *,
         sync_opening_hours(conn)
 
 
-def unavailable_reason(engine: Engine, aed_id: int, at: datetime, tz: str) -> str | None:
-    """Why the AED cannot be used at ``at`` (local time in ``tz``), or None when it can."""
+def unavailable_reason(engine: Engine, aed_id: int, at: datetime,
+                       tz: str | None = None) -> str | None:
+    """Why the AED cannot be used at ``at`` (local time in ``tz``; None: the deployment's zone,
+    ``rc.local_zone()``), or None when it can."""
     with engine.connect() as conn:
         _require_aed(conn, aed_id)
         return conn.execute(text("SELECT rc.aed_unavailable_reason(:id, :at, :tz)"),
                             {"id": aed_id, "at": at, "tz": tz}).scalar_one()
 
 
-def available_aeds(engine: Engine, at: datetime, tz: str) -> list[dict[str, Any]]:
-    """Every AED usable at ``at``: id, name, address, location text, WGS84 lon/lat."""
+def available_aeds(engine: Engine, at: datetime) -> list[dict[str, Any]]:
+    """Every AED usable at ``at`` (local time in the deployment's zone, ``rc.local_zone()``):
+    id, name, address, location text, WGS84 lon/lat."""
     with engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT a.id, a.name, a.address, a.location_text, a.opening_hours, "
             "ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat "
-            "FROM rc.aeds_available_at(:at, :tz) v JOIN rc.aed a ON a.id = v.aed_id "
-            "ORDER BY a.id"), {"at": at, "tz": tz}).all()
+            "FROM rc.aeds_available_at(:at) v JOIN rc.aed a ON a.id = v.aed_id "
+            "ORDER BY a.id"), {"at": at}).all()
     return [dict(r._mapping) for r in rows]
 
 

@@ -13,16 +13,18 @@ from rescuecircle.settings import Settings
 def make_engine(settings: Settings, url: str | None = None) -> Engine:
     """An engine with pre-ping, so connections dropped by a database restart are replaced.
 
-    Every connection carries ``rc.timezone`` (RC_TIMEZONE): the zone the AED registry's SQL
-    functions read opening hours in when the caller names none.
+    When RC_TIMEZONE is set, every connection carries it as ``rc.timezone``, which
+    ``rc.local_zone()`` puts before the loaded network's own zone (sql/functions/locale.sql).
     """
+    connect_args: dict[str, object] = {"connect_timeout": 5, "application_name": "rescuecircle"}
+    if settings.timezone:
+        connect_args["options"] = f"-c rc.timezone={settings.timezone}"
     return create_engine(
         url or database_url(settings),
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        connect_args={"connect_timeout": 5, "application_name": "rescuecircle",
-                      "options": f"-c rc.timezone={settings.timezone}"},
+        connect_args=connect_args,
     )
 
 

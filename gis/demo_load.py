@@ -1,22 +1,27 @@
 """Load the synthetic demo city: generate it, import its OSM file, then its registry data.
 
 Everything lands in one transaction (the network import runs the rest through its ``also``
-hook), so a failure leaves the previous city whole. The network is marked synthetic.
+hook), so a failure leaves the previous city whole. The network is marked synthetic, and is in
+China's time zone and country: the demo city is modelled on Shenzhen.
 """
 
 import json
 import tempfile
 from dataclasses import asdict
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, text
 
 from demo.city import CITY_NAME, generate_demo_city
 from demo.extras import read_extras
+from formats.place_locale import Locale
 from gis.holidays import holidays_of, store_holidays
 from gis.osm_import import ImportSummary, import_osm
 from gis.population import load_population_raster
+
+DEMO_TIMEZONE, DEMO_COUNTRY = "Asia/Shanghai", "CN"
 
 
 def load_demo_city(engine: Engine, *, seed: int = 42, progress: bool = False) -> str:
@@ -30,12 +35,13 @@ def load_demo_city(engine: Engine, *, seed: int = 42, progress: bool = False) ->
             counts.update(_load_extras(conn, asdict(extras)))
             counts["people"] = load_population_raster(
                 conn, files.population_tif, source="demo:population.tif")
-            year = date.today().year   # a Chinese city: China's days off, for PH rules
+            year = datetime.now(ZoneInfo(DEMO_TIMEZONE)).year  # China's days off, for PH
             counts["public holidays"] = store_holidays(
-                conn, "CN", holidays_of("CN", [year, year + 1]))
+                conn, DEMO_COUNTRY, holidays_of(DEMO_COUNTRY, [year, year + 1]))
 
         summary: ImportSummary = import_osm(
-            engine, files.osm_pbf, progress=progress, synthetic=True, also=load_extras)
+            engine, files.osm_pbf, progress=progress, synthetic=True,
+            locale=Locale(DEMO_TIMEZONE, DEMO_COUNTRY), also=load_extras)
     loaded = ", ".join(f"{value:,.0f} {name}" for name, value in counts.items())
     return f"{CITY_NAME}, seed {seed}: {summary}; {loaded}"
 

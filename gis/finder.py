@@ -1,8 +1,9 @@
 """What the public AED finder reads: the AEDs near a point, each with whether it can be used now.
 
 Availability is the registry's own rule, ``rc.aed_unavailable_reason`` (status, expiry dates,
-access, opening hours in the deployment's time zone), so the finder, dispatch and the registry
-never disagree about an AED. Walking times are added by the caller from the routing network.
+access, opening hours in the deployment's time zone, ``rc.local_zone()``), so the finder,
+dispatch and the registry never disagree about an AED. Walking times are added by the caller
+from the routing network.
 """
 
 from datetime import datetime
@@ -16,7 +17,7 @@ PUBLIC_FIELDS = ("id", "name", "address", "location_text", "indoor", "level", "a
 
 
 def aeds_near(engine: Engine, lon: float, lat: float, *, radius_m: float, at: datetime,
-              tz: str, limit: int = 60) -> list[dict[str, Any]]:
+              limit: int = 60) -> list[dict[str, Any]]:
     """AEDs within ``radius_m`` metres (straight line) of WGS84 ``lon``/``lat``, nearest first.
 
     Each row has the public fields, ``lon``/``lat``, ``distance_m`` and ``reason`` (why it
@@ -27,10 +28,9 @@ def aeds_near(engine: Engine, lon: float, lat: float, *, radius_m: float, at: da
         rows = conn.execute(text(
             f"SELECT {columns}, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, "
             "ST_Distance(a.geom::geography, p.g::geography) AS distance_m, "
-            "rc.aed_unavailable_reason(a.id, :at, :tz) AS reason "
+            "rc.aed_unavailable_reason(a.id, :at) AS reason "
             "FROM rc.aed a, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g) p "
             "WHERE ST_DWithin(a.geom::geography, p.g::geography, :radius) "
             "ORDER BY distance_m, a.id LIMIT :limit"),
-            {"lon": lon, "lat": lat, "radius": radius_m, "at": at, "tz": tz,
-             "limit": limit}).all()
+            {"lon": lon, "lat": lat, "radius": radius_m, "at": at, "limit": limit}).all()
     return [dict(row._mapping) for row in rows]

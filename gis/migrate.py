@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gis.aed_registry import sync_opening_hours
 from gis.db import run_sql_file
+from gis.network_locale import fill_missing_locales
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.paths import FUNCTIONS_DIR, MIGRATIONS_DIR, SQL_DIR
 
@@ -106,4 +107,7 @@ def migrate(engine: Engine) -> list[Migration]:
         # A migration may ask for opening hours to be parsed again (pending); do it now, so
         # no AED waits unavailable for the next registry write.
         sync_opening_hours(conn)
+        # Networks imported before 0017 get a locale, so their opening hours are not read
+        # in UTC until the next import.
+        fill_missing_locales(conn)
     return done

@@ -1,13 +1,16 @@
 """Replace the road network (and upsert OSM POIs) from an OpenStreetMap extract.
 
 Read with pyosmium: highway ways with their node locations, and the nodes and ways tagged as AEDs,
-hospitals or ambulance stations. Ways are split into edges at intersections (a node used twice or
+hospitals or ambulance stations (and fire stations, as co-located ambulance posts, when asked
+for). Ways are split into edges at intersections (a node used twice or
 more by road ways, including twice by one way), at way ends and at POI nodes lying on a road (so
 a station on a road node is a vertex). Vertex ids are OSM node ids; edge ids run 1..n per import
 and each edge keeps its ``osm_way_id``. Lengths are geodesic metres on WGS84 (pyproj, the
 ellipsoid and algorithm of PostGIS's ``ST_Length(geography)``). Tag meaning is in
 ``formats.osm_tags``; islands (small pieces outside a mode's largest weakly connected component)
 are marked with scipy in memory, which the benchmark shows faster than pgr_connectedComponents.
+The network's time zone and country (``formats.place_locale``) are found from its roads and kept
+on its ``rc.network`` row, for opening hours, "today" and public holidays.
 
 The whole file is read and checked before the database is touched, then loaded with COPY in one
 transaction: a bad file or a failed load leaves the previous network as it was, and readers keep
@@ -18,7 +21,7 @@ import json
 import sys
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -35,15 +38,20 @@ from sqlalchemy import Connection, Engine, text
 from tqdm import tqdm
 
 from formats.osm_tags import (
+    DEFAULT_STATION_KINDS,
     MODES,
     POI_KINDS,
+    STATION_KINDS,
     Mode,
     PoiKind,
+    StationKind,
     WayProfile,
+    has_own_access_rules,
     poi_fields,
     poi_kind,
     way_profile,
 )
+from formats.place_locale import Locale, locale_of
 from gis.aed_registry import sync_opening_hours
 from rescuecircle.errors import InvalidInput
 
@@ -71,14 +79,19 @@ class ImportSummary:
     edges_per_mode: dict[Mode, int]
     islands_per_mode: dict[Mode, int]
     pois: dict[PoiKind, int]
+    stations: dict[StationKind, int]  # of pois["station"], by the kind asked for
+    locale: Locale
     seconds: float
 
     def __str__(self) -> str:
         modes = ", ".join(f"{mode} {self.edges_per_mode[mode]:,}" for mode in MODES)
         islands = ", ".join(f"{mode} {self.islands_per_mode[mode]:,}" for mode in MODES)
         pois = ", ".join(f"{count:,} {_POI_LABELS[kind]}" for kind, count in self.pois.items())
+        stations = ", ".join(f"{kind} {count:,}" for kind, count in self.stations.items())
         return (f"{self.source}: {self.edges:,} edges ({modes}), {self.vertices:,} vertices, "
-                f"island edges ({islands}), POIs ({pois}) in {self.seconds:.1f} s")
+                f"island edges ({islands}), POIs ({pois}; stations: {stations}), "
+                f"time zone {self.locale.timezone or 'unknown'}, "
+                f"country {self.locale.country or 'unknown'} in {self.seconds:.1f} s")
 
 
 @dataclass(frozen=True)
@@ -122,26 +135,41 @@ class Network:
 
 def import_osm(
     engine: Engine, path: Path, *, progress: bool = False, synthetic: bool = False,
-    also: Callable[[Connection], None] | None = None, country: str | None = None,
+    stations_from: Collection[StationKind] = DEFAULT_STATION_KINDS, locale: Locale | None = None,
+    also: Callable[[Connection], None] | None = None,
 ) -> ImportSummary:
     """Replace the loaded network with the one in ``path`` (.osm.pbf, .osm, .osm.bz2/.gz).
 
+    Stations are loaded from the OSM objects of the kinds in ``stations_from``: ``ambulance``
+    (emergency=ambulance_station) and ``fire`` (amenity=fire_station, as co-located ambulance
+    posts). ``locale`` is where the network is; None: found from its roads. Its country picks
+    the tag rules' access defaults; a file read with the worldwide defaults is read again when
+    its country turns out to have rules of its own.
+
     Raises InvalidInput, naming the file and the problem in one line, for a missing, truncated,
-    corrupt or non-OSM file or one without roads; the loaded network is then unchanged.
-    ``also`` runs inside the same transaction after the POIs (the demo city loads its
-    registry data there, so network and data land together or not at all). ``country`` (ISO
-    3166-1 alpha-2; None for OSM's worldwide defaults) picks the tag rules' access defaults.
+    corrupt or non-OSM file or one without roads, or an unknown station kind; the loaded
+    network is then unchanged. ``also`` runs inside the same transaction after the POIs (the
+    demo city loads its registry data there, so network and data land together or not at all).
     """
+    unknown = sorted(set(stations_from) - set(STATION_KINDS))
+    if unknown:
+        raise InvalidInput(f"stations from {', '.join(map(repr, unknown))}: unknown kind; use "
+                           f"{' or '.join(STATION_KINDS)}")
     started = time.perf_counter()
     with tqdm(total=len(_STAGES), desc=path.name, unit="step", file=sys.stderr,
               disable=not progress, leave=True) as bar:
         bar.set_postfix_str(_STAGES[0])
-        extract = read_extract(path, country=country)
+        extract = read_extract(path, country=locale.country if locale else None)
+        if locale is None:
+            locale = locale_of(*_node_lonlat(extract))
+            if has_own_access_rules(locale.country):
+                extract = read_extract(path, country=locale.country)
+        extract.pois = [p for p in extract.pois
+                        if p.kind != "station" or p.fields["kind"] in stations_from]
         bar.update()
         bar.set_postfix_str(f"{_STAGES[1]} {len(extract.way_ids):,} ways")
         node_ids = np.frombuffer(extract.node_ids, dtype=np.int64)
-        lon = np.frombuffer(extract.x, dtype=np.int64) / _COORD_SCALE
-        lat = np.frombuffer(extract.y, dtype=np.int64) / _COORD_SCALE
+        lon, lat = _node_lonlat(extract)
         way_of_node = _way_of_node(extract.way_start, len(node_ids))
         poi_nodes = np.array([p.osm_id for p in extract.pois if p.osm_type == "n"], np.int64)
         first, last = split_ways(node_ids, way_of_node, poi_nodes)
@@ -157,12 +185,13 @@ def import_osm(
             vertices = _load_network(raw, columns, node_ids, lon, lat, network)
             conn.execute(text("SELECT rc.refresh_streets()"))
             conn.execute(text(
-                "INSERT INTO rc.network (source, synthetic, edge_count, vertex_count, bbox) "
-                "VALUES (:source, :synthetic, :edges, :vertices, "
-                "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"),
+                "INSERT INTO rc.network (source, synthetic, edge_count, vertex_count, bbox, "
+                "timezone, country) VALUES (:source, :synthetic, :edges, :vertices, "
+                "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326), :timezone, :country)"),
                 {"source": path.name, "synthetic": synthetic, "edges": len(first),
                  "vertices": vertices,
-                 "x0": lon.min(), "y0": lat.min(), "x1": lon.max(), "y1": lat.max()})
+                 "x0": lon.min(), "y0": lat.min(), "x1": lon.max(), "y1": lat.max(),
+                 "timezone": locale.timezone, "country": locale.country})
             bar.update()
             bar.set_postfix_str(f"{_STAGES[4]} {len(extract.pois):,}")
             pois = {kind: _upsert_pois(conn, kind, extract.pois) for kind in POI_KINDS}
@@ -179,8 +208,18 @@ def import_osm(
         edges_per_mode={m: int(np.count_nonzero(columns[f"usable_{m}"])) for m in MODES},
         islands_per_mode={m: int(np.count_nonzero(columns[f"island_{m}"])) for m in MODES},
         pois=pois,
+        stations={kind: sum(p.kind == "station" and p.fields["kind"] == kind
+                                for p in extract.pois)
+                  for kind in STATION_KINDS if kind in stations_from},
+        locale=locale,
         seconds=time.perf_counter() - started,
     )
+
+
+def _node_lonlat(extract: Extract) -> tuple[np.ndarray, np.ndarray]:
+    """The road nodes' WGS84 degrees."""
+    return (np.frombuffer(extract.x, dtype=np.int64) / _COORD_SCALE,
+            np.frombuffer(extract.y, dtype=np.int64) / _COORD_SCALE)
 
 
 def read_extract(path: Path, *, country: str | None = None) -> Extract:

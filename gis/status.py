@@ -6,10 +6,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from gis.migrate import schema_version
+from gis.network_locale import local_zone
 
 
 def database_status(engine: Engine) -> dict[str, Any]:
-    """Reachability, PostGIS and pgRouting versions, schema version and network size per mode.
+    """Reachability, PostGIS and pgRouting versions, schema version, network size per mode,
+    where the network is and the time zone local times are read in (and where that came from).
 
     Never raises for an unreachable database: that is a status to report, not an error.
     """
@@ -36,12 +38,15 @@ def database_status(engine: Engine) -> dict[str, Any]:
                 for row in conn.execute(text("SELECT * FROM rc.network_size()"))
             }
             source = conn.execute(text(
-                "SELECT source, synthetic, imported_at FROM rc.network ORDER BY id DESC LIMIT 1"
-            )).first()
+                "SELECT source, synthetic, imported_at, timezone, country FROM rc.network "
+                "ORDER BY id DESC LIMIT 1")).first()
             status["network_source"] = (
                 {"source": source.source, "synthetic": source.synthetic,
-                 "imported_at": source.imported_at.isoformat()} if source else None
+                 "imported_at": source.imported_at.isoformat(), "timezone": source.timezone,
+                 "country": source.country} if source else None
             )
+        zone = local_zone(engine)
+        status["timezone"] = {"zone": zone.zone, "from": zone.zone_from}
     return status
 
 

@@ -51,9 +51,11 @@ class Settings(BaseSettings):
     drone_landing_s: float = Field(default=30.0, ge=0, le=600)
     drone_range_km: float = Field(default=8.0, gt=0, le=100, description="Farthest one-way flight.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    timezone: str = Field(
-        default="Asia/Shanghai",
-        description="IANA time zone AED opening hours and expiry dates are read in.",
+    timezone: str | None = Field(
+        default=None,
+        description="IANA time zone AED opening hours, expiry dates and rush hours are read "
+        "in. Unset: the loaded network's own zone (found by `import osm`), UTC while no "
+        "network is loaded.",
     )
     aed_low_battery_pct: float = Field(
         default=10.0, ge=0, le=100, description="A self-test below this battery level is a fault."
@@ -113,7 +115,9 @@ class Settings(BaseSettings):
 
     @field_validator("timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
+    def _known_zone(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # RC_TIMEZONE= (empty, as docker compose passes an unset one): unset
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):

@@ -1,5 +1,6 @@
 """What every use case runs against, built once from the Settings: the database engine, the
-routing networks (with the configured speed factors and snap limit), the clock and time zone.
+routing networks (with the configured speed factors and snap limit), the clock and time zone
+(RC_TIMEZONE, else the loaded network's).
 
 The API builds one per app, the CLI one per command: both then ask the same question of the
 same objects and get the same answer.
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from gis.db import make_engine
+from gis.network_locale import LocalZone, local_zone
 from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
 from routing.time_of_day import SpeedFactors, speed_factors_from_json
@@ -39,24 +41,34 @@ class Context:
     def from_settings(cls, settings: Settings, *, engine: Engine | None = None,
                       clock: Callable[[], datetime] = utc_now) -> "Context":
         """A context over ``engine`` (default: one built from ``settings``); the database is
-        not contacted here."""
+        not contacted here. RC_TIMEZONE travels with the engine (``gis.db.make_engine``), so
+        a given engine's own setting is the one in force."""
         engine = engine or make_engine(settings)
         networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
                                    speed_factors=speed_factors(settings))
         return cls(settings, engine, networks, clock)
 
-    @property
+    def locale(self) -> LocalZone:
+        """The zone local times are read in, where it came from, and the loaded network's
+        country: RC_TIMEZONE, else the network's zone, else UTC. The database resolves it
+        (``gis.network_locale``), so SQL asked with no zone reads the same local time."""
+        return local_zone(self.engine)
+
     def timezone(self) -> ZoneInfo:
-        """The zone local times (opening hours, "today") are read in."""
-        return ZoneInfo(self.settings.timezone)
+        """The zone local times (opening hours, rush hours, "today") are read in."""
+        return ZoneInfo(self.locale().zone)
 
     def now(self) -> datetime:
         """The current time, aware, from the context's clock."""
         return self.clock()
 
+    def local_time(self, at: datetime) -> datetime:
+        """``at`` (aware) as the wall-clock time of the context's zone."""
+        return at.astimezone(self.timezone())
+
     def local_now(self) -> datetime:
         """The current time in the context's time zone (for "today" and this year)."""
-        return self.now().astimezone(self.timezone)
+        return self.local_time(self.now())
 
 
 @contextmanager

@@ -102,7 +102,8 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous) -> Decis
             landing_s=settings.drone_landing_s)) for row in rows.pads],
     )
     local_zones = [network.from_lonlat(zone) for zone in zones]
-    options = Options(k=inputs["k"], ambulance_target_s=TARGET_S[kind], hour=at.hour)
+    options = Options(k=inputs["k"], ambulance_target_s=TARGET_S[kind],
+                      hour=state.local_time(at).hour)  # rush hours are the city's hours
     decided = plan(network, lon, lat, candidates, options, no_fly=local_zones,
                    previous=previous)
     timings["plan"] = _ms(started) - timings["network"] - timings["candidates"]

@@ -24,7 +24,7 @@ from gis.export import (
 from rescuecircle.errors import InvalidInput, NoRoute
 from services import params
 from services.context import Context
-from services.routing import IsochroneRequest, isochrone_geojson, isochrone_geotiff
+from services.routing import IsochroneRequest, isochrone_geojson, isochrone_surface
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def station_coverage_file(context: Context, *, minutes: float, mode: str,
 
 def travel_time_file(context: Context, request: IsochroneRequest) -> ExportFile:
     """The travel-time surface behind an isochrone, as a Cloud-Optimized GeoTIFF (seconds)."""
-    surface = to_cog(isochrone_geotiff(context.networks.current(), request))
+    surface = to_cog(isochrone_surface(context, request))
     return ExportFile(surface, COG_MEDIA_TYPE, "travel_time.tif")
 
 

@@ -6,7 +6,7 @@ answer for the same question.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
@@ -50,12 +50,13 @@ class IsochroneRequest:
 def isochrone(context: Context, request: IsochroneRequest) -> dict[str, Any]:
     """The isochrone as a GeoJSON FeatureCollection, with the people inside each band."""
     network = context.networks.current()
-    return isochrone_geojson(network, request, context.networks.people(network))
+    return isochrone_geojson(network, in_local_time(context, request),
+                             context.networks.people(network))
 
 
 def isochrone_surface(context: Context, request: IsochroneRequest) -> bytes:
     """The travel-time surface behind the isochrone, as a GeoTIFF in seconds."""
-    return isochrone_geotiff(context.networks.current(), request)
+    return isochrone_geotiff(context.networks.current(), in_local_time(context, request))
 
 
 def isochrone_geojson(
@@ -136,7 +137,19 @@ class RouteRequest:
 def route(context: Context, request: RouteRequest) -> dict[str, Any]:
     """The fastest route as a GeoJSON Feature with duration, length and edges."""
     network = context.networks.current()
-    return route_feature(network, fastest_route(network, request), request.mode)
+    return route_feature(network, fastest_route(network, in_local_time(context, request)),
+                         request.mode)
+
+
+def in_local_time[Request: (IsochroneRequest, RouteRequest)](
+        context: Context, request: Request) -> Request:
+    """The request with its departure as the city's wall-clock time, whose hour picks the
+    rush-hour factors: an aware ``depart_at`` is read in the context's zone (RC_TIMEZONE, else
+    the network's), whatever offset it came with; a naive one already is local."""
+    depart_at = request.depart_at
+    if depart_at is None or depart_at.tzinfo is None:
+        return request
+    return replace(request, depart_at=context.local_time(depart_at))
 
 
 def fastest_route(network: Network, request: RouteRequest) -> Route:

@@ -15,7 +15,7 @@ from gis.aed_registry import Check, Use
 from gis.notify import DeliveryError, LogAdapter, WebhookAdapter, deliver_pending
 from gis.tokens import create_token
 from rescuecircle.errors import InvalidInput, NotFound, TooManyRequests
-from tests.conftest import client_for
+from tests.conftest import client_for, zoned
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # Wednesday, 12:00 in Shenzhen
 TODAY = date(2026, 11, 25)
@@ -23,7 +23,10 @@ TODAY = date(2026, 11, 25)
 
 @pytest.fixture(scope="module")
 def engine(make_database):
-    return make_database("aed_registry")
+    """The AEDs are in Futian and no network is loaded: RC_TIMEZONE names the zone."""
+    engine = zoned(make_database("aed_registry"), "Asia/Shanghai")
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from formats.opening_hours import Interval, parse_opening_hours
 from gis.aed_registry import sync_opening_hours
 from gis.holidays import holidays_of, store_holidays
 from rescuecircle.errors import InvalidInput
-from tests.conftest import app_settings
+from tests.conftest import app_settings, zoned
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -98,7 +98,11 @@ def test_malformed_values_are_reported_not_raised(value, reason):
 
 @pytest.fixture(scope="module")
 def engine(make_database):
-    return make_database("opening_hours")
+    """The AEDs below are in Shenzhen and no network is loaded, so the deployment names its
+    zone: RC_TIMEZONE=Asia/Shanghai, the connections' rc.timezone."""
+    engine = zoned(make_database("opening_hours"), "Asia/Shanghai")
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -154,12 +158,14 @@ def test_sql_follows_spans_past_midnight(engine, aed):
     assert not available(engine, aed_id, local(2026, 11, 27, 1, 0))  # early Friday
 
 
-def test_time_zone_decides_the_local_hour(engine, aed):
+def test_time_zone_decides_the_local_hour(engine, aed, make_database):
     aed_id = aed("Mo-Fr 08:00-18:00")
     at = datetime.fromisoformat("2026-11-25T03:00:00+00:00")  # 11:00 Shanghai, 04:00 Berlin
     assert available(engine, aed_id, at)  # the connection's rc.timezone: Asia/Shanghai
     assert available(engine, aed_id, at, "Asia/Shanghai")
     assert not available(engine, aed_id, at, "Europe/Berlin")
+    # Without RC_TIMEZONE and with no network loaded, local time is UTC: 03:00, closed.
+    assert not available(make_database("opening_hours"), aed_id, at)
     with pytest.raises(DataError, match="tz Mars/Olympus: not a time zone name"), \
             engine.connect() as conn:
         conn.execute(text("SELECT rc.aed_available_at(:id, now(), 'Mars/Olympus')"),

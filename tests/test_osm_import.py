@@ -255,7 +255,7 @@ def test_toy_pois(toy):
         aed = conn.execute(text(
             "SELECT *, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM rc.aed")).mappings().one()
         station = conn.execute(text(
-            "SELECT s.name, s.ref, s.address, s.source, s.osm_type, s.osm_id, "
+            "SELECT s.name, s.ref, s.address, s.source, s.kind, s.osm_type, s.osm_id, "
             "ST_Equals(s.geom, v.geom) AS on_vertex "
             "FROM rc.station s JOIN rc.road_vertex v ON v.id = s.osm_id")).mappings().one()
         hospital = conn.execute(text(
@@ -271,7 +271,8 @@ def test_toy_pois(toy):
     assert (aed["lon"], aed["lat"]) == (0.0015, 0.0005)
     assert dict(station) == {
         "name": "Toy Town Ambulance Station", "ref": "S1", "address": "1 Main Street, Toy Town",
-        "source": "osm", "osm_type": "n", "osm_id": 12, "on_vertex": True}
+        "source": "osm", "kind": "ambulance", "osm_type": "n", "osm_id": 12,
+        "on_vertex": True}
     assert tuple(hospital) == ("Toy General Hospital", "w", 200, "POINT(0.0015 0.0015)")
 
 
@@ -456,9 +457,13 @@ def test_imperial_walk_along_a_downtown_trunk_street(imperial):
 
 @pytest.mark.realdata
 def test_imperial_pois(imperial):
-    _, summary, _ = imperial
+    engine, summary, _ = imperial
     assert summary.pois["hospital"] >= 9  # 3 nodes and 6 outlines in the 2024 extract
     assert summary.pois["aed"] >= 1
+    # No ambulance station is mapped; its 11 fire stations load only with --stations-from
+    # (tests/test_network_locale.py).
+    assert summary.stations == {"ambulance": 0} and summary.pois["station"] == 0
+    assert scalar(engine, "SELECT count(*) FROM rc.station") == 0
 
 
 @pytest.mark.realdata
@@ -520,3 +525,25 @@ def test_bad_files_leave_the_network_unchanged(futian, shared_data, tmp_path, ma
     assert "\n" not in message
     assert message.startswith(f"{path}: ") and problem in message
     assert fingerprint(engine) == before
+
+
+def test_a_country_with_its_own_rules_is_found_from_the_roads(make_database, tmp_path):
+    """No country given: the import finds France from where the roads are and reads the file
+    again with France's rules, which close trunk roads to walkers and cyclists."""
+    path = tmp_path / "paris.osm"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '  <node id="1" version="1" lat="48.850" lon="2.350"/>\n'
+        '  <node id="2" version="1" lat="48.850" lon="2.351"/>\n'
+        '  <node id="3" version="1" lat="48.851" lon="2.351"/>\n'
+        '  <way id="10" version="1"><nd ref="1"/><nd ref="2"/>'
+        '<tag k="highway" v="trunk"/></way>\n'
+        '  <way id="11" version="1"><nd ref="2"/><nd ref="3"/>'
+        '<tag k="highway" v="residential"/></way>\n</osm>\n')
+    engine = make_database("osm_country")
+    summary = osm_import.import_osm(engine, path)
+    assert summary.locale.country == "FR"
+    with engine.connect() as conn:
+        trunk = conn.execute(text("SELECT cost_walk_s, cost_bike_s, cost_drive_s "
+                                  "FROM rc.road_edge WHERE osm_way_id = 10")).one()
+    assert trunk[0] < 0 and trunk[1] < 0 and trunk[2] > 0

@@ -48,18 +48,20 @@ COMMENT ON FUNCTION rc._osm_upsert_hospitals(jsonb) IS
 CREATE OR REPLACE FUNCTION rc._osm_upsert_stations(pois jsonb)
 RETURNS integer LANGUAGE sql VOLATILE AS $$
     WITH written AS (
-        INSERT INTO rc.station AS s (osm_type, osm_id, source, name, ref, address, geom)
-        SELECT p.osm_type, p.osm_id, 'osm', p.name, p.ref, p.address,
+        INSERT INTO rc.station AS s (osm_type, osm_id, source, kind, name, ref, address, geom)
+        SELECT p.osm_type, p.osm_id, 'osm', p.kind, p.name, p.ref, p.address,
                ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)
         FROM jsonb_to_recordset(pois) AS p (
             osm_type char(1), osm_id bigint, lon double precision, lat double precision,
-            name text, ref text, address text)
+            kind text, name text, ref text, address text)
         ON CONFLICT (osm_type, osm_id) DO UPDATE SET
-            name = EXCLUDED.name, ref = EXCLUDED.ref, address = EXCLUDED.address,
-            geom = EXCLUDED.geom
+            kind = EXCLUDED.kind, name = EXCLUDED.name, ref = EXCLUDED.ref,
+            address = EXCLUDED.address, geom = EXCLUDED.geom
         RETURNING 1
     )
     SELECT count(*)::integer FROM written;
 $$;
 COMMENT ON FUNCTION rc._osm_upsert_stations(jsonb) IS
-    'OSM import helper: insert or update ambulance stations (emergency=ambulance_station)';
+    'OSM import helper: insert or update stations by osm_type/osm_id: ambulance stations '
+    '(emergency=ambulance_station, kind ambulance) and fire stations (amenity=fire_station, '
+    'kind fire) as co-located ambulance posts';

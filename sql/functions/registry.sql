@@ -12,8 +12,7 @@
 CREATE OR REPLACE FUNCTION rc._local_time(at timestamptz, tz text)
 RETURNS timestamp LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    zone text := coalesce(tz, nullif(current_setting('rc.timezone', true), ''),
-                          current_setting('TimeZone'));
+    zone text := coalesce(tz, (SELECT z.zone FROM rc.local_zone() z));
 BEGIN
     IF at IS NULL THEN
         RAISE EXCEPTION 'at must be a time, not NULL' USING ERRCODE = '22023';
@@ -25,8 +24,8 @@ EXCEPTION WHEN invalid_parameter_value THEN
 END;
 $$;
 COMMENT ON FUNCTION rc._local_time(timestamptz, text) IS
-    'Helper: the wall-clock time of at in time zone tz; tz NULL: the rc.timezone setting '
-    '(the app sets it from RC_TIMEZONE on every connection), else the session TimeZone';
+    'Helper: the wall-clock time of at in time zone tz; tz NULL: rc.local_zone() (RC_TIMEZONE, '
+    'else the loaded network''s zone, else UTC)';
 
 CREATE OR REPLACE FUNCTION rc._aed_access_public(access text)
 RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
@@ -105,7 +104,7 @@ $$;
 COMMENT ON FUNCTION rc.aed_unavailable_reason(integer, timestamptz, text) IS
     'Why AED aed_id cannot be used at time at (opening hours read in time zone tz), or NULL when '
     'it can: status not ready, battery or pads expired by that local date, access private, '
-    'closed, or opening hours unreadable or not parsed yet. tz NULL: the rc.timezone setting';
+    'closed, or opening hours unreadable or not parsed yet. tz NULL: rc.local_zone()';
 
 CREATE OR REPLACE FUNCTION rc.aed_available_at(aed_id integer, at timestamptz,
                                                tz text DEFAULT NULL)
@@ -115,7 +114,7 @@ $$;
 COMMENT ON FUNCTION rc.aed_available_at(integer, timestamptz, text) IS
     'Can AED aed_id be fetched and used at time at? Ready status, battery and pads not expired '
     'on that local date, publicly accessible, and open then (opening hours read in time zone '
-    'tz, NULL: the rc.timezone setting; none given: no restriction; unreadable: not '
+    'tz, NULL: rc.local_zone(); none given: no restriction; unreadable: not '
     'guaranteed, so false)';
 
 CREATE OR REPLACE FUNCTION rc.aeds_available_at(at timestamptz, tz text DEFAULT NULL)
@@ -375,7 +374,7 @@ COMMENT ON FUNCTION rc.aed_record_check(integer, text, timestamptz, real, date, 
                                         text, text, integer, real, text) IS
     'Record a self-test or inspection of AED aed_id and apply the rules: error codes, battery '
     'below low_battery_pct, or battery or pads expired by the local date (time zone tz, NULL: '
-    'the rc.timezone setting) make it '
+    'rc.local_zone()) make it '
     'fault (one owner notification per change into fault); an inspection that finds nothing '
     'puts it back to ready and resolves its open public reports; a clean self-test changes no '
     'status (after a use or a fault, only a person re-checks)';
