@@ -29,7 +29,9 @@ def readiness(context: Context) -> dict[str, Any]:
     facts = {key: found.get(key) for key in FACTS}
     features = {name: [lack.__dict__ for lack in lacks]
                 for name, lacks in feature_lacks(facts).items()}
-    return {**facts, "timezone": str(context.timezone), "features": {
+    locale = context.locale()
+    return {**facts, "timezone": {"zone": locale.zone, "from": locale.zone_from},
+            "country": locale.country, "features": {
         name: {"ready": not any(lack["blocking"] for lack in lacks), "lacks": lacks}
         for name, lacks in features.items()}}
 

@@ -92,7 +92,7 @@ def test_ambulances_need_a_loaded_station_and_strict_loads_nothing(engine, tmp_p
         "row 5": "missing call_sign"}
     assert report.inserted == 1
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT kind, equipment, status, s.ref FROM rc.ambulance a "
+        row = conn.execute(text("SELECT a.kind, equipment, status, s.ref FROM rc.ambulance a "
                                 "JOIN rc.station s ON s.id = a.station_id")).one()
     assert tuple(row) == ("negative_pressure", ["mechanical_cpr", "ventilator"], "available",
                           "S1")
