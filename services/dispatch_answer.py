@@ -118,6 +118,9 @@ def _volunteer_reason(decision: Decision) -> str | None:
     sent = len(decision.plan.volunteers) + (decision.plan.runner is not None)
     if sent >= nearby:
         return f"every one of the {nearby} available volunteers nearby is sent"
+    if sent == 0:
+        return (f"none of the {nearby} available volunteers nearby can walk to the patient "
+                f"within {WALK_LIMIT_MIN:g} minutes")
     return (f"the other volunteers nearby cannot walk to the patient within "
             f"{WALK_LIMIT_MIN:g} minutes")
 
