@@ -10,10 +10,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from cli import ops, planning, registry
+from cli import dispatch, ops, planning, registry
 from formats.osm_tags import DEFAULT_STATION_KINDS
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.settings import Settings
@@ -121,17 +122,36 @@ def _status(args: argparse.Namespace, settings: Settings) -> None:
 
     with opened(settings) as context:
         report = readiness(context)
-    if args.json:
-        print(json.dumps(report, indent=2, default=str))
-        return
-    features = report.pop("features")
-    for key, value in report.items():
-        print(f"{key}: {value}")
-    for name, feature in features.items():
-        print(f"{name}: {'ready' if feature['ready'] else 'NOT READY'}")
-        for lack in feature["lacks"]:
-            print(f"  {'needs' if lack['blocking'] else 'lacks'} {lack['what']}: "
-                  f"{lack['command']}")
+    print(json.dumps(report, indent=2, default=str) if args.json else status_text(report))
+
+
+def status_text(report: dict[str, Any]) -> str:
+    """The readiness report in lines for a person."""
+    def counts(values: dict[str, int] | None) -> str:
+        return ", ".join(f"{k} {v:,}" for k, v in sorted((values or {}).items())) or "none"
+
+    network = report["network"]
+    zone = report["timezone"]
+    lines = [
+        "network: none loaded" if network is None else
+        f"network: {network['source']}, imported {str(network['imported_at'])[:16]} UTC, "
+        f"extent {', '.join(f'{v:.4f}' for v in network['extent'] or [])}",
+        f"time zone: {zone['zone']} (from {zone['from']}), country {report['country'] or '?'}",
+        f"edges: {counts(report['edges'])}; on islands: {counts(report['island_edges'])}",
+        f"aeds: {counts(report['aeds'])}", f"stations: {report['stations']:,}",
+        f"ambulances: {counts(report['ambulances'])}", f"hospitals: {report['hospitals']:,}",
+        f"drone pads: {report['drone_pads']:,}",
+        f"volunteers: {report['volunteers']:,} ({report['volunteers_with_fresh_positions']:,} "
+        "with a position of the last 15 minutes)",
+        f"districts: {counts(report['districts'])}",
+        "population: " + ("none loaded" if report["population"] is None
+                          else f"{round(report['population']):,}"),
+    ]
+    for name, feature in report["features"].items():
+        lines.append(f"{name}: {'ready' if feature['ready'] else 'NOT READY'}")
+        lines += [f"  {'needs' if lack['blocking'] else 'lacks'} {lack['what']}: "
+                  f"{lack['command']}" for lack in feature["lacks"]]
+    return "\n".join(lines)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -176,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     osm.set_defaults(handler=_import_osm)
     registry.add_commands(commands, imports)
     planning.add_commands(commands)
+    dispatch.add_command(commands)
 
     demo = commands.add_parser("demo", help="the synthetic demo city").add_subparsers(
         dest="action", required=True)

@@ -17,13 +17,22 @@ COLUMNS = [f.name for f in dataclasses.fields(DistrictKpi)]
 
 
 def table_csv(table: KpiTable) -> str:
-    """One line per district, the columns of ``DistrictKpi`` (empty where not defined)."""
+    """One line per district, the columns of ``DistrictKpi`` (empty where not defined);
+    people as whole numbers, shares and rates to four decimals, as a spreadsheet shows them."""
     out = io.StringIO()
     writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in table.rows:
-        writer.writerow({k: "" if v is None else v for k, v in dataclasses.asdict(row).items()})
+        writer.writerow({k: _cell(k, v) for k, v in dataclasses.asdict(row).items()})
     return out.getvalue()
+
+
+def _cell(column: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return round(value) if column == "population" else round(value, 4)
+    return value
 
 
 def gaps_geojson(table: KpiTable, network: Network) -> dict[str, Any]:

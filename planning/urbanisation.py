@@ -1,11 +1,13 @@
-"""Urban or rural, from where people live: the Degree of Urbanisation's first step.
+"""Urban or rural, from where people live: the Degree of Urbanisation (DEGURBA).
 
-The Degree of Urbanisation (UN Statistical Commission, 2020; Eurostat's *Applying the Degree of
-Urbanisation*, 2021) counts people on a grid of 1 km² cells and calls "urban centre" cells
-those with at least 1,500 inhabitants per km²; a unit where at least half the people live in
-such cells is a city. A district here is urban when that half holds, rural otherwise (the
-8-minute and 12-minute ambulance standards). Where no cell grid can be made (no people in the
-district), the district's own population over its area decides with the same threshold.
+The Degree of Urbanisation (UN Statistical Commission, 2020; Eurostat, *Applying the Degree of
+Urbanisation*, 2021) counts people on a grid of 1 km² cells. Cells of at least 300 people per
+km² that touch (diagonals included) and hold at least 5,000 people together form *urban
+clusters*; the densest of them, cells of 1,500 or more, make *urban centres* (cities). Its
+two-class summary calls cities plus towns and semi-dense areas "urban": a unit where at least
+half the people live in urban clusters. Here a district is urban on that rule (the 8-minute
+ambulance standard), rural otherwise (12 minutes). Where the district holds no counted people,
+its own population over its area decides with the same 300 per km².
 
 Pure: points in a local metric projection in, kinds out.
 """
@@ -14,10 +16,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
+from scipy import ndimage
 
-URBAN_CENTRE_PER_KM2 = 1_500.0
 CELL_M = 1_000.0
-CITY_SHARE = 0.5
+CLUSTER_PER_KM2 = 300.0       # an urban cluster's cells
+CLUSTER_MIN_PEOPLE = 5_000.0  # an urban cluster's people
+URBAN_SHARE = 0.5
 
 
 def classify(districts: Sequence[shapely.Geometry], x: np.ndarray, y: np.ndarray,
@@ -25,27 +29,34 @@ def classify(districts: Sequence[shapely.Geometry], x: np.ndarray, y: np.ndarray
              ) -> list[str | None]:
     """``urban`` or ``rural`` for each district (metric geometries, like the points), or
     None when neither the points nor ``district_people`` say anything about it."""
-    in_centre = in_urban_centre(x, y, people)
+    in_cluster = in_urban_cluster(x, y, people)
     kinds: list[str | None] = []
     for index, district in enumerate(districts):
         inside = shapely.contains_xy(district, x, y) if len(x) else np.zeros(0, bool)
         total = float(people[inside].sum())
         if total > 0:
-            share = float(people[inside & in_centre].sum()) / total
-            kinds.append("urban" if share >= CITY_SHARE else "rural")
+            share = float(people[inside & in_cluster].sum()) / total
+            kinds.append("urban" if share >= URBAN_SHARE else "rural")
             continue
         given = district_people[index] if index < len(district_people) else None
         area_km2 = district.area / 1e6
         kinds.append(None if given is None or area_km2 <= 0 else
-                     "urban" if given / area_km2 >= URBAN_CENTRE_PER_KM2 else "rural")
+                     "urban" if given / area_km2 >= CLUSTER_PER_KM2 else "rural")
     return kinds
 
 
-def in_urban_centre(x: np.ndarray, y: np.ndarray, people: np.ndarray) -> np.ndarray:
-    """For each point, whether its 1 km² cell holds at least 1,500 people."""
+def in_urban_cluster(x: np.ndarray, y: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """For each point, whether its 1 km² cell belongs to an urban cluster."""
     if not len(x):
         return np.zeros(0, bool)
-    cells = np.column_stack([np.floor(x / CELL_M), np.floor(y / CELL_M)]).astype(np.int64)
-    _, cell_of, = np.unique(cells, axis=0, return_inverse=True)
-    per_cell = np.bincount(cell_of.ravel(), weights=people)
-    return per_cell[cell_of.ravel()] >= URBAN_CENTRE_PER_KM2 * (CELL_M / 1000) ** 2
+    col = np.floor(x / CELL_M).astype(np.int64)
+    row = np.floor(y / CELL_M).astype(np.int64)
+    col -= col.min()
+    row -= row.min()
+    grid = np.zeros((row.max() + 1, col.max() + 1))
+    np.add.at(grid, (row, col), people)
+    dense = grid >= CLUSTER_PER_KM2 * (CELL_M / 1000) ** 2
+    labels, count = ndimage.label(dense, structure=np.ones((3, 3)))
+    cluster_people = ndimage.sum(grid, labels, index=np.arange(1, count + 1))
+    urban_label = np.concatenate([[False], cluster_people >= CLUSTER_MIN_PEOPLE])
+    return urban_label[labels[row, col]]

@@ -138,5 +138,5 @@ def _note_kinds(report: AreaReport, bases: list[str]) -> None:
         report.notes.append(NO_KIND.format(n=defaulted))
     if bases.count("density"):
         report.notes.append(f"{bases.count('density')} districts classified urban or rural by "
-                            "the Degree of Urbanisation (half the people in 1 km² cells of "
-                            "1,500 or more)")
+                            "the Degree of Urbanisation (urban: half the people in clusters of "
+                            "1 km² cells of 300 or more, 5,000 people together)")
