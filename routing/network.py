@@ -57,6 +57,11 @@ def connected_preferred_within_m(island_m: np.ndarray) -> np.ndarray:
     return np.maximum(island_m + ISLAND_SLACK_M, ISLAND_RATIO * island_m)
 
 
+def island_note(what: str, mode: str) -> str:
+    """The words every "no route" says when a point is on an island of ``mode``."""
+    return f"{what} lies on a part of the {mode} network cut off from the rest (an island)"
+
+
 @dataclass(frozen=True, eq=False)
 class EdgeSamples:
     """Points spaced along every edge, ordered by edge: where isochrones read travel times.
@@ -370,9 +375,17 @@ class Network:
                          [int(self.arrays.edge_id[origin.edge])],
                          self._with_legs(origin, geometry, destination))
         if via is None or not np.isfinite(best_s):
-            raise NoRoute(f"no {mode} route between the two points")
+            raise NoRoute(f"no {mode} route between the two points" + self.island_reasons(
+                mode, {"the origin": origin, "the destination": destination}))
         return self.route_along(origin, destination, result.vertex_path(via), mode,
                                 time_s=best_s, hour=hour)
+
+    def island_reasons(self, mode: str, points: dict[str, Snap]) -> str:
+        """``": the origin lies on ... (an island)"`` for the named points snapped onto an
+        island of the mode, to end a NoRoute message with; empty when none is."""
+        notes = [island_note(name, mode) for name, snap in points.items()
+                 if self.arrays.island[mode][snap.edge]]
+        return ": " + "; ".join(notes) if notes else ""
 
     def _top_speed_mps(self, mode: str) -> float:
         """The fastest any edge may be travelled by the mode at free flow, in m/s (cached)."""

@@ -17,7 +17,7 @@ import shapely.geometry
 
 from rescuecircle.errors import NoRoute
 from routing.isochrone import Band, PeopleXY, bands, network_time_grid
-from routing.network import Network, Route
+from routing.network import Network, Route, island_note
 from services import params
 from services.context import Context
 
@@ -115,9 +115,7 @@ def isochrone_geotiff(network: Network, request: IsochroneRequest) -> bytes:
 def _grid(network: Network, request: IsochroneRequest) -> Any:
     origin = network.snap(request.lon, request.lat, request.mode)
     if network.arrays.island[request.mode][origin.edge]:
-        raise NoRoute(
-            f"the point lies on a part of the {request.mode} network that is cut off from the "
-            "rest (an island): no isochrone can leave it")
+        raise NoRoute(f"{island_note('the point', request.mode)}: no isochrone can leave it")
     hour = request.depart_at.hour if request.depart_at else None
     return network_time_grid(network, origin, request.mode,
                              limit_s=max(request.minutes) * 60, hour=hour)

@@ -102,6 +102,15 @@ def test_island_is_422(client):
     assert "island" in response.json["description"]
 
 
+@pytest.mark.parametrize(("origin", "destination", "which"), [
+    ([0.006, 0.0], [0.0, 0.0], "the origin"), ([0.0, 0.0], [0.006, 0.0], "the destination")])
+def test_no_route_to_or_from_an_island_says_so(client, origin, destination, which):
+    response = route(client, origin, destination)
+    assert response.status_code == 422
+    assert (f"{which} lies on a part of the drive network cut off from the rest (an island)"
+            in response.json["description"])
+
+
 def test_malformed_body_and_unknown_process(client):
     assert client.post(ISOCHRONE, data="{not json", content_type="application/json"
                        ).status_code == 400

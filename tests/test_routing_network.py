@@ -153,3 +153,16 @@ def test_a_road_pointed_at_is_the_nearest_island_or_not():
     network = island_network()
     assert network.arrays.edge_id[network.nearest_edge(0.0055, 26 * NORTH_M)] == 21
 
+
+def test_no_route_from_an_island_says_so():
+    network = island_network()
+    compound = network.snap(0.002, 395 * NORTH_M, "walk")
+    street = network.snap(0.002, 10 * NORTH_M, "walk")
+    with pytest.raises(NoRoute, match=r"the origin lies on a part of the walk network cut off "
+                                      r"from the rest \(an island\)"):
+        network.route(compound, street, "walk")
+    with pytest.raises(NoRoute, match=r"the destination lies on .* \(an island\)"):
+        network.route(street, compound, "walk")
+    across = network.route(compound, network.snap(0.0028, 395 * NORTH_M, "walk"), "walk")
+    assert across.length_m == pytest.approx(0.0008 * 111_320, abs=1)  # within the island
+
