@@ -1,4 +1,5 @@
-"""The in-memory engine on networks small enough to check by hand (no database)."""
+"""The in-memory engine (and the AED finder's ranking on it) on networks small enough to check
+by hand (no database)."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from rescuecircle.errors import InvalidInput, NoRoute
 from routing.arrays import MODES, NetworkArrays
 from routing.network import Network
 from routing.time_of_day import FREE_FLOW, SpeedFactors
+from services.finder import rank_by_walk
 
 # Four vertices near the equator, about 111 m apart:
 #   A -- B : 10 s both ways;  B -> C : 10 s one way (C -> B closed)
@@ -166,3 +168,13 @@ def test_no_route_from_an_island_says_so():
     across = network.route(compound, network.snap(0.0028, 395 * NORTH_M, "walk"), "walk")
     assert across.length_m == pytest.approx(0.0008 * 111_320, abs=1)  # within the island
 
+
+def test_aed_finder_leaves_out_aeds_on_an_island_or_off_every_footway():
+    network = island_network()
+    rows = [{"id": 1, "lon": 0.0015, "lat": 5 * NORTH_M},       # on the street
+            {"id": 2, "lon": 0.002, "lat": 400 * NORTH_M},      # in the compound (island)
+            {"id": 3, "lon": 0.002, "lat": 1_000 * NORTH_M}]    # 600 m from any road
+    found = rank_by_walk(network, 0.001, 10 * NORTH_M, rows, limit=5, max_walk_s=900)
+    assert [row["id"] for row in found] == [1]
+    assert found[0]["walk_s"] == pytest.approx((10 + 5) / (5 / 3.6) + 0.0005 * 111_320 / 1.4,
+                                               abs=1)
