@@ -16,6 +16,7 @@ from shapely import LineString, STRtree
 
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.arrays import MODES, NetworkArrays
+from routing.extent import edge_vertices
 from routing.graph import ModeGraph, SearchResult, Seed
 from routing.projection import LocalProjection
 from routing.time_of_day import FREE_FLOW, SpeedFactors
@@ -129,6 +130,7 @@ class Network:
         self._top_speed: dict[str, float] = {}
         self._lock = threading.RLock()  # graph() recurses for the transpose
         self._closed_from: tuple[Network, np.ndarray] | None = None   # see with_closed
+        self._edge_vertices: np.ndarray | None = None
 
     def with_closed(self, edges: Collection[int]) -> "Network":
         """This network with ``edges`` closed both ways to every mode (roads reported blocked).
@@ -202,6 +204,14 @@ class Network:
                     self._graphs[key] = ModeGraph.build(
                         len(self.vertex_id), self.source, self.target, forward, backward)
             return self._graphs[key]
+
+    @property
+    def edge_vertices(self) -> np.ndarray:
+        """Whether each vertex lies on the edge of the loaded network (``routing.extent``)."""
+        with self._lock:
+            if self._edge_vertices is None:
+                self._edge_vertices = edge_vertices(self.vertex_xy)
+            return self._edge_vertices
 
     def samples(self, spacing_m: float) -> EdgeSamples:
         """Points at most ``spacing_m`` apart along every edge, both ends included; cached."""
