@@ -49,6 +49,7 @@ def _kpi(args: argparse.Namespace, settings: Settings) -> None:
 def _coverage(args: argparse.Namespace, settings: Settings) -> None:
     from gis.export import format_for_path, layer_from_records, to_cog, write_layer
     from planning.layers import band_records
+    from routing.isochrone import edge_notes
     from services.context import opened
     from services.planning import coverage
 
@@ -58,7 +59,9 @@ def _coverage(args: argparse.Namespace, settings: Settings) -> None:
     layer, network = found.layer, found.network
     for band in layer.bands:
         print(f"{layer.name} {band.minutes:g} min: {band.area_km2:.2f} km2, "
-              f"{band.people or 0:,.0f} people")
+              f"{band.people or 0:,.0f} people" + (" (truncated)" if band.truncated else ""))
+    for note in edge_notes(layer.grid, layer.bands):
+        print(f"note: {note}", file=sys.stderr)
     if args.raster:
         Path(args.raster).write_bytes(
             to_cog(layer.grid.to_geotiff(network.projection.crs.to_wkt())))

@@ -15,7 +15,7 @@ from planning.inputs import PlanningInputs
 from planning.kpi import AED_WALK_MINUTES, drone_grid, network_grid
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.coverage import CoverageLayer, coverage_layer, earliest
-from routing.isochrone import PeopleXY, check_minutes
+from routing.isochrone import PeopleXY, check_minutes, edge_notes
 from routing.network import Network
 
 LAYERS = ("stations", "aeds", "drone-pads", "circle")
@@ -66,14 +66,17 @@ def band_records(
         wkb.append(shapely.to_wkb(network.to_lonlat(band.geometry)))
         records.append({"layer": layer.name, "minutes": band.minutes,
                         "area_km2": round(band.area_km2, 4),
-                        "population": None if band.people is None else round(band.people)})
+                        "population": None if band.people is None else round(band.people),
+                        "truncated": band.truncated})
     return wkb, records
 
 
 def band_geojson(network: Network, layer: CoverageLayer) -> dict[str, Any]:
-    """The bands as a GeoJSON FeatureCollection (WGS84)."""
+    """The bands as a GeoJSON FeatureCollection (WGS84), with ``notes`` on the bands that
+    reach the edge of the loaded network."""
     wkb, records = band_records(network, layer)
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": props,
          "geometry": shapely.geometry.mapping(shapely.from_wkb(g))}
-        for g, props in zip(wkb, records, strict=True)]}
+        for g, props in zip(wkb, records, strict=True)],
+        "notes": edge_notes(layer.grid, layer.bands)}
