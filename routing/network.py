@@ -137,11 +137,9 @@ class Network:
 
         Shares the geometry, snapping trees and samples; its graphs are this network's with
         the closed edges' entries made impassable (a copy of the costs, not a rebuild).
-        Points snap as on this network; one snapped onto a closed road is cut off.
+        Points snap as on this network (its trees, built on first use, serve the view); one
+        snapped onto a closed road is cut off.
         """
-        for mode in MODES:      # built from the open network, then shared
-            self._tree(mode)
-            self._tree(mode, connected=True)
         closed = np.zeros(len(self.length_m), bool)
         closed[list(edges)] = True
         arrays = replace(
@@ -286,6 +284,8 @@ class Network:
     def _tree(self, mode: str, *, connected: bool = False) -> tuple[STRtree, np.ndarray]:
         """The snapping index of the edges the mode may use (``connected``: off islands)."""
         _check_mode(mode)
+        if self._closed_from is not None:  # a view snaps as the open network does
+            return self._closed_from[0]._tree(mode, connected=connected)
         with self._lock:
             if (mode, connected) not in self._trees:
                 usable = (self.arrays.cost_s[mode] >= 0) | (self.arrays.reverse_cost_s[mode] >= 0)
