@@ -63,7 +63,7 @@ def coverage(layer: str) -> ResponseReturnValue:
     if output == "geotiff":
         surface = found.layer.grid.to_geotiff(found.network.projection.crs.to_wkt())
         return Response(to_cog(surface), mimetype=COG_MEDIA_TYPE)
-    return jsonify({**band_geojson(found.network, found.layer), "notes": found.notes})
+    return jsonify(band_geojson(found.network, found.layer, found.notes))
 
 
 @blueprint.get("/api/planning/sites/<kind>")

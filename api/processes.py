@@ -132,7 +132,7 @@ def _coverage_compute(state: Context, inputs: dict[str, Any],
     found = coverage(state, inputs["layer"], at=datetime.fromisoformat(inputs["at"]),
                      hour=inputs["hour"], minutes=inputs["minutes"])
     progress(90)
-    return {**band_geojson(found.network, found.layer), "notes": found.notes}
+    return band_geojson(found.network, found.layer, found.notes)
 
 
 def _run_coverage(inputs: dict[str, Any]) -> ResponseReturnValue:
@@ -146,7 +146,8 @@ PROCESSES = {
         Process(
             "isochrone", "Isochrone",
             "Areas reachable from a point within each number of minutes (default 5, 8, 12), "
-            "by road network, as GeoJSON bands or a GeoTIFF travel-time surface.",
+            "by road network, as GeoJSON bands or a GeoTIFF travel-time surface. A band that "
+            "reaches the edge of the loaded road network is 'truncated', and 'notes' says so.",
             inputs={
                 "point": {"title": "origin", "schema": _POINT_SCHEMA},
                 "mode": {"title": "travel mode", "schema": _MODE_SCHEMA},
@@ -204,7 +205,8 @@ PROCESSES = {
             "coverage", "Coverage",
             "City-wide coverage of one layer (stations by car, AEDs on foot, drone pads by "
             "air, or the whole circle) in bands of minutes, with the population inside, as "
-            "GeoJSON. Slow on a real city: ask with 'Prefer: respond-async' for a job. "
+            "GeoJSON ('truncated' bands and 'notes' where a band reaches the edge of the loaded "
+            "road network). Slow on a real city: ask with 'Prefer: respond-async' for a job. "
             "Analyst and admin tokens only.",
             inputs={
                 "layer": {"title": "layer", "schema": {"type": "string", "enum": list(LAYERS)}},

@@ -60,7 +60,8 @@ def _coverage(args: argparse.Namespace, settings: Settings) -> None:
     layer, network = found.layer, found.network
     for band in layer.bands:
         people = "population unknown" if band.people is None else f"{band.people:,.0f} people"
-        print(f"{layer.name} {band.minutes:g} min: {band.area_km2:.2f} km2, {people}")
+        print(f"{layer.name} {band.minutes:g} min: {band.area_km2:.2f} km2, {people}"
+              + (" (truncated)" if band.truncated else ""))
     for note in found.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.raster:

@@ -15,9 +15,11 @@ from planning.inputs import PlanningInputs
 from planning.kpi import AED_WALK_MINUTES, drone_grid, network_grid
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.coverage import CoverageLayer, coverage_layer, earliest
-from routing.isochrone import PeopleXY, check_minutes
+from routing.isochrone import PeopleXY, check_minutes, edge_notes
 from routing.network import Network
 
+NO_POPULATION = ("no population is loaded, so the people covered are unknown: run "
+                 "`rescuecircle import population FILE`")
 LAYERS = ("stations", "aeds", "drone-pads", "circle")
 DEFAULT_MINUTES = {"stations": (5.0, 8.0, 12.0), "aeds": (AED_WALK_MINUTES,),
                    "drone-pads": (AED_WALK_MINUTES,), "circle": (AED_WALK_MINUTES,)}
@@ -67,14 +69,24 @@ def band_records(
         wkb.append(shapely.to_wkb(network.to_lonlat(band.geometry)))
         records.append({"layer": layer.name, "minutes": band.minutes,
                         "area_km2": round(band.area_km2, 4),
-                        "population": None if band.people is None else round(band.people)})
+                        "population": None if band.people is None else round(band.people),
+                        "truncated": band.truncated})
     return wkb, records
 
 
-def band_geojson(network: Network, layer: CoverageLayer) -> dict[str, Any]:
-    """The bands as a GeoJSON FeatureCollection (WGS84)."""
+def band_geojson(network: Network, layer: CoverageLayer, notes: Sequence[str] = ()
+                 ) -> dict[str, Any]:
+    """The bands as a GeoJSON FeatureCollection (WGS84), with the ``notes`` that go with them
+    (see ``layer_notes``)."""
     wkb, records = band_records(network, layer)
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": props,
          "geometry": shapely.geometry.mapping(shapely.from_wkb(g))}
-        for g, props in zip(wkb, records, strict=True)]}
+        for g, props in zip(wkb, records, strict=True)], "notes": list(notes)}
+
+
+def layer_notes(inputs: PlanningInputs, layer: CoverageLayer) -> list[str]:
+    """What a reader of the layer must know: people unknown when no population is loaded,
+    bands cut short by the edge of the loaded network."""
+    missing = [] if len(inputs.people.lon) else [NO_POPULATION]
+    return missing + edge_notes(layer.grid, layer.bands)

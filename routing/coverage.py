@@ -10,7 +10,7 @@ Drone pads have no network: their layer is the earliest straight flight over a c
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import rasterio.features
@@ -22,7 +22,16 @@ from shapely import MultiPolygon, Polygon
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.drone import DroneSpec, shadow
 from routing.graph import Seed
-from routing.isochrone import CELL_M, Band, PeopleXY, TimeGrid, bands, edge_samples, spread_off_road
+from routing.isochrone import (
+    CELL_M,
+    Band,
+    PeopleXY,
+    TimeGrid,
+    bands,
+    edge_reach,
+    edge_samples,
+    spread_off_road,
+)
 from routing.network import Network, Snap
 from routing.polygonise import polygonise
 
@@ -69,7 +78,8 @@ def network_coverage_grid(
     cell = cell_m or CELL_M[mode]
     vertex_s = network.graph(mode, hour).search(seeds, limit_s=limit_s).time_s
     x, y, time_s = edge_samples(network, snaps, mode, vertex_s, limit_s, hour, cell / 2)
-    return spread_off_road(x, y, time_s, limit_s=limit_s, cell_m=cell)
+    return replace(spread_off_road(x, y, time_s, limit_s=limit_s, cell_m=cell),
+                   edge=edge_reach(network, vertex_s))
 
 
 def drone_coverage_grid(
@@ -126,7 +136,8 @@ def earliest(grids: Sequence[TimeGrid], *, cell_m: float) -> TimeGrid:
     """The cell-wise earliest of several surfaces, on one grid of ``cell_m`` covering them all.
 
     Why: the "5-minute circle" is reached by whichever comes first (an AED carried on foot or
-    one flown in). Each cell takes the time at its centre from every input surface.
+    one flown in). Each cell takes the time at its centre from every input surface; the edge
+    of the network is reached when the first of them reached it.
     """
     if not grids:
         raise InvalidInput("earliest needs at least one surface")
@@ -141,8 +152,10 @@ def earliest(grids: Sequence[TimeGrid], *, cell_m: float) -> TimeGrid:
     time_s = np.full(xx.size, np.inf)
     for grid in grids:
         np.minimum(time_s, time_at(grid, xx.ravel(), yy.ravel()), out=time_s)
+    edge = min((g.edge for g in grids if g.edge is not None), key=lambda e: e.time_s,
+               default=None)
     return TimeGrid(time_s.reshape(height, width), from_origin(west, north, cell_m, cell_m),
-                    cell_m)
+                    cell_m, edge)
 
 
 def _bounds(grid: TimeGrid) -> tuple[float, float, float, float]:

@@ -212,7 +212,8 @@ def select_robust(
     shortest = approaches(network, patient, responders, mode=mode, limit_s=limit_s, hour=hour,
                           slow_zone=slow_zone)
     if not shortest:
-        raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s")
+        raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s"
+                      + network.island_reasons(mode, {"the patient": patient}))
     candidates = [replace(a, shortest_s=a.time_s) for i, a in enumerate(shortest)
                   if i < MAX_CANDIDATES or a.responder.id in keep]
     options = list(candidates)
@@ -376,7 +377,8 @@ def select_nearest_by_time(
     found = approaches(network, patient, responders, mode=mode, limit_s=limit_s, hour=hour,
                        slow_zone=_slow_zone(network, patient, scenarios.slow_radius_m))[:k]
     if not found:
-        raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s")
+        raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s"
+                      + network.island_reasons(mode, {"the patient": patient}))
     return Selection(found, worst_case_s(found, scenarios), 1.0, False,
                      expected_s(found, scenarios, scenarios.closure_weights(found)))
 

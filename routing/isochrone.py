@@ -4,11 +4,12 @@ The surface is true to the network: every reached edge is sampled along its leng
 time the search gives there (partial edges at the frontier included, one-way streets honoured),
 then time spreads off the road at walking speed for a short distance. Cells that no sample
 reaches stay unreached, so large blocks without roads become holes and a river is crossed only
-where a bridge carries the network over it.
+where a bridge carries the network over it. A band that reaches the edge of the loaded network
+with time left is marked ``truncated`` (``routing.extent``): beyond it, travel is not known.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -27,13 +28,24 @@ OFF_ROAD_M = 75.0  # how far time spreads from a road into the blocks beside it
 MIN_HOLE_M2 = 20_000.0  # unreached pockets smaller than this are filled (2 hectares)
 
 
+@dataclass(frozen=True)
+class EdgeReach:
+    """When and where a search first reached the edge of the loaded network (WGS84)."""
+
+    time_s: float
+    lon: float
+    lat: float
+
+
 @dataclass(frozen=True, eq=False)
 class TimeGrid:
-    """Seconds to reach each cell (inf where not reached), north-up, in local metres."""
+    """Seconds to reach each cell (inf where not reached), north-up, in local metres; ``edge``
+    is where the search behind it first reached the edge of the network (None: never)."""
 
     time_s: np.ndarray
     transform: Affine
     cell_m: float
+    edge: EdgeReach | None = None
 
     def to_geotiff(self, crs_wkt: str) -> bytes:
         """The surface as a tiled, compressed GeoTIFF (float32 seconds, nodata -1)."""
@@ -53,12 +65,14 @@ class TimeGrid:
 
 @dataclass(frozen=True)
 class Band:
-    """The area reachable within ``minutes``, in local metres, and the people living in it."""
+    """The area reachable within ``minutes``, in local metres, and the people living in it;
+    ``truncated`` when it reached the edge of the loaded network with time left."""
 
     minutes: float
     geometry: MultiPolygon
     area_km2: float
     people: float | None = None
+    truncated: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +102,19 @@ def network_time_grid(
     cell = cell_m or CELL_M[mode]
     result = network.search_from(origin, mode, limit_s=limit_s, hour=hour)
     x, y, time_s = edge_samples(network, [origin], mode, result.time_s, limit_s, hour, cell / 2)
-    return spread_off_road(x, y, time_s, limit_s=limit_s, cell_m=cell)
+    return replace(spread_off_road(x, y, time_s, limit_s=limit_s, cell_m=cell),
+                   edge=edge_reach(network, result.time_s))
+
+
+def edge_reach(network: Network, vertex_s: np.ndarray) -> EdgeReach | None:
+    """The edge vertex a search reached first, from its seconds per vertex (inf: unreached)."""
+    at_edge = np.where(network.edge_vertices, vertex_s, np.inf)
+    first = int(np.argmin(at_edge))
+    if not np.isfinite(at_edge[first]):
+        return None
+    lon, lat = network.projection.to_lonlat(network.vertex_xy[[first], 0],
+                                            network.vertex_xy[[first], 1])
+    return EdgeReach(float(at_edge[first]), float(lon[0]), float(lat[0]))
 
 
 def edge_samples(
@@ -169,7 +195,8 @@ def bands(
 
     Unreached pockets smaller than ``MIN_HOLE_M2`` (a courtyard between roads) are filled:
     they are noise of the grid, not places the network cannot reach. With ``population``,
-    each band counts the people whose point falls in one of its cells.
+    each band counts the people whose point falls in one of its cells. A band is truncated
+    when the search reached the edge of the network before the band's limit.
     """
     min_hole_cells = MIN_HOLE_M2 / grid.cell_m**2
     limits = check_minutes(minutes)
@@ -180,8 +207,21 @@ def bands(
         geometry = _as_multipolygon(shapely.simplify(shape, grid.cell_m / 2))
         people = None if population is None else _people_in(
             inside, transform, grid.cell_m, population)
-        result.append(Band(limit, geometry, float(geometry.area) / 1e6, people))
+        truncated = grid.edge is not None and grid.edge.time_s < limit * 60
+        result.append(Band(limit, geometry, float(geometry.area) / 1e6, people, truncated))
     return result
+
+
+def edge_notes(grid: TimeGrid, found: Sequence[Band]) -> list[str]:
+    """What an answer must say about its truncated bands (nothing when none is)."""
+    cut = [f"{minutes:g}" for minutes in sorted(band.minutes for band in found if band.truncated)]
+    if grid.edge is None or not cut:
+        return []
+    names = cut[0] if len(cut) == 1 else f"{'-, '.join(cut[:-1])}- and {cut[-1]}"
+    verb = "band reaches" if len(cut) == 1 else "bands reach"
+    return [f"the {names}-minute {verb} the edge of the loaded road network at "
+            f"({grid.edge.lon:.5f}, {grid.edge.lat:.5f}) after {grid.edge.time_s / 60:.1f} "
+            "minutes: travel beyond it is not known; load a larger extract"]
 
 
 def _band_cells(

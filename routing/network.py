@@ -16,12 +16,18 @@ from shapely import LineString, STRtree
 
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.arrays import MODES, NetworkArrays
+from routing.extent import edge_vertices
 from routing.graph import ModeGraph, SearchResult, Seed
 from routing.projection import LocalProjection
 from routing.time_of_day import FREE_FLOW, SpeedFactors
 
 OFF_NETWORK_SPEED_KMH = 5.0  # walking from the point to the road, whatever the mode
 _AT_VERTEX = 1e-9  # fractions this close to 0 or 1 are the edge's end vertex
+# A point nearest an island edge snaps to the connected network instead when that is no more
+# than ISLAND_SLACK_M farther or ISLAND_RATIO times as far, whichever allows more (see
+# connected_preferred_within_m); sql/functions/routing.sql uses the same two numbers.
+ISLAND_SLACK_M = 50.0
+ISLAND_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,23 @@ class Snap:
     def off_network_s(self) -> float:
         """Seconds to walk between the point and the road."""
         return self.distance_m / (OFF_NETWORK_SPEED_KMH / 3.6)
+
+
+def connected_preferred_within_m(island_m: np.ndarray) -> np.ndarray:
+    """How far the connected network may be from a point and still win over an island edge
+    ``island_m`` away: 50 m more near the road, 1.5 times as far beyond 100 m.
+
+    Why: an island is mostly a mapping gap (a compound or a parking lot whose entrance is not
+    mapped), and a point snapped onto it cannot be routed at all. 50 m is about 36 s of walking
+    to the road at ``OFF_NETWORK_SPEED_KMH``, a small price against no route; farther from
+    every road, positions are coarse and the slack grows with the distance.
+    """
+    return np.maximum(island_m + ISLAND_SLACK_M, ISLAND_RATIO * island_m)
+
+
+def island_note(what: str, mode: str) -> str:
+    """The words every "no route" says when a point is on an island of ``mode``."""
+    return f"{what} lies on a part of the {mode} network cut off from the rest (an island)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +122,7 @@ class Network:
         self.vertex_xy[self.source] = start
         self.vertex_xy[self.target] = shapely.get_coordinates(shapely.get_point(self.geometry, -1))
         self._graphs: dict[tuple[str, int | None, bool], ModeGraph] = {}
-        self._trees: dict[str, tuple[STRtree, np.ndarray]] = {}
+        self._trees: dict[tuple[str, bool], tuple[STRtree, np.ndarray]] = {}
         self._samples: dict[float, EdgeSamples] = {}
         self._classes, self._class_code = np.unique(arrays.road_class, return_inverse=True)
         self._hour_costs: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -107,16 +130,16 @@ class Network:
         self._top_speed: dict[str, float] = {}
         self._lock = threading.RLock()  # graph() recurses for the transpose
         self._closed_from: tuple[Network, np.ndarray] | None = None   # see with_closed
+        self._edge_vertices: np.ndarray | None = None
 
     def with_closed(self, edges: Collection[int]) -> "Network":
         """This network with ``edges`` closed both ways to every mode (roads reported blocked).
 
         Shares the geometry, snapping trees and samples; its graphs are this network's with
         the closed edges' entries made impassable (a copy of the costs, not a rebuild).
-        Points snap as on this network; one snapped onto a closed road is cut off.
+        Points snap as on this network (its trees, built on first use, serve the view); one
+        snapped onto a closed road is cut off.
         """
-        for mode in MODES:
-            self._tree(mode)     # built from the open network, then shared
         closed = np.zeros(len(self.length_m), bool)
         closed[list(edges)] = True
         arrays = replace(
@@ -132,15 +155,15 @@ class Network:
         return view
 
     def nearest_edge(self, lon: float, lat: float) -> int:
-        """The road nearest a point, whatever the modes on it; InvalidInput beyond snap_max_m."""
-        snaps = [s for mode in MODES if (s := self._snap_or_none(lon, lat, mode)) is not None]
-        if not snaps:
+        """The road nearest a point, whatever the modes on it, island or not (the road someone
+        pointed at, to close it); InvalidInput beyond snap_max_m."""
+        point = shapely.points(*self.projection.to_xy(np.array([lon]), np.array([lat])))
+        edge, _ = min((self._nearest(point, mode, connected=False) for mode in MODES),
+                      key=lambda found: found[1][0])
+        if edge[0] < 0:
             raise InvalidInput(f"point ({lon:.6f}, {lat:.6f}) is more than "
                                f"{self.snap_max_m:.0f} m from any road")
-        return min(snaps, key=lambda s: s.distance_m).edge
-
-    def _snap_or_none(self, lon: float, lat: float, mode: str) -> Snap | None:
-        return self.snap_many(np.array([lon]), np.array([lat]), mode)[0]
+        return int(edge[0])
 
     def _project_coords(self, lonlat: np.ndarray) -> np.ndarray:
         return np.column_stack(self.projection.to_xy(lonlat[:, 0], lonlat[:, 1]))
@@ -180,6 +203,14 @@ class Network:
                         len(self.vertex_id), self.source, self.target, forward, backward)
             return self._graphs[key]
 
+    @property
+    def edge_vertices(self) -> np.ndarray:
+        """Whether each vertex lies on the edge of the loaded network (``routing.extent``)."""
+        with self._lock:
+            if self._edge_vertices is None:
+                self._edge_vertices = edge_vertices(self.vertex_xy)
+            return self._edge_vertices
+
     def samples(self, spacing_m: float) -> EdgeSamples:
         """Points at most ``spacing_m`` apart along every edge, both ends included; cached."""
         with self._lock:
@@ -200,46 +231,69 @@ class Network:
         return float(x[0]), float(y[0])
 
     def snap(self, lon: float, lat: float, mode: str) -> Snap:
-        """The nearest point on an edge the mode may use; InvalidInput beyond ``snap_max_m``."""
-        x, y = self.project(lon, lat)
-        tree, edges = self._tree(mode)
-        point = shapely.Point(x, y)
-        hits, distance = tree.query_nearest(
-            point, max_distance=self.snap_max_m, return_distance=True)
-        if not len(hits):
+        """The point placed on the mode's roads (see ``snap_many``); InvalidInput beyond
+        ``snap_max_m``."""
+        [snap] = self.snap_many(np.array([lon]), np.array([lat]), mode)
+        if snap is None:
             raise InvalidInput(
                 f"point ({lon:.6f}, {lat:.6f}) is more than {self.snap_max_m:.0f} m from any "
                 f"road usable by mode '{mode}'")
-        edge = int(edges[hits[0]])
-        fraction = float(shapely.line_locate_point(self.geometry[edge], point, normalized=True))
-        return Snap(edge, fraction, float(distance[0]), x, y)
+        return snap
 
     def snap_many(
         self, lon: np.ndarray, lat: np.ndarray, mode: str
     ) -> list[Snap | None]:
-        """``snap`` for many points at once; None for a point beyond ``snap_max_m``."""
+        """Points placed on the nearest road the mode may use; None beyond ``snap_max_m``.
+
+        An island edge (a piece no road joins to the rest) loses to the connected network when
+        that is not much farther (``connected_preferred_within_m``): a point beside a parking
+        lot mapped without its entrance belongs on the street, where it can be routed. A point
+        with only an island near it still snaps there: someone on an island is real.
+        """
         if len(lon) == 0:
             return []
         x, y = self.projection.to_xy(np.asarray(lon, float), np.asarray(lat, float))
-        tree, edges = self._tree(mode)
         points = shapely.points(x, y)
-        (which, hits), distance = tree.query_nearest(
-            points, max_distance=self.snap_max_m, return_distance=True, all_matches=False)
-        snaps: list[Snap | None] = [None] * len(points)
+        edge, distance = self._nearest(points, mode, connected=False)
+        on_island = np.nonzero(self.arrays.island[mode][edge] & (edge >= 0))[0]
+        if len(on_island):
+            near, near_m = self._nearest(points[on_island], mode, connected=True)
+            better = (near >= 0) & (near_m <= connected_preferred_within_m(distance[on_island]))
+            edge[on_island[better]], distance[on_island[better]] = near[better], near_m[better]
+        found = np.nonzero(edge >= 0)[0]
         fractions = shapely.line_locate_point(
-            self.geometry[edges[hits]], points[which], normalized=True)
-        for i, hit, fraction, dist in zip(which, hits, fractions, distance, strict=True):
-            snaps[i] = Snap(int(edges[hit]), float(fraction), float(dist), float(x[i]), float(y[i]))
+            self.geometry[edge[found]], points[found], normalized=True)
+        snaps: list[Snap | None] = [None] * len(points)
+        for i, fraction in zip(found, fractions, strict=True):
+            snaps[i] = Snap(int(edge[i]), float(fraction), float(distance[i]), float(x[i]),
+                            float(y[i]))
         return snaps
 
-    def _tree(self, mode: str) -> tuple[STRtree, np.ndarray]:
+    def _nearest(
+        self, points: np.ndarray, mode: str, *, connected: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per point, the nearest usable edge (-1 beyond ``snap_max_m``) and its distance."""
+        tree, edges = self._tree(mode, connected=connected)
+        (which, hits), distance = tree.query_nearest(
+            points, max_distance=self.snap_max_m, return_distance=True, all_matches=False)
+        edge = np.full(len(points), -1, np.int64)
+        metres = np.full(len(points), np.inf)
+        edge[which], metres[which] = edges[hits], distance
+        return edge, metres
+
+    def _tree(self, mode: str, *, connected: bool = False) -> tuple[STRtree, np.ndarray]:
+        """The snapping index of the edges the mode may use (``connected``: off islands)."""
         _check_mode(mode)
+        if self._closed_from is not None:  # a view snaps as the open network does
+            return self._closed_from[0]._tree(mode, connected=connected)
         with self._lock:
-            if mode not in self._trees:
-                usable = np.nonzero(
-                    (self.arrays.cost_s[mode] >= 0) | (self.arrays.reverse_cost_s[mode] >= 0))[0]
-                self._trees[mode] = (STRtree(self.geometry[usable]), usable)
-            return self._trees[mode]
+            if (mode, connected) not in self._trees:
+                usable = (self.arrays.cost_s[mode] >= 0) | (self.arrays.reverse_cost_s[mode] >= 0)
+                if connected:
+                    usable &= ~self.arrays.island[mode]
+                edges = np.nonzero(usable)[0]
+                self._trees[mode, connected] = (STRtree(self.geometry[edges]), edges)
+            return self._trees[mode, connected]
 
     def seeds(self, snap: Snap, mode: str, hour: int | None = None) -> list[Seed]:
         """Leaving a snapped point: the edge's ends it reaches, with the time to each."""
@@ -331,9 +385,17 @@ class Network:
                          [int(self.arrays.edge_id[origin.edge])],
                          self._with_legs(origin, geometry, destination))
         if via is None or not np.isfinite(best_s):
-            raise NoRoute(f"no {mode} route between the two points")
+            raise NoRoute(f"no {mode} route between the two points" + self.island_reasons(
+                mode, {"the origin": origin, "the destination": destination}))
         return self.route_along(origin, destination, result.vertex_path(via), mode,
                                 time_s=best_s, hour=hour)
+
+    def island_reasons(self, mode: str, points: dict[str, Snap]) -> str:
+        """``": the origin lies on ... (an island)"`` for the named points snapped onto an
+        island of the mode, to end a NoRoute message with; empty when none is."""
+        notes = [island_note(name, mode) for name, snap in points.items()
+                 if self.arrays.island[mode][snap.edge]]
+        return ": " + "; ".join(notes) if notes else ""
 
     def _top_speed_mps(self, mode: str) -> float:
         """The fastest any edge may be travelled by the mode at free flow, in m/s (cached)."""

@@ -60,7 +60,8 @@ def station_coverage(context: Context, *, minutes: float, mode: str) -> LayerDat
     """One MultiPolygon per station: where it reaches within ``minutes``, its area and people.
 
     A station on a part of the network cut off from the rest keeps its row, with no geometry
-    and ``reachable`` false, so the file still lists every station.
+    and ``reachable`` false, so the file still lists every station. ``truncated`` marks an
+    area that reaches the edge of the loaded network (travel beyond it is not known).
     """
     network = context.networks.current()
     people = context.networks.people(network)
@@ -74,7 +75,7 @@ def station_coverage(context: Context, *, minutes: float, mode: str) -> LayerDat
             wkb.append(None)
             records.append({"station_id": station_id, "name": name, "minutes": minutes,
                             "mode": mode, "reachable": False, "area_km2": None,
-                            "population": None})
+                            "population": None, "truncated": None})
             continue
         geometry = shapely.geometry.shape(band["geometry"])
         if isinstance(geometry, shapely.Polygon):
@@ -83,7 +84,8 @@ def station_coverage(context: Context, *, minutes: float, mode: str) -> LayerDat
         records.append({"station_id": station_id, "name": name, "minutes": minutes,
                         "mode": mode, "reachable": True,
                         "area_km2": band["properties"]["area_km2"],
-                        "population": band["properties"]["population"]})
+                        "population": band["properties"]["population"],
+                        "truncated": band["properties"]["truncated"]})
     return layer_from_records("station_coverage", "MultiPolygon", wkb, records)
 
 

@@ -10,7 +10,6 @@ import numpy as np
 import shapely.geometry
 
 from gis.finder import aeds_near
-from rescuecircle.errors import NoRoute
 from routing.network import Network
 from services.context import Context
 
@@ -44,16 +43,18 @@ def rank_by_walk(network: Network, lon: float, lat: float, rows: list[dict[str, 
     each given ``walk_s``, ``walk_m`` and ``route`` (a GeoJSON Feature in WGS84).
 
     One search from the person gives the time to every AED; only the chosen few are then routed.
-    NoRoute when the person stands off the walking network.
+    InvalidInput when the person stands farther than the snap limit from any footway. An AED
+    that far from every footway, or on a piece of network cut off from the person's, cannot be
+    walked to and is left out.
     """
     origin = network.snap(lon, lat, WALK)
     search = network.search_from(origin, WALK, limit_s=max_walk_s)
+    snaps = network.snap_many(np.array([row["lon"] for row in rows], float),
+                              np.array([row["lat"] for row in rows], float), WALK)
     timed = []
-    for row in rows:
-        try:
-            snap = network.snap(row["lon"], row["lat"], WALK)
-        except NoRoute:
-            continue  # an AED too far from any footway cannot be walked to
+    for row, snap in zip(rows, snaps, strict=True):
+        if snap is None:
+            continue
         walk_s = network.arrival_time_s(search, snap, WALK)
         if np.isfinite(walk_s) and walk_s <= max_walk_s:
             timed.append((walk_s, row["id"], row, snap))

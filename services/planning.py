@@ -12,7 +12,7 @@ from gis.planning import load_districts, load_inputs, read_districts_file, read_
 from gis.planning import volunteer_density as density_cells
 from planning.inputs import District, PlanningInputs, Points
 from planning.kpi import KpiTable, kpi_table
-from planning.layers import build_layer
+from planning.layers import NO_POPULATION, build_layer, layer_notes
 from planning.qc import QcResult, indicators, read_calls
 from planning.sites import SitePlan, plan_sites
 from rescuecircle.errors import InvalidInput
@@ -20,9 +20,6 @@ from routing.coverage import CoverageLayer
 from routing.drone import DroneSpec
 from routing.network import Network
 from services.context import Context
-
-NO_POPULATION = ("no population is loaded, so the people covered are unknown: run "
-                 "`rescuecircle import population FILE`")
 
 
 @dataclass(frozen=True)
@@ -55,8 +52,8 @@ def coverage(context: Context, layer: str, *, at: datetime, hour: int | None,
              minutes: list[float] | None = None) -> Coverage:
     """City-wide coverage of ``layer`` (stations, aeds, drone-pads, circle) in bands."""
     network, inputs = planning_inputs(context, at)
-    return Coverage(network, build_layer(network, inputs, layer, minutes=minutes, hour=hour),
-                    _missing_people(inputs))
+    built = build_layer(network, inputs, layer, minutes=minutes, hour=hour)
+    return Coverage(network, built, layer_notes(inputs, built))
 
 
 def kpis(context: Context, *, at: datetime, hour: int | None,

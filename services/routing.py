@@ -16,8 +16,8 @@ import shapely
 import shapely.geometry
 
 from rescuecircle.errors import NoRoute
-from routing.isochrone import Band, PeopleXY, bands, network_time_grid
-from routing.network import Network, Route
+from routing.isochrone import Band, PeopleXY, TimeGrid, bands, edge_notes, network_time_grid
+from routing.network import Network, Route, island_note
 from services import params
 from services.context import Context
 
@@ -62,8 +62,10 @@ def isochrone_surface(context: Context, request: IsochroneRequest) -> bytes:
 def isochrone_geojson(
     network: Network, request: IsochroneRequest, people: PeopleXY | None
 ) -> dict[str, Any]:
-    """One feature per band (largest first, so smaller bands draw on top)."""
-    found = bands(_grid(network, request), request.minutes, population=people)[::-1]
+    """One feature per band (largest first, so smaller bands draw on top); ``notes`` says
+    which bands reach the edge of the loaded network (``truncated`` on those)."""
+    grid = _grid(network, request)
+    found = bands(grid, request.minutes, population=people)[::-1]
     return {"type": "FeatureCollection", "features": [
         {
             "type": "Feature",
@@ -73,10 +75,11 @@ def isochrone_geojson(
                 "mode": request.mode,
                 "area_km2": round(band.area_km2, 4),
                 "population": None if band.people is None else round(band.people),
+                "truncated": band.truncated,
             },
         }
         for band, geometry in zip(found, bands_geojson(network, found), strict=True)
-    ]}
+    ], "notes": edge_notes(grid, found)}
 
 
 def bands_geojson(network: Network, found: Sequence[Band]) -> list[dict[str, Any]]:
@@ -113,12 +116,10 @@ def isochrone_geotiff(network: Network, request: IsochroneRequest) -> bytes:
     return _grid(network, request).to_geotiff(network.projection.crs.to_wkt())
 
 
-def _grid(network: Network, request: IsochroneRequest) -> Any:
+def _grid(network: Network, request: IsochroneRequest) -> TimeGrid:
     origin = network.snap(request.lon, request.lat, request.mode)
     if network.arrays.island[request.mode][origin.edge]:
-        raise NoRoute(
-            f"the point lies on a part of the {request.mode} network that is cut off from the "
-            "rest (an island): no isochrone can leave it")
+        raise NoRoute(f"{island_note('the point', request.mode)}: no isochrone can leave it")
     hour = request.depart_at.hour if request.depart_at else None
     return network_time_grid(network, origin, request.mode,
                              limit_s=max(request.minutes) * 60, hour=hour)

@@ -16,7 +16,7 @@ from routing.coverage import (
     time_at,
 )
 from routing.drone import DroneSpec
-from routing.isochrone import PeopleXY, network_time_grid
+from routing.isochrone import PeopleXY, bands, edge_notes, network_time_grid
 from routing.network import Network
 
 SIDE = 15  # vertices per side, 0.001 degrees (about 111 m) apart, 10 s per edge both ways
@@ -119,6 +119,31 @@ def test_earliest_takes_the_first_arrival_per_cell():
     probe = np.array([25.0, 975.0, 1825.0]), np.array([25.0, 25.0, 25.0])
     np.testing.assert_allclose(time_at(both, *probe),
                                np.minimum(time_at(a, *probe), time_at(b, *probe)))
+
+
+def test_a_band_that_reaches_the_edge_of_the_network_is_truncated():
+    # From the centre vertex (7, 7) the nearest edge of the lattice is 7 edges (70 s) away:
+    # the 1-minute band stays inside, the 2-minute band reaches the edge with 50 s left.
+    network = lattice()
+    assert network.edge_vertices.sum() == 4 * (SIDE - 1)  # the lattice's rim
+    snap = network.snap(0.007, 0.007, "drive")
+    grid = network_coverage_grid(network, [snap], "drive", limit_s=120, cell_m=25)
+    assert grid.edge is not None and grid.edge.time_s == pytest.approx(70)
+    rim_middles = {(0.007, 0.0), (0.0, 0.007), (0.014, 0.007), (0.007, 0.014)}
+    assert (round(grid.edge.lon, 6), round(grid.edge.lat, 6)) in rim_middles
+    one, two = coverage_layer("stations", grid, [1, 2], population=None,
+                              facilities_used=1).bands
+    assert (one.truncated, two.truncated) == (False, True)
+    [note] = edge_notes(grid, [two, one])
+    assert note.startswith("the 2-minute band reaches the edge of the loaded road network at")
+    assert "after 1.2 minutes" in note
+    # The circle (earliest of walk and flight) is as truncated as its network part.
+    spec = DroneSpec(cruise_speed_kmh=36.0, takeoff_s=0, landing_s=0, range_km=5)
+    flight = drone_coverage_grid(np.array([[snap.x, snap.y]]), spec, limit_s=120, cell_m=25)
+    assert flight.edge is None
+    assert earliest([flight, grid], cell_m=25).edge == grid.edge
+    inside = network_coverage_grid(network, [snap], "drive", limit_s=60, cell_m=25)
+    assert inside.edge is None and edge_notes(inside, bands(inside, [1])) == []
 
 
 def test_gaps_are_the_most_populated_unreached_areas():

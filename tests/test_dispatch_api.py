@@ -201,3 +201,73 @@ def test_malformed_json_is_400(client, dispatcher):
     response = client.post("/api/dispatch", headers=dispatcher, data="{oops",
                            content_type="application/json")
     assert response.status_code == 400
+
+
+# -- a patient beside an island, on real data --------------------------------------------------
+
+# In the Futian extract a service road that no other road joins (an island for walkers and cars)
+# runs 23 m from this point, and a connected tertiary street 26 m from it: found by walking a
+# 23 m ring round every island edge and measuring the connected network from the ring.
+BESIDE_ISLAND = [114.00631165, 22.53518505]
+NEARBY_VOLUNTEERS = [  # road vertices 5 to 6 minutes' walk from the patient
+    (114.003157, 22.532946), (114.009667, 22.534009), (114.008546, 22.536476),
+    (114.003039, 22.536164)]
+NEARBY_STATION = (114.0137571, 22.5375324)  # about 4 minutes' drive
+
+
+@pytest.fixture(scope="module")
+def futian(make_database, shared_data) -> Engine:
+    engine = make_database("dispatch_futian")
+    import_osm(engine, shared_data / "shenzhen" / "futian.osm.pbf")
+    with engine.begin() as conn:
+        for k, (lon, lat) in enumerate(NEARBY_VOLUNTEERS):
+            conn.execute(text(
+                "WITH v AS (INSERT INTO rc.volunteer (name, availability, level, status) "
+                "VALUES (:n, 'available', 'senior', 'active') RETURNING id) "
+                "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, geom) "
+                "SELECT id, :at, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) FROM v"),
+                {"n": f"volunteer {k}", "lon": lon, "lat": lat,
+                 "at": SUNDAY_EVENING - timedelta(minutes=1)})
+        conn.execute(text(
+            "WITH s AS (INSERT INTO rc.station (name, geom) VALUES ('Bay Station', "
+            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id) "
+            "INSERT INTO rc.ambulance (station_id, call_sign) SELECT id, 'BAY-1' FROM s"),
+            {"lon": NEARBY_STATION[0], "lat": NEARBY_STATION[1]})
+    return engine
+
+
+def metres_to_roads(engine: Engine, point: list[float], mode: str) -> tuple[float, float]:
+    """Metres from a point to the nearest island edge and to the nearest connected edge."""
+    assert mode in ("walk", "drive")
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT min(d) FILTER (WHERE island) AS island, "
+            "min(d) FILTER (WHERE NOT island) AS connected "
+            f"FROM (SELECT island_{mode} AS island, ST_Distance(geom::geography, "
+            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS d FROM rc.road_edge "
+            f"WHERE cost_{mode}_s >= 0 OR reverse_cost_{mode}_s >= 0) AS edges"),
+            {"lon": point[0], "lat": point[1]}).one()
+    return float(row.island), float(row.connected)
+
+
+@pytest.mark.realdata
+def test_a_patient_beside_an_island_is_reached_over_the_connected_network(futian):
+    for mode in ("walk", "drive"):
+        island_m, connected_m = metres_to_roads(futian, BESIDE_ISLAND, mode)
+        assert island_m == pytest.approx(23, abs=0.5) and connected_m == pytest.approx(26, abs=0.5)
+    dispatcher = {"Authorization": f"Bearer {create_token(futian, role='dispatcher')}"}
+    response = client_for(futian).post("/api/dispatch", headers=dispatcher, json={
+        "point": BESIDE_ISLAND, "at": SUNDAY_EVENING.isoformat()})
+    assert response.status_code == 201, response.json
+    plan = response.json
+    assert len(plan["volunteers"]) == 3
+    legs = [*plan["volunteers"], plan["ambulance"]]
+    for leg in legs:
+        [route] = leg["routes"]
+        *_, on_road, patient = route["geometry"]["coordinates"]
+        assert patient == pytest.approx(BESIDE_ISLAND, abs=1e-7)
+        # The route meets the patient from the connected street, 26 m away, not the island.
+        island_m, connected_m = metres_to_roads(futian, on_road, "walk")
+        assert connected_m < 0.5 < island_m
+        assert metres_to_roads(futian, on_road, "drive")[0] > 0.5
+    assert plan["ambulance"]["eta_s"] < plan["ambulance"]["target_s"]

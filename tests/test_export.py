@@ -172,6 +172,7 @@ def test_station_coverage_8_minutes_to_geopackage(client, engine, analyst, tmp_p
     assert meta["crs"] == "EPSG:4326" and meta["geometry_type"] == "MultiPolygon"
     row = dict(zip(meta["fields"], values, strict=True))
     assert set(row["minutes"]) == {8.0} and all(row["area_km2"] > 1)
+    assert set(row["truncated"]) <= {True, False}  # each area, reaching the city's edge or not
     assert client.get("/api/exports/station_coverage.gpkg?minutes=99",
                       headers=analyst).status_code == 400
 

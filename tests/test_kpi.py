@@ -166,11 +166,18 @@ def test_coverage_layers_over_http(shenzhen):
     assert (five["properties"]["minutes"], three["properties"]["minutes"]) == (5, 3)
     assert 0 < three["properties"]["population"] < five["properties"]["population"]
     assert three["properties"]["area_km2"] < five["properties"]["area_km2"]
+    cut = [f["properties"]["minutes"] for f in body["features"] if f["properties"]["truncated"]]
+    assert len(body["notes"]) == (1 if cut else 0)
     tiff = client.get(url + "&format=geotiff", headers=auth)
     assert tiff.status_code == 200 and tiff.data[:4] in (b"II*\x00", b"MM\x00*")
     with rasterio.MemoryFile(tiff.data) as memory, memory.open() as raster:
         seconds = raster.read(1, masked=True)
         assert seconds.min() >= 0 and seconds.max() <= 300
+    # Futian's roads span 4.4 x 3.8 km: 12 minutes' drive from its hospitals runs off them.
+    stations = client.get("/api/planning/coverage/stations?minutes=12", headers=auth).get_json()
+    assert [f["properties"]["truncated"] for f in stations["features"]] == [True]
+    [note] = stations["notes"]
+    assert note.startswith("the 12-minute band reaches the edge of the loaded road network")
 
 
 def test_district_files_are_checked(tmp_path: Path):

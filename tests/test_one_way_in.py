@@ -63,9 +63,10 @@ def test_kpi_through_the_cli_and_the_api_are_identical(configured, tmp_path):
     assert (tmp_path / "kpi.csv").read_text(encoding="utf-8") == answer.get_data(as_text=True)
 
 
-def _bands(collection: dict) -> list[tuple[float, float, float]]:
+def _bands(collection: dict) -> list[tuple[float, float, float, bool]]:
     return [(f["properties"]["minutes"], f["properties"]["area_km2"],
-             f["properties"]["population"]) for f in collection["features"]]
+             f["properties"]["population"], f["properties"]["truncated"])
+            for f in collection["features"]]
 
 
 def test_station_coverage_through_the_cli_and_the_api_are_identical(configured, tmp_path):

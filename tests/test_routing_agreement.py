@@ -10,7 +10,9 @@ network. For each of Futian (Shenzhen) and Imperial County, and for driving and 
     ``Network.route`` against ``pgr_withPointsCost`` with the same fractions, as rc.route calls it
     (rc._points_sql, rc._vid, driving side 'b');
 (c) the public SQL functions end to end on a sample: ``rc.route`` between WGS84 points and
-    ``rc.travel_times`` from a point, against the engine snapping the same points itself.
+    ``rc.travel_times`` from a point, against the engine snapping the same points itself;
+(d) snapping beside islands: points round island edges, where the connected network may win
+    over a nearer island edge, placed on the same edge by ``rc.snap`` and ``Network.snap``.
 
 Points are placed on edges without an off-network leg, and where the engine adds one (it walks
 from the point to the road) the leg is taken off, as the SQL functions leave it out.
@@ -43,6 +45,9 @@ SEED = 20240603
 SAMPLE = 25  # rc.route calls per network and mode
 ORIGINS = 4  # rc.travel_times calls per network and mode
 LIMIT_S = 600.0
+ISLAND_EDGES = 60  # island edges per network and mode with points round them
+RINGS_M = (10.0, 23.0, 40.0, 80.0)  # the points' distances from their island edge
+MIN_LEFT_ISLAND = 20  # points nearest an island edge that must go to the connected network
 
 
 @dataclass(frozen=True)
@@ -253,3 +258,47 @@ def test_sql_travel_times_agree_with_engine_search(loaded: Loaded, mode: str) ->
             compared += len(set(sql) & set(engine))
     print(f"{loaded.name} {mode} rc.travel_times: {compared} vertex times compared")
     assert compared >= ORIGINS * 10
+
+
+# -- (d) snapping beside islands ---------------------------------------------------------------
+
+def points_round(network: Network, edges: np.ndarray, distance_m: float, count: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 points evenly spaced on the ring ``distance_m`` round each edge."""
+    rings = shapely.get_exterior_ring(shapely.buffer(network.geometry[edges], distance_m))
+    along = np.linspace(0, 1, count, endpoint=False)
+    points = shapely.line_interpolate_point(np.repeat(rings, count), np.tile(along, len(edges)),
+                                            normalized=True)
+    return network.projection.to_lonlat(shapely.get_x(points), shapely.get_y(points))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_snapping_beside_islands_agrees_with_rc_snap(loaded: Loaded, mode: str) -> None:
+    network, rng = loaded.network, rng_for(loaded, mode, "e")
+    edges = usable(network, mode)
+    islands = edges[network.arrays.island[mode][edges]]
+    chosen = rng.choice(islands, min(ISLAND_EDGES, len(islands)), replace=False)
+    lon, lat = (np.concatenate(parts) for parts in zip(
+        *(points_round(network, chosen, m, 3) for m in RINGS_M), strict=True))
+    ours = network.snap_many(lon, lat, mode)
+    with loaded.engine.connect() as conn:
+        theirs = conn.execute(text(
+            "SELECT s.edge_id, s.distance_m FROM unnest(CAST(:lon AS double precision[]), "
+            "CAST(:lat AS double precision[])) WITH ORDINALITY AS p (lon, lat, k) "
+            "CROSS JOIN LATERAL rc.snap(p.lon, p.lat, :mode) AS s ORDER BY p.k"),
+            {"lon": lon.tolist(), "lat": lat.tolist(), "mode": mode}).all()
+    nearest = edges[shapely.STRtree(network.geometry[edges]).query_nearest(
+        shapely.points(*network.projection.to_xy(lon, lat)), all_matches=False)[1]]
+    left_island = 0
+    for k, (snap, row) in enumerate(zip(ours, theirs, strict=True)):
+        assert snap is not None
+        same = int(network.arrays.edge_id[snap.edge]) == row.edge_id
+        # Two edges equally near (a shared vertex) may be picked either way.
+        assert same or abs(snap.distance_m - row.distance_m) < 0.5, (
+            f"{loaded.name} {mode}: point {k} ({lon[k]:.7f}, {lat[k]:.7f}) snaps to edge "
+            f"{network.arrays.edge_id[snap.edge]} here, {row.edge_id} in SQL")
+        left_island += bool(network.arrays.island[mode][nearest[k]]
+                            and not network.arrays.island[mode][snap.edge])
+    print(f"{loaded.name} {mode} snapping beside islands: {len(ours)} points, "
+          f"{left_island} of them nearest an island but snapped to the connected network")
+    assert left_island >= MIN_LEFT_ISLAND, "too few points test the island rule"

@@ -1,4 +1,5 @@
-"""Isochrone and route over HTTP (OGC API Processes and Routes) on the hand-made toy city.
+"""Isochrone and route over HTTP (OGC API Processes and Routes) on the hand-made toy city, and
+isochrones at the edge of a small real extract (Futian).
 
 Toy city (tests/data/toy_city.osm, on the equator): Main Street runs 1 (0,0) - 2 (0.001,0) -
 3 (0.002,0) - 7 (0.003,0); North Street 4 (0,0.001) -> 5 -> 6 (0.002,0.001) is one way east;
@@ -11,7 +12,7 @@ import json
 import pytest
 import shapely.geometry
 from shapely import MultiPolygon, Polygon, box
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from gis.osm_import import import_osm
 from rescuecircle.paths import PROJECT_ROOT
@@ -102,6 +103,15 @@ def test_island_is_422(client):
     assert "island" in response.json["description"]
 
 
+@pytest.mark.parametrize(("origin", "destination", "which"), [
+    ([0.006, 0.0], [0.0, 0.0], "the origin"), ([0.0, 0.0], [0.006, 0.0], "the destination")])
+def test_no_route_to_or_from_an_island_says_so(client, origin, destination, which):
+    response = route(client, origin, destination)
+    assert response.status_code == 422
+    assert (f"{which} lies on a part of the drive network cut off from the rest (an island)"
+            in response.json["description"])
+
+
 def test_malformed_body_and_unknown_process(client):
     assert client.post(ISOCHRONE, data="{not json", content_type="application/json"
                        ).status_code == 400
@@ -144,3 +154,58 @@ def test_multipolygons_geojson_equals_shapely_mapping():
                   MultiPolygon([box(1, 1, 2, 2)])]
     expected = [json.loads(json.dumps(shapely.geometry.mapping(g))) for g in geometries]
     assert json.loads(json.dumps(multipolygons_geojson(geometries))) == expected
+
+
+# -- bands at the edge of the loaded network (Futian, a 4.4 x 3.8 km extract) -----------------
+
+FUTIAN_CENTRE = [114.01847, 22.53359]
+# A living street 1.1 km inside the extract's outline ending in a cul-de-sac, and a point on it
+# 40 m short of the end.
+CUL_DE_SAC = [114.011407, 22.540398]
+BEFORE_CUL_DE_SAC = [114.011027, 22.540319]
+
+
+@pytest.fixture(scope="module")
+def futian(make_database, shared_data) -> Engine:
+    engine = make_database("routing_api_futian")
+    import_osm(engine, shared_data / "shenzhen" / "futian.osm.pbf")
+    return engine
+
+
+def isochrone(client, point, mode, minutes):
+    response = client.post(ISOCHRONE, json={"inputs": {
+        "point": point, "mode": mode, "minutes": minutes}})
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+@pytest.mark.realdata
+def test_a_band_filling_a_small_extract_says_it_is_cut_short(futian):
+    body = isochrone(client_for(futian), FUTIAN_CENTRE, "drive", [2, 12])
+    twelve, two = body["features"]
+    assert twelve["properties"]["truncated"] and not two["properties"]["truncated"]
+    assert twelve["properties"]["area_km2"] > 10  # of the 13.4 km2 the extract's roads span
+    [note] = body["notes"]
+    assert note.startswith("the 12-minute band reaches the edge of the loaded road network at (")
+    assert note.endswith("travel beyond it is not known; load a larger extract")
+
+
+@pytest.mark.realdata
+def test_a_band_inside_the_extract_is_not_cut_short(futian):
+    client = client_for(futian)
+    body = isochrone(client, FUTIAN_CENTRE, "walk", [2])
+    assert [f["properties"]["truncated"] for f in body["features"]] == [False]
+    assert body["notes"] == []
+    # A band over a cul-de-sac inside the city: a dead end, but not the edge of the extract.
+    with futian.connect() as conn:
+        neighbours = conn.execute(text(
+            "WITH v AS (SELECT id FROM rc.road_vertex ORDER BY geom <-> "
+            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1) "
+            "SELECT count(DISTINCT CASE WHEN e.source = v.id THEN e.target ELSE e.source END) "
+            "FROM rc.road_edge e, v WHERE v.id IN (e.source, e.target)"),
+            {"lon": CUL_DE_SAC[0], "lat": CUL_DE_SAC[1]}).scalar_one()
+    assert neighbours == 1
+    body = isochrone(client, BEFORE_CUL_DE_SAC, "walk", [3])
+    [band] = body["features"]
+    assert shapely.geometry.shape(band["geometry"]).contains(shapely.Point(CUL_DE_SAC))
+    assert not band["properties"]["truncated"] and body["notes"] == []

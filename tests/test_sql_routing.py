@@ -23,6 +23,7 @@ import shapely
 from sqlalchemy import Connection, Engine, Row, text
 from sqlalchemy.exc import DataError
 
+from gis.network_loader import load_network_arrays
 from gis.osm_import import import_osm
 from rescuecircle.errors import NoRoute
 from rescuecircle.paths import PROJECT_ROOT
@@ -165,6 +166,23 @@ def test_snap_limit(engine):
     # 0.05 deg east is 4.79 km beyond the end of Lonely Road (0.007): the 5 km case of the issue.
     assert_invalid(engine, "SELECT * FROM rc.snap(0.05, 0.0, 'drive')",
                    ["lon, lat = (0.05, 0)", "4787 m", "at most 500 m"])
+
+
+@pytest.mark.parametrize(("mode", "road"), [("walk", "steps"), ("drive", "Lonely Road")])
+def test_snap_leaves_an_island_for_the_connected_network_not_much_farther(engine, mode, road):
+    # (0.0041, 0.0002) is 102.6 m from Lonely Road (an island). Walkers have the steps 7-8
+    # 122.5 m away: within 1.5 x 102.6 m, so the steps win. Cars' nearest connected road ends
+    # at 3, 234.8 m away: too far, the point stays on the island. The engine agrees.
+    lon, lat = 0.0041, 0.0002
+    snap = rows(engine, "SELECT e.road_class, e.name, s.distance_m FROM rc.snap(:lon, :lat, :mode) "
+                "s JOIN rc.road_edge e ON e.id = s.edge_id", lon=lon, lat=lat, mode=mode)[0]
+    assert road in (snap.road_class, snap.name)
+    assert snap.distance_m == pytest.approx(122.5 if mode == "walk" else 102.6, abs=0.2)
+    network = Network(load_network_arrays(engine))
+    ours = network.snap(lon, lat, mode)
+    assert network.arrays.edge_id[ours.edge] == rows(
+        engine, "SELECT edge_id FROM rc.snap(:lon, :lat, :mode)", lon=lon, lat=lat,
+        mode=mode)[0].edge_id
 
 
 @pytest.mark.parametrize(("call", "mentions"), [

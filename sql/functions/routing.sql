@@ -3,7 +3,8 @@
 -- questions faster; tests/test_routing_agreement.py shows both agree to the second.
 --
 -- Conventions (after pgRouting):
---   * A point is placed on the nearest edge its mode may use (rc.snap), at a fraction of the edge's
+--   * A point is placed on the nearest edge its mode may use (rc.snap; an island edge only when the
+--     connected network is not much farther away), at a fraction of the edge's
 --     length from its source; pgr_withPoints* route from that fraction, with driving_side 'b' and
 --     point side 'b': a point is reachable from either end of its edge *as the edge's costs
 --     allow*, so a one-way street is entered and left only in its direction, like the engine.
@@ -131,6 +132,23 @@ $$;
 COMMENT ON FUNCTION rc._reverse_cost_s(rc.road_edge, text) IS
     'Seconds from target to source for a mode (negative: closed that way)';
 
+CREATE OR REPLACE FUNCTION rc._island(e rc.road_edge, mode text)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE mode WHEN 'drive' THEN e.island_drive WHEN 'walk' THEN e.island_walk
+                     WHEN 'bike' THEN e.island_bike END;
+$$;
+COMMENT ON FUNCTION rc._island(rc.road_edge, text) IS
+    'Whether the edge lies on a small piece of the mode''s network no road joins to the rest';
+
+CREATE OR REPLACE FUNCTION rc._connected_preferred_within_m(island_m double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    -- ISLAND_SLACK_M = 50 and ISLAND_RATIO = 1.5 in routing/network.py
+    SELECT greatest(island_m + 50, 1.5 * island_m);
+$$;
+COMMENT ON FUNCTION rc._connected_preferred_within_m(double precision) IS
+    'How far the connected network may be and still win over an island edge island_m metres '
+    'away (50 m more, or 1.5 times as far beyond 100 m), as routing.network snaps';
+
 CREATE OR REPLACE FUNCTION rc._x_scale(line geometry)
 RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     -- Metres per degree east over metres per degree north on the WGS84 ellipsoid at the line's
@@ -216,6 +234,8 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     point geometry;
     best record;
+    connected record;
+    reach double precision;
 BEGIN
     PERFORM rc._check_mode(mode);
     PERFORM rc._check_range(lon_name, lon, -180, 180);
@@ -238,7 +258,8 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'P0002',
             MESSAGE = format('no road usable by mode %L is loaded: import a network first', mode);
     END IF;
-    SELECT e.id, e.geom, ST_Distance(e.geom::geography, point::geography) AS metres
+    SELECT e.id, e.geom, rc._island(e, _snap.mode) AS island,
+           ST_Distance(e.geom::geography, point::geography) AS metres
     INTO best
     FROM rc.road_edge e
     WHERE e.id = best.id
@@ -253,6 +274,24 @@ BEGIN
             MESSAGE = format('%s = (%s, %s) is %s m from the nearest road usable by mode %L; '
                              'allowed: at most %s m from a road', point_name, lon, lat,
                              round(best.metres::numeric), mode, max_snap_m);
+    END IF;
+    IF best.island THEN
+        -- The connected network wins when not much farther (rc._connected_preferred_within_m),
+        -- as in routing.network: a point on an island can be routed nowhere.
+        reach := least(rc._connected_preferred_within_m(best.metres), max_snap_m);
+        SELECT e.id, e.geom, false AS island,
+               ST_Distance(e.geom::geography, point::geography) AS metres
+        INTO connected
+        FROM rc.road_edge e
+        WHERE ST_DWithin(e.geom, point,
+                         (reach + 10) / (110000 * cos(radians(least(abs(lat) + 1, 89)))))
+          AND (rc._cost_s(e, _snap.mode) >= 0 OR rc._reverse_cost_s(e, _snap.mode) >= 0)
+          AND NOT rc._island(e, _snap.mode)
+        ORDER BY metres, e.id
+        LIMIT 1;
+        IF FOUND AND connected.metres <= reach THEN
+            best := connected;
+        END IF;
     END IF;
     RETURN QUERY SELECT best.id, rc._locate(best.geom, point), best.metres;
 END;
@@ -271,7 +310,9 @@ $$;
 COMMENT ON FUNCTION rc.snap(double precision, double precision, text, double precision) IS
     'The nearest edge the mode may use to (lon, lat) (WGS84), the fraction of its length from '
     'its source to the nearest point on it, and the distance in metres; 22023 when that road is '
-    'more than max_snap_m (default 500, at most 10000) metres away';
+    'more than max_snap_m (default 500, at most 10000) metres away. An island edge (island_<mode>) '
+    'gives way to the connected network when that is at most 50 m farther, or 1.5 times as far '
+    '(rc._connected_preferred_within_m), as the in-memory engine snaps';
 
 -- -- route ---------------------------------------------------------------------------------------
 
