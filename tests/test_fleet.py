@@ -204,9 +204,10 @@ def test_planning_says_which_input_is_missing_and_how_to_load_it(engine, client)
     analyst = {"Authorization": f"Bearer {create_token(engine, role='analyst')}"}
     coverage = client.get("/api/planning/coverage/stations?minutes=5", headers=analyst).json
     assert [f["properties"]["population"] for f in coverage["features"]] == [None]
-    assert coverage["notes"] == [
+    assert coverage["notes"][0] == (
         "no population is loaded, so the people covered are unknown: run "
-        "`rescuecircle import population FILE`"]
+        "`rescuecircle import population FILE`")
+    assert "reaches the edge of the loaded road network" in coverage["notes"][1]  # toy city
     kpi = client.get("/api/planning/kpi", headers=analyst)
     assert kpi.status_code == 400
     assert "run `rescuecircle import districts FILE`" in kpi.json["description"]
