@@ -472,3 +472,9 @@ class TileSourceVersion(Base):
     source_table: Mapped[str] = mapped_column(Text, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+
+# The tile layer tables (migration 0016) are in gis/tile_models.py, which keeps this module under
+# the size limit; importing it here registers them with Base, so Base.metadata is all of rc.
+from gis import tile_models  # noqa: E402, F401
