@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from api import app_state
 from api.tiles import MVT, service, tile_response
-from gis.tiles import DATA_MAX_ZOOM, LAYERS, MAX_ZOOM, TileLayer, tile_layer
+from gis.tiles import DATA_MAX_ZOOM, MAX_ZOOM, TileLayer
 from rescuecircle.errors import NotFound
 
 TMS_ID = "WebMercatorQuad"
@@ -55,26 +55,27 @@ def conformance() -> ResponseReturnValue:
 @blueprint.get("/tiles")
 def dataset_tilesets() -> ResponseReturnValue:
     """The dataset's tile sets (the basemap), with links to every layer's own tiles."""
-    layers = [layer for name, layer in LAYERS.items() if name != DATASET]
+    public = service().catalogue().public
+    layers = [layer for name, layer in public.items() if name != DATASET]
     return jsonify(
-        tilesets=[_summary(LAYERS[DATASET], "/tiles")],
+        tilesets=[_summary(public[DATASET], "/tiles")],
         links=[_link("self", "/tiles", "application/json", "tile sets"),
                *(_link(TILESETS_VECTOR, f"/ogc/collections/{layer.name}/tiles",
                        "application/json", f"{layer.title}: tile sets") for layer in layers),
                *(_link("describedby", f"/tiles/{layer.name}.json", "application/json",
-                       f"{layer.title}: TileJSON") for layer in LAYERS.values())])
+                       f"{layer.title}: TileJSON") for layer in public.values())])
 
 
 @blueprint.get(f"/tiles/{TMS_ID}")
 def dataset_tileset() -> ResponseReturnValue:
     """The basemap's tile set metadata."""
-    return jsonify(_tileset(LAYERS[DATASET], "/tiles"))
+    return jsonify(_tileset(service().catalogue().public_layer(DATASET), "/tiles"))
 
 
 @blueprint.get(f"/tiles/{TMS_ID}/<int:z>/<int:row>/<int:col>")
 def dataset_tile(z: int, row: int, col: int) -> Response:
     """One basemap tile."""
-    return tile_response(LAYERS[DATASET], z, col, row)
+    return tile_response(service().catalogue().public_layer(DATASET), z, col, row)
 
 
 @blueprint.get("/ogc/collections/<collection>/tiles")
@@ -128,7 +129,7 @@ def _collection(name: str) -> TileLayer:
     """The tile layer of a public collection; the basemap is no collection."""
     if name == DATASET:
         raise NotFound(f"collection {name!r} does not exist; the basemap is at /tiles")
-    return tile_layer(name)
+    return service().catalogue().public_layer(name)
 
 
 def _summary(layer: TileLayer, base: str) -> dict[str, Any]:

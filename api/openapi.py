@@ -17,8 +17,8 @@ from api.exports import COMPUTED_ROLES
 from api.ogc import LAYERS as FEATURE_LAYERS
 from api.ogc_tiles import DATASET
 from api.processes import PROCESSES
+from api.tiles import service
 from gis.export import FORMATS, LAYER_TABLES
-from gis.tiles import LAYERS as TILE_LAYERS
 from gis.tiles import MAX_ZOOM
 from rescuecircle import __version__
 from routing.arrays import MODES
@@ -36,11 +36,12 @@ BINARY = {"type": "string", "format": "binary"}
 @blueprint.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """This server's OpenAPI document."""
-    return jsonify(document(app_state().settings.base_url))
+    return jsonify(document(app_state().settings.base_url, list(service().catalogue().public)))
 
 
-def document(base_url: str) -> dict[str, Any]:
-    """The OpenAPI 3.0.3 document, with ``base_url`` as its server."""
+def document(base_url: str, tile_layers: list[str]) -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document, with ``base_url`` as its server and the public tile layers
+    (rows of rc.tile_layer) as the values of ``{layer}``."""
     return {
         "openapi": "3.0.3",
         "info": {"title": "rescuecircle", "version": __version__,
@@ -48,8 +49,8 @@ def document(base_url: str) -> dict[str, Any]:
                                 "isochrones and routes. OGC API - Features: /ogc/openapi.",
                  "license": {"name": "AGPL-3.0-or-later"}},
         "servers": [{"url": base_url}],
-        "paths": {**_service_paths(), **_tile_paths(), **_export_paths(), **_process_paths(),
-                  **_feature_paths()},
+        "paths": {**_service_paths(), **_tile_paths(tile_layers), **_export_paths(),
+                  **_process_paths(), **_feature_paths()},
         "components": {
             "schemas": {"Error": {"type": "object", "required": ["code", "description"],
                                   "properties": {"code": {"type": "string"},
@@ -112,10 +113,10 @@ def _service_paths() -> dict[str, Any]:
     }
 
 
-def _tile_paths() -> dict[str, Any]:
-    layer = _path_param("layer", {"type": "string", "enum": list(TILE_LAYERS)})
+def _tile_paths(tile_layers: list[str]) -> dict[str, Any]:
+    layer = _path_param("layer", {"type": "string", "enum": tile_layers})
     collection = _path_param("collectionId", {
-        "type": "string", "enum": [name for name in TILE_LAYERS if name != DATASET]})
+        "type": "string", "enum": [name for name in tile_layers if name != DATASET]})
     zoom = {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}
     index = {"type": "integer", "minimum": 0}
     etag = {"name": "If-None-Match", "in": "header", "required": False,

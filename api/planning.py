@@ -30,7 +30,7 @@ from flask.typing import ResponseReturnValue
 from api import app_state
 from api.auth import require_roles
 from api.exports import attachment
-from api.tiles import tile_response
+from api.tiles import service, tile_response
 from gis.export import FORMATS, geopackage_bytes, to_cog
 from gis.tiles import POPULATION
 from planning.kpi_io import kpi_layers, table_csv, table_json
@@ -94,8 +94,8 @@ def sites(kind: str) -> ResponseReturnValue:
 @blueprint.get("/api/planning/population/<int:z>/<int:x>/<int:y>.mvt")
 @require_roles("analyst", "admin")
 def population_tile(z: int, x: int, y: int) -> Response:
-    """Where people live, for planners: not a public layer (see gis.tiles.POPULATION)."""
-    return tile_response(POPULATION, z, x, y, public=False)
+    """Where people live, for planners: not a public layer (rc.tile_layer.public is false)."""
+    return tile_response(service().catalogue().layer(POPULATION), z, x, y, public=False)
 
 
 @blueprint.get("/api/planning/volunteer-density")

@@ -4,8 +4,8 @@
 weak ``ETag`` (see ``gis.tiles``: it changes with the layer's data and the tile SQL) and
 ``Cache-Control: public, max-age`` (30 s for AEDs, whose status matters, up to an hour for
 roads); ``If-None-Match`` with the current tag answers 304 after one small query. Tiles and
-their metadata are public, like the layers. A tile outside the tile matrix set is a 404, as
-OGC API - Tiles asks.
+their metadata are public, like the layers (the rows of ``rc.tile_layer`` marked public; any
+other name is a 404). A tile outside the tile matrix set is a 404, as OGC API - Tiles asks.
 """
 
 from typing import Any
@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 
 from api import app_state
-from gis.tiles import DATA_MAX_ZOOM, TileLayer, TileService, tile_layer
+from gis.tiles import DATA_MAX_ZOOM, TileLayer, TileService
 
 EXTENSION_KEY = "rescuecircle.tiles"
 MVT = "application/vnd.mapbox-vector-tile"
@@ -38,7 +38,7 @@ def service() -> TileService:
 @blueprint.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
 def xyz_tile(layer: str, z: int, x: int, y: int) -> Response:
     """One tile of ``layer`` by XYZ (slippy map) numbering."""
-    return tile_response(tile_layer(layer), z, x, y)
+    return tile_response(service().catalogue().public_layer(layer), z, x, y)
 
 
 def tile_response(layer: TileLayer, z: int, x: int, y: int, *, public: bool = True) -> Response:
@@ -59,7 +59,7 @@ def tile_response(layer: TileLayer, z: int, x: int, y: int, *, public: bool = Tr
 @blueprint.get("/tiles/<layer>/tilejson.json")
 def tilejson(layer: str) -> ResponseReturnValue:
     """TileJSON 3.0.0 for MapLibre, Leaflet plugins and QGIS."""
-    found = tile_layer(layer)
+    found = service().catalogue().public_layer(layer)
     base = app_state().settings.base_url
     bounds = service().bounds()
     body: dict[str, Any] = {

@@ -1,7 +1,13 @@
-"""Vector tiles of the public layers: which layers exist, their versions, a cache of tiles.
+"""Vector tiles: the layers (rows of ``rc.tile_layer``), their versions, a cache of tiles.
 
-The tiles themselves are made in SQL (``sql/functions/tiles.sql``, one ``rc.tile_<layer>``
-function each). A tile's *tag* identifies its content: a hash of the tile SQL and of the
+A layer is defined once, by its rows in ``rc.tile_layer`` and ``rc.tile_vector_layer``
+(migration 0020): ``migrate`` writes the one tile function ``rc.tile(layer, z, x, y)`` from
+them (``sql/functions/tiles.sql``), and this module reads the same rows, once per process,
+through ``rc.tile_catalogue()`` for everything the API says about a layer: TileJSON and OGC
+metadata (property names, their types taken from the source columns, min zooms), whether it is
+public, how long clients may keep its tiles.
+
+A tile's *tag* identifies its content: a hash of the tile SQL, of the layer's rows and of the
 versions of the tables the layer reads, which statement triggers bump in the writing
 transaction. Reading the versions is one small query; a client holding the current tag needs
 nothing more (HTTP 304), and a tile in the in-process cache under the current tag is served
@@ -14,8 +20,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from rescuecircle import __version__
 from rescuecircle.errors import NotFound
@@ -24,6 +31,7 @@ from rescuecircle.paths import FUNCTIONS_DIR
 MAX_ZOOM = 22  # deepest tile served; rc._tile_envelope checks the same
 DATA_MAX_ZOOM = 16  # deepest zoom with new detail; clients overzoom beyond it
 CACHE_BYTES = 64 * 1024 * 1024
+POPULATION = "population"  # the planner's layer (api/planning.py); not public
 
 
 @dataclass(frozen=True)
@@ -38,93 +46,64 @@ class VectorLayer:
 
 @dataclass(frozen=True)
 class TileLayer:
-    """A tile set: the SQL function making it, the tables it reads, what its tiles hold."""
+    """A tile set (one row of rc.tile_layer): its MVT layers, the tables they read, whether
+    anyone may have its tiles, and a digest of its rows (part of every tile's tag)."""
 
     name: str
     title: str
     description: str
+    public: bool
     sources: tuple[str, ...]
     vector_layers: tuple[VectorLayer, ...]
     max_age_s: int  # how long clients may use a tile without asking again
+    digest: str
+
+
+@dataclass(frozen=True)
+class TileCatalogue:
+    """Every tile layer of the database, in their order (rc.tile_layer.position)."""
+
+    layers: dict[str, TileLayer]
 
     @property
-    def function(self) -> str:
-        return f"rc.tile_{self.name}"
+    def public(self) -> dict[str, TileLayer]:
+        """The layers served at /tiles to anyone."""
+        return {name: layer for name, layer in self.layers.items() if layer.public}
+
+    def public_layer(self, name: str) -> TileLayer:
+        """The public layer ``name``; NotFound for any other name, the private ones too."""
+        public = self.public
+        if name not in public:
+            raise NotFound(f"tile layer {name!r} does not exist; use one of {', '.join(public)}")
+        return public[name]
+
+    def layer(self, name: str) -> TileLayer:
+        """The layer ``name``, public or not (for routes behind a role); NotFound if none."""
+        if name not in self.layers:
+            raise NotFound(f"tile layer {name!r} does not exist")
+        return self.layers[name]
 
 
-_ROAD_FIELDS = {
-    "id": "Number", "osm_way_id": "Number", "road_class": "String", "name": "String",
-    "length_m": "Number", "maxspeed_kmh": "Number",
-    **{f"{prefix}cost_{mode}_s": "Number" for mode in ("drive", "walk", "bike")
-       for prefix in ("", "reverse_")},
-    **{f"island_{mode}": "Boolean" for mode in ("drive", "walk", "bike")},
-}
-
-
-def _points(name: str, title: str, source: str, fields: dict[str, str],
-            description: str, max_age_s: int = 300) -> TileLayer:
-    return TileLayer(name, title, description, (source,),
-                     (VectorLayer(name, description, {"id": "Number", **fields}),), max_age_s)
-
-
-LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
-    TileLayer(
-        "aeds", "AEDs", "Automated external defibrillators with status and opening hours",
-        ("aed",), (VectorLayer(
-            "aeds", "One point per AED from zoom 12; below, one point per 64x64-unit cell "
-            "with point_count and ready_count (ids and names only from zoom 12)",
-            {"id": "Number", "name": "String", "status": "String", "access": "String",
-             "opening_hours": "String", "indoor": "Boolean", "level": "String",
-             "location_text": "String", "point_count": "Number", "ready_count": "Number"}),),
-        max_age_s=30),  # a faulty AED must disappear from maps quickly
-    _points("stations", "Ambulance stations", "station",
-            {"name": "String", "ref": "String", "address": "String"},
-            "Stations ambulances leave from"),
-    _points("hospitals", "Hospitals", "hospital", {"name": "String"},
-            "Hospitals patients are taken to"),
-    _points("drone_pads", "Drone pads", "drone_pad",
-            {"name": "String", "status": "String", "range_km": "Number",
-             "cruise_speed_kmh": "Number"},
-            "Pads drones carrying AEDs take off from"),
-    _points("training_sites", "Training sites", "training_site",
-            {"name": "String", "address": "String"}, "Where first-aid training is given"),
-    TileLayer(
-        "districts", "Districts", "Areas planners report coverage for", ("district",),
-        (VectorLayer("districts", "District polygons, simplified to one tile unit",
-                     {"id": "Number", "code": "String", "name": "String", "kind": "String"}),),
-        max_age_s=3600),
-    TileLayer(
-        "road_edges", "Road network", "Road segments with travel times per mode (seconds; "
-        "negative: closed in that direction)", ("road_edge",),
-        (VectorLayer("road_edges", "Highways from zoom 5, primary 8, secondary 10, tertiary "
-                     "11, residential 13, service roads and paths 14", _ROAD_FIELDS),),
-        max_age_s=3600),
-    TileLayer(
-        "basemap", "Basemap", "Roads by kind and districts, for a background map "
-        "(no water: the database holds no water areas)", ("road_edge", "district"),
-        (VectorLayer("districts", "District polygons", {"name": "String", "kind": "String"}),
-         VectorLayer("roads", "Roads by kind: highway, major, medium, minor, path",
-                     {"kind": "String", "road_class": "String", "name": "String"}, minzoom=5)),
-        max_age_s=3600),
-)}
-
-
-# Not a public layer: population tiles are for the planner view, behind the analyst role
-# (api/planning.py), and never listed with the layers above.
-POPULATION = TileLayer(
-    "population", "Population", "Where people live: raster cells or zones with their people "
-    "and density", ("population",),
-    (VectorLayer("population", "Cells or zones from zoom 10, simplified to one tile unit",
-                 {"id": "Number", "people": "Number", "people_per_km2": "Number"},
-                 minzoom=10),),
-    max_age_s=3600)
-
-
-def tile_layer(name: str) -> TileLayer:
-    """The tile set called ``name``; NotFound for any other name."""
-    if name not in LAYERS:
-        raise NotFound(f"tile layer {name!r} does not exist; use one of {', '.join(LAYERS)}")
-    return LAYERS[name]
+def load_catalogue(conn: Connection) -> TileCatalogue:
+    """The tile layers as rc.tile_catalogue() lists them: one row per MVT layer, in order."""
+    rows = conn.execute(text("SELECT * FROM rc.tile_catalogue()")).mappings().all()
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row["tile_layer"], []).append(dict(row))
+    layers = {}
+    for name, parts in grouped.items():
+        first = parts[0]
+        layers[name] = TileLayer(
+            name=name, title=first["title"], description=first["description"],
+            public=first["public"],
+            sources=tuple(dict.fromkeys(s for part in parts for s in part["sources"])),
+            vector_layers=tuple(VectorLayer(part["vector_layer"], part["vector_description"],
+                                            dict(part["fields"]), part["minzoom"])
+                                for part in parts),
+            max_age_s=first["max_age_s"],
+            digest=hashlib.sha256("|".join(p["definition"] for p in parts).encode())
+            .hexdigest())
+    return TileCatalogue(layers)
 
 
 def check_tile(z: int, x: int, y: int) -> None:
@@ -183,7 +162,7 @@ class TileCache:
 
 
 class TileService:
-    """Tiles of the public layers from one database, with their tags and a cache."""
+    """Tiles of the layers of one database, with their tags and a cache."""
 
     def __init__(self, engine: Engine, *, cache_bytes: int = CACHE_BYTES) -> None:
         self.engine = engine
@@ -191,6 +170,18 @@ class TileService:
         # The tile SQL and the app version: a deployment that changes tiles changes every tag.
         self._code = hashlib.sha256(
             (FUNCTIONS_DIR / "tiles.sql").read_bytes() + __version__.encode()).hexdigest()
+        self._catalogue: TileCatalogue | None = None
+        self._catalogue_lock = threading.Lock()
+
+    def catalogue(self) -> TileCatalogue:
+        """The tile layers, read from the database on first use and kept: the rows change
+        only by migrations, which a deployment follows with a restart."""
+        if self._catalogue is None:
+            with self._catalogue_lock:
+                if self._catalogue is None:
+                    with self.engine.connect() as conn:
+                        self._catalogue = load_catalogue(conn)
+        return self._catalogue
 
     def fetch(self, layer: TileLayer, z: int, x: int, y: int, *,
               is_current: Callable[[str], bool] = lambda tag: False) -> Tile:
@@ -209,8 +200,8 @@ class TileService:
             data = self.cache.get(key, tag)
             if data is None:
                 data = bytes(conn.execute(
-                    text(f"SELECT {layer.function}(:z, :x, :y)"),
-                    {"z": z, "x": x, "y": y}).scalar_one())
+                    text("SELECT rc.tile(:layer, :z, :x, :y)"),
+                    {"layer": layer.name, "z": z, "x": x, "y": y}).scalar_one())
                 self.cache.put(key, tag, data)
         return Tile(tag, data)
 
@@ -223,5 +214,6 @@ class TileService:
         return None if row is None else (row[0], row[1], row[2], row[3])
 
     def _tag(self, layer: TileLayer, versions: dict[str, int]) -> str:
-        parts = [self._code, layer.name] + [f"{s}={versions.get(s)}" for s in layer.sources]
+        parts = [self._code, layer.name, layer.digest] + [
+            f"{s}={versions.get(s)}" for s in layer.sources]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]

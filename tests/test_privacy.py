@@ -24,9 +24,9 @@ from werkzeug.routing import Rule
 
 from api.ogc import LAYERS as OGC_LAYERS
 from api.processes import PROCESSES
+from api.tiles import EXTENSION_KEY as TILES
 from gis.export import FORMATS, LAYER_TABLES
 from gis.osm_import import import_osm
-from gis.tiles import LAYERS as TILE_LAYERS
 from gis.tokens import create_token
 from rescuecircle.paths import PROJECT_ROOT
 from tests.conftest import app_settings
@@ -128,7 +128,13 @@ def stored_dispatch(app, seeded, headers) -> int:
     return int(response.json["id"])
 
 
-def path_values(seeded_ids: dict[str, int], dispatch_ids: list[int]) -> dict[str, list[object]]:
+def tile_layers(app: Flask) -> list[str]:
+    """The public tile layers (rows of rc.tile_layer) the app serves."""
+    return list(app.extensions[TILES].catalogue().public)
+
+
+def path_values(seeded_ids: dict[str, int], dispatch_ids: list[int],
+                tile_layer_names: list[str]) -> dict[str, list[object]]:
     """Sample values of every path parameter the app's rules use."""
     collections = [layer.collection for layer in OGC_LAYERS] + list(PRIVATE_GUESSES)
     return {
@@ -140,7 +146,7 @@ def path_values(seeded_ids: dict[str, int], dispatch_ids: list[int]) -> dict[str
         "collection": collections,
         "item": sorted({1, *seeded_ids.values(), *dispatch_ids}),
         "item_id": sorted({1, *seeded_ids.values()}),
-        "layer": list(TILE_LAYERS) + list(PRIVATE_GUESSES),
+        "layer": tile_layer_names + list(PRIVATE_GUESSES),
         "kind": ["stations", "aeds", "drone-pads"],
         "process_id": list(PROCESSES) + ["dispatch"],
         "job_id": ["00000000-0000-4000-8000-000000000000", "not-a-uuid"],
@@ -205,7 +211,7 @@ def walk(app: Flask, client: FlaskClient, headers: dict[str, str],
 def test_no_personal_data_reaches_public_or_analyst(app, seeded, headers, stored_dispatch,
                                                     role):
     _, ids = seeded
-    values = path_values(ids, [ids["dispatch"], stored_dispatch])
+    values = path_values(ids, [ids["dispatch"], stored_dispatch], tile_layers(app))
     client = app.test_client()
     visited, found, server_errors = 0, [], []
     for method, url, status, markers in walk(app, client, headers[role], values):
@@ -225,7 +231,7 @@ def test_no_private_collection_layer_or_export(app, headers):
         names = {c["id"] for c in client.get("/ogc/collections?f=json",
                                              headers=headers[role]).json["collections"]}
         assert not names & set(PRIVATE_GUESSES), role
-    assert not set(TILE_LAYERS) & set(PRIVATE_GUESSES)
+    assert not set(tile_layers(app)) & set(PRIVATE_GUESSES)
     assert not set(LAYER_TABLES) & set(PRIVATE_GUESSES)
     # one list of public tables: the OGC collections are exactly the exported layers
     assert {layer.collection for layer in OGC_LAYERS} == set(LAYER_TABLES)

@@ -1,5 +1,7 @@
 """Vector tiles over the demo city: contents per layer and zoom, ETag/304, cache invalidation,
-TileJSON and OGC API - Tiles metadata. Tiles are decoded with GDAL's MVT driver (pyogrio)."""
+TileJSON and OGC API - Tiles metadata, and the layer table (rc.tile_layer, rc.tile_vector_layer)
+that rc.tile and the metadata both come from. Tiles are decoded with GDAL's MVT driver
+(pyogrio)."""
 
 import math
 from pathlib import Path
@@ -9,15 +11,17 @@ import pyogrio.raw
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 
+from api.errors import to_response
 from api.tiles import EXTENSION_KEY
 from gis.demo_load import load_demo_city
-from gis.tiles import LAYERS
+from gis.tiles import TileService
 from gis.tokens import create_token
 from tests.conftest import app_settings
 
 MVT = "application/vnd.mapbox-vector-tile"
+DTYPE_KINDS = {"Number": "iuf", "String": "O", "Boolean": "b"}  # TileJSON type -> numpy kinds
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +135,8 @@ def test_aeds_are_single_points_from_z12_and_counted_cells_below(client, engine,
 
 @pytest.mark.parametrize("layer", ["stations", "hospitals", "drone_pads", "training_sites",
                                    "districts"])
-def test_small_layers_hold_all_their_rows(client, engine, layer, tmp_path):
-    table = LAYERS[layer].sources[0]
+def test_small_layers_hold_all_their_rows(app, client, engine, layer, tmp_path):
+    table = app.extensions[EXTENSION_KEY].catalogue().layers[layer].sources[0]
     with engine.connect() as conn:
         ids = set(conn.execute(text(f"SELECT id FROM rc.{table}")).scalars())
     seen: set[int] = set()
@@ -179,7 +183,7 @@ def test_tiles_outside_the_matrix_set_are_404(client, path):
 
 def test_sql_names_the_bad_parameter(engine):
     with engine.connect() as conn, pytest.raises(DataError) as raised:
-        conn.execute(text("SELECT rc.tile_aeds(3, 8, 0)"))
+        conn.execute(text("SELECT rc.tile('aeds', 3, 8, 0)"))
     assert raised.value.orig.sqlstate == "22023"
     assert "x = 8 is outside the allowed range 0 to 7" in str(raised.value.orig)
 
@@ -315,3 +319,111 @@ def test_population_tiles_are_for_analysts_and_hold_the_people(client, engine, t
     assert again.status_code == 304
     low = client.get(f"/api/planning/population/9/{x // 8}/{y // 8}.mvt", headers=analyst)
     assert low.status_code == 200 and low.data == b""   # from zoom 10 only
+
+
+def test_unknown_layers_are_404_over_http_and_22023_in_sql(app, client, engine):
+    for url in ("/tiles/nosuch/14/0/0.mvt", "/tiles/nosuch.json",
+                "/ogc/collections/nosuch/tiles/WebMercatorQuad/0/0/0"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "nosuch" in response.json["description"]
+    with engine.connect() as conn, pytest.raises(DataError) as raised:
+        conn.execute(text("SELECT rc.tile('nosuch', 14, 0, 0)"))
+    assert raised.value.orig.sqlstate == "22023"
+    with app.test_request_context():
+        response = to_response(raised.value)  # what the API answers if SQL is asked anyway
+    assert response.status_code == 400
+    assert response.json["description"] == "tile layer 'nosuch' does not exist"
+
+
+def test_the_layers_are_the_rows_of_the_table(app, engine):
+    catalogue = app.extensions[EXTENSION_KEY].catalogue()
+    with engine.connect() as conn:
+        layers = conn.execute(text(
+            "SELECT name, public FROM rc.tile_layer ORDER BY position")).all()
+        rows = conn.execute(text(
+            "SELECT tile_layer, name, minzoom, properties || cell_properties AS properties "
+            "FROM rc.tile_vector_layer ORDER BY tile_layer, position")).all()
+    assert list(catalogue.layers) == [name for name, _ in layers]
+    assert list(catalogue.public) == [name for name, public in layers if public]
+    assert "population" not in catalogue.public and not catalogue.layers["population"].public
+    for tile_layer, name, minzoom, properties in rows:
+        vector = {v.id: v for v in catalogue.layers[tile_layer].vector_layers}[name]
+        assert list(vector.fields) == list(dict.fromkeys(properties)), (tile_layer, name)
+        assert vector.minzoom == minzoom
+    assert catalogue.layers["aeds"].sources == ("aed",)  # through the view rc.aed_tile
+    assert catalogue.layers["basemap"].sources == ("district", "road_edge")
+
+
+@pytest.mark.parametrize(("layer", "z"), [
+    ("aeds", 10), ("aeds", 14), ("stations", 12), ("hospitals", 12), ("drone_pads", 12),
+    ("training_sites", 12), ("districts", 12), ("road_edges", 14), ("basemap", 13),
+    ("population", 13)])
+def test_tile_properties_are_the_table_columns_with_their_types(app, engine, layer, z,
+                                                                  tmp_path):
+    service: TileService = app.extensions[EXTENSION_KEY]
+    found = service.catalogue().layer(layer)
+    with engine.connect() as conn:
+        rows = {name: (list(properties), list(cells), cells_below) for name, properties, cells,
+                cells_below in conn.execute(text(
+                    "SELECT name, properties, cell_properties, cells_below "
+                    "FROM rc.tile_vector_layer WHERE tile_layer = :layer"), {"layer": layer})}
+    seen: dict[str, dict[str, str]] = {name: {} for name in rows}
+    for x, y in city_tiles(engine, z)[:40]:
+        data = service.fetch(found, z, x, y).data
+        assert data is not None
+        if not data:
+            continue
+        for name in layers_in(data, z, x, y, tmp_path):
+            path = tmp_path / f"{name}-{z}-{x}-{y}.mvt"
+            path.write_bytes(data)
+            meta = pyogrio.raw.read(path, layer=name, X=x, Y=y, Z=z)[0]
+            seen[name].update(zip(meta["fields"], [np.dtype(d).kind for d in meta["dtypes"]],
+                                  strict=True))
+    for vector in found.vector_layers:
+        properties, cells, cells_below = rows[vector.id]
+        expected = cells if cells_below is not None and z < cells_below else properties
+        decoded = {name: kind for name, kind in seen[vector.id].items() if name != "mvt_id"}
+        assert list(decoded) and set(decoded) <= set(expected) <= set(vector.fields)
+        for name, kind in decoded.items():
+            assert kind in DTYPE_KINDS[vector.fields[name]], (vector.id, name, kind)
+
+
+def test_rc_tile_is_written_from_the_rows(engine, tmp_path):
+    z = 11
+    with engine.connect() as conn:
+        def fields() -> set[str]:
+            names: set[str] = set()
+            for x, y in city_tiles(engine, z):
+                data = bytes(conn.execute(text("SELECT rc.tile('stations', :z, :x, :y)"),
+                                          {"z": z, "x": x, "y": y}).scalar_one())
+                names.update(decode(data, z, x, y, "stations", tmp_path))
+            return names - {"count", "geometry", "mvt_id"}
+
+        assert fields() == {"id", "name", "ref"}  # the demo's stations have no address
+        conn.execute(text("UPDATE rc.tile_vector_layer SET properties = '{id, name}' "
+                          "WHERE tile_layer = 'stations'"))
+        conn.execute(text("SELECT rc._tile_generate()"))
+        assert fields() == {"id", "name"}
+        conn.rollback()
+        assert fields() == {"id", "name", "ref"}
+
+
+def test_personal_data_and_population_are_kept_out_of_public_tiles(engine):
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT * FROM rc.tile_layer_problems()")).all() == []
+        conn.execute(text(
+            "INSERT INTO rc.tile_layer (name, position, title, description, public, max_age_s) "
+            "VALUES ('helpers', 99, 'Helpers', 'volunteers nearby', false, 30)"))
+        conn.execute(text(
+            "INSERT INTO rc.tile_vector_layer (tile_layer, name, position, description, source, "
+            "properties) VALUES ('helpers', 'helpers', 1, 'positions', 'volunteer_position', "
+            "'{volunteer_id}')"))
+        conn.execute(text("UPDATE rc.tile_layer SET public = true WHERE name = 'population'"))
+        problems = conn.execute(text("SELECT * FROM rc.tile_layer_problems()")).scalars().all()
+        assert problems == [
+            "helpers.helpers: rc.volunteer_position holds personal data and is never tiled",
+            "population.population: population is never public"]
+        with pytest.raises(IntegrityError, match="never tiled"):
+            conn.execute(text("SELECT rc._tile_generate()"))
+        conn.rollback()
