@@ -132,9 +132,10 @@ def status_text(report: dict[str, Any]) -> str:
 
     network = report["network"]
     zone = report["timezone"]
+    imported = "" if network is None else str(network["imported_at"])[:16].replace("T", " ")
     lines = [
         "network: none loaded" if network is None else
-        f"network: {network['source']}, imported {str(network['imported_at'])[:16]} UTC, "
+        f"network: {network['source']}, imported {imported} UTC, "
         f"extent {', '.join(f'{v:.4f}' for v in network['extent'] or [])}",
         f"time zone: {zone['zone']} (from {zone['from']}), country {report['country'] or '?'}",
         f"edges: {counts(report['edges'])}; on islands: {counts(report['island_edges'])}",
