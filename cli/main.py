@@ -57,10 +57,11 @@ def _db_stop(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _db_status(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
     from gis.status import database_status
+    from services.context import opened
 
-    status = database_status(make_engine(settings))
+    with opened(settings) as context:
+        status = database_status(context.engine)
     for key, value in status.items():
         print(f"{key}: {value}")
     if not status["database"] == "ok":
@@ -68,13 +69,14 @@ def _db_status(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _db_migrate(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
     from gis.migrate import migrate, schema_version
+    from services.context import opened
 
-    engine = make_engine(settings)
-    applied = migrate(engine)
+    with opened(settings) as context:
+        applied = migrate(context.engine)
+        version = schema_version(context.engine)
     names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "nothing new"
-    print(f"schema version {schema_version(engine)} (applied: {names})")
+    print(f"schema version {version} (applied: {names})")
 
 
 def _import_osm(args: argparse.Namespace, settings: Settings) -> None:
@@ -95,10 +97,11 @@ def _demo_load(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
     from gis.tokens import create_token
+    from services.context import opened
 
-    print(create_token(make_engine(settings), role=args.role, label=args.label))
+    with opened(settings) as context:
+        print(create_token(context.engine, role=args.role, label=args.label))
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:

@@ -56,9 +56,9 @@ def _import_population(args: argparse.Namespace, settings: Settings) -> None:
 
 def _aed_sync_hours(args: argparse.Namespace, settings: Settings) -> None:
     from gis.aed_registry import sync_opening_hours
-    from gis.db import make_engine
+    from services.context import opened
 
-    with make_engine(settings).begin() as conn:
+    with opened(settings) as context, context.engine.begin() as conn:
         print(f"{sync_opening_hours(conn)} AEDs' opening hours parsed")
 
 
@@ -83,29 +83,30 @@ def _aed_expiring(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _notify_deliver(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
     from gis.notify import Adapter, LogAdapter, WebhookAdapter, deliver_pending
+    from services.context import opened
 
     adapter: Adapter = (WebhookAdapter(settings.notify_webhook_url)
                         if settings.notify_webhook_url else LogAdapter())
-    report = deliver_pending(make_engine(settings), adapter,
-                             max_attempts=settings.notify_max_attempts,
-                             backoff_s=settings.notify_backoff_s)
+    with opened(settings) as context:
+        report = deliver_pending(context.engine, adapter,
+                                 max_attempts=settings.notify_max_attempts,
+                                 backoff_s=settings.notify_backoff_s)
     print(f"{report.delivered} delivered, {report.retrying} to retry, {report.failed} failed")
 
 
 def _volunteer_promote(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.db import make_engine
     from gis.volunteers import PromotionRules, promote, promotions_due
+    from services.context import opened
 
     rules = PromotionRules(settings.promote_junior_rescues, settings.promote_junior_service_h,
                            settings.promote_senior_rescues, settings.promote_senior_service_h)
-    engine = make_engine(settings)
-    if args.apply:
-        due = promote(engine, rules)
-    else:
-        with engine.connect() as conn:
-            due = promotions_due(conn, rules)
+    with opened(settings) as context:
+        if args.apply:
+            due = promote(context.engine, rules)
+        else:
+            with context.engine.connect() as conn:
+                due = promotions_due(conn, rules)
     for row in due:
         print(f"volunteer {row['volunteer_id']}: {row['from_level']} -> {row['to_level']} "
               f"({row['rescues']} rescues, {row['service_h']:.1f} h)")

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from gis.migrate import schema_version
+from gis.migrate import migrations, schema_version
 from gis.network_locale import local_zone
 
 
@@ -31,6 +31,11 @@ def database_status(engine: Engine) -> dict[str, Any]:
         "pgrouting": pgrouting,
         "schema_version": schema_version(engine),
     }
+    needed = migrations()[-1].version
+    if 0 < status["schema_version"] < needed:
+        return {**status, "database": "outdated",
+                "error": f"schema version {status['schema_version']}, this server needs "
+                         f"{needed}: run `rescuecircle db migrate`"}
     if status["schema_version"]:
         with engine.connect() as conn:
             status["network"] = {

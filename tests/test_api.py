@@ -222,3 +222,16 @@ def test_tracebacks_are_logged_for_server_errors_only(error_client, caplog):
     client_error, server_error = caplog.records
     assert client_error.exc_info is None
     assert server_error.exc_info is not None and server_error.levelno == logging.ERROR
+
+
+def test_health_says_an_outdated_schema_needs_migrate(make_database):
+    """A database last migrated by an older release: 503 naming the command, not a 500 from
+    a query for a column that is not there yet."""
+    engine = make_database("api_outdated")
+    with engine.begin() as conn:  # as the release before the newest migration left it
+        conn.execute(text("DELETE FROM rc.migration WHERE version = "
+                          "(SELECT max(version) FROM rc.migration)"))
+    health = client_for(engine).get("/health")
+    assert health.status_code == 503
+    assert health.json["database"] == "outdated"
+    assert health.json["error"].endswith("run `rescuecircle db migrate`")
