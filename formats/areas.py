@@ -5,7 +5,6 @@ bring the values the geometry file lacks, as Shenzhen's traffic zones keep their
 apart from their outlines.
 """
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pyogrio.raw
 import pyproj
 import shapely
 
-from formats.records import LAT_NAMES, LON_NAMES
+from formats.records import LAT_NAMES, LON_NAMES, csv_rows
 from rescuecircle.errors import InvalidInput
 
 WGS84 = "EPSG:4326"
@@ -68,13 +67,8 @@ def _vector(path: Path) -> list[Area]:
 
 
 def _csv_points(path: Path) -> list[Area]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInput(f"{path.name}: not a UTF-8 CSV file ({exc})") from None
     areas = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(csv_rows(path), start=2):
         fields = {str(k).strip(): (v.strip() if isinstance(v, str) else v)
                   for k, v in row.items() if k}
         lower = {k.lower(): v for k, v in fields.items()}
@@ -106,11 +100,9 @@ def _to_wgs84(shapes: np.ndarray, crs: str | None, path: Path) -> np.ndarray:
 def _joined(areas: list[Area], table: Path, key: str) -> list[Area]:
     field, _, column = key.partition("=")
     column = column or field
-    try:
-        with table.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInput(f"{table.name}: not a readable UTF-8 CSV file ({exc})") from None
+    if not table.is_file():
+        raise InvalidInput(f"{table}: no such file")
+    rows = csv_rows(table)
     if rows and column not in rows[0]:
         raise InvalidInput(f"{table.name}: no column '{column}' to join on")
     by_key = {str(row[column]).strip(): row for row in rows}

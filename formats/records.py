@@ -62,12 +62,17 @@ def read_records(path: Path, *, osm_kind: PoiKind | None = None) -> tuple[str, l
                        "use .csv, .geojson, .json, .osm or .osm.pbf")
 
 
-def _csv(path: Path) -> list[Record]:
+def csv_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a UTF-8 CSV file with a header (a byte-order mark is fine)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
+            return list(csv.DictReader(handle))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InvalidInput(f"{path}: not a UTF-8 CSV file ({exc})") from exc
+
+
+def _csv(path: Path) -> list[Record]:
+    rows = csv_rows(path)
     records = []
     for line, row in enumerate(rows, start=2):  # line 1 is the header
         fields = {str(k).strip().lower(): _blank_to_none(v) for k, v in row.items() if k}

@@ -15,6 +15,7 @@ import pyogrio.raw
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from gis.areas import store_population
 from gis.dispatch_store import no_fly_zones
 from gis.population import PopulationPoints, load_population_points
 from planning.inputs import District, PlanningInputs, Points
@@ -32,23 +33,6 @@ def load_districts(engine: Engine) -> list[District]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM rc.planning_districts()")).all()
     return [District(r.name, r.kind, shapely.from_wkb(bytes(r.wkb))) for r in rows]
-
-
-def read_districts_file(path: Path, *, name_field: str, kind: str = "urban") -> list[District]:
-    """Districts from a vector file (GeoJSON, GeoPackage, ...) in WGS84; every one of ``kind``
-    unless the file has a ``kind`` column (urban/rural)."""
-    meta, _, geometry, fields = pyogrio.raw.read(path)
-    if meta.get("crs") not in (None, "EPSG:4326", "OGC:CRS84"):
-        raise InvalidInput(f"{path.name}: districts must be in WGS84, not {meta['crs']}")
-    names = list(meta["fields"])
-    if name_field not in names:
-        raise InvalidInput(f"{path.name}: no field '{name_field}' (fields: {', '.join(names)})")
-    kinds = fields[names.index("kind")] if "kind" in names else [kind] * len(geometry)
-    for value in set(kinds):
-        if value not in ("urban", "rural"):
-            raise InvalidInput(f"{path.name}: kind '{value}' is not urban or rural")
-    return [District(str(n), str(k), shapely.from_wkb(g))
-            for n, k, g in zip(fields[names.index(name_field)], kinds, geometry, strict=True)]
 
 
 def load_inputs(
@@ -85,28 +69,9 @@ def load_population_zones(conn: Connection, path: Path, people: dict[str, float]
     if name_field not in list(meta["fields"]):
         raise InvalidInput(f"{path.name}: no field '{name_field}'")
     names = [str(n) for n in fields[list(meta["fields"]).index(name_field)]]
-    keep = [i for i, name in enumerate(names) if people.get(name, 0) > 0]
-    conn.execute(text("DELETE FROM rc.population WHERE source = :source"), {"source": source})
-    conn.execute(text(
-        "INSERT INTO rc.population (population, source, geom) "
-        "SELECT p, :source, ST_Multi(ST_CollectionExtract(ST_MakeValid("
-        "ST_SetSRID(ST_GeomFromWKB(g), 4326)), 3)) "
-        "FROM unnest(CAST(:p AS float8[]), CAST(:g AS bytea[])) AS t (p, g)"),
-        {"source": source, "p": [people[names[i]] for i in keep],
-         "g": [bytes(geometry[i]) for i in keep]})
-    return float(sum(people[names[i]] for i in keep))
-
-
-def store_districts(conn: Connection, districts: list[District], *, source: str) -> int:
-    """Replace the districts of ``source`` in ``rc.district``; returns how many were stored."""
-    conn.execute(text("DELETE FROM rc.district WHERE source = :source"), {"source": source})
-    conn.execute(text(
-        "INSERT INTO rc.district (name, kind, source, geom) "
-        "SELECT n, k, :source, ST_Multi(ST_SetSRID(ST_GeomFromWKB(g), 4326)) "
-        "FROM unnest(CAST(:n AS text[]), CAST(:k AS text[]), CAST(:g AS bytea[])) AS t (n, k, g)"),
-        {"source": source, "n": [d.name for d in districts], "k": [d.kind for d in districts],
-         "g": [shapely.to_wkb(d.geometry) for d in districts]})
-    return len(districts)
+    return store_population(conn, [(people[name], shapely.from_wkb(g))
+                                   for name, g in zip(names, geometry, strict=True)
+                                   if people.get(name, 0) > 0], source=source)
 
 
 def read_points_csv(path: Path) -> Points:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from gis.planning import load_districts, load_inputs, read_districts_file, read_points_csv
+from formats.areas import FieldNames, district_rows, field_of, read_areas
+from gis.planning import load_districts, load_inputs, read_points_csv
 from gis.planning import volunteer_density as density_cells
 from planning.inputs import District, PlanningInputs, Points
 from planning.kpi import KpiTable, kpi_table
@@ -54,6 +55,22 @@ def coverage(context: Context, layer: str, *, at: datetime, hour: int | None,
     network, inputs = planning_inputs(context, at)
     built = build_layer(network, inputs, layer, minutes=minutes, hour=hour)
     return Coverage(network, built, layer_notes(inputs, built))
+
+
+def read_districts_file(path: Path, *, name_field: str, kind: str = "urban"
+                        ) -> list[District]:
+    """Districts from a vector file in any CRS, for a KPI table of districts not loaded:
+    every one of ``kind`` unless the file has a ``kind`` field. A file with any feature that
+    cannot be a district is refused whole: a table over part of them would mislead."""
+    areas = read_areas(path)
+    kinds = {name.lower() for area in areas for name in area.fields}
+    fields = FieldNames(field_of(areas, name_field, "name", path) if areas else name_field,
+                        kind=field_of(areas, "kind", "kind", path) if "kind" in kinds else None)
+    rows, rejected = district_rows(areas, fields)
+    if rejected:
+        raise InvalidInput(f"{path.name}: " + "; ".join(f"{r.label}: {r.reason}"
+                                                        for r in rejected[:5]))
+    return [District(r.name, r.kind or kind, r.geometry) for r in rows]
 
 
 def kpis(context: Context, *, at: datetime, hour: int | None,

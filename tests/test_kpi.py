@@ -11,20 +11,19 @@ import pytest
 import rasterio
 import shapely
 
+from formats.areas import FieldNames
 from gis.network_loader import load_network_arrays
 from gis.osm_import import import_osm
-from gis.planning import (
-    load_inputs,
-    load_population_zones,
-    read_districts_file,
-    store_districts,
-)
+from gis.planning import load_inputs, load_population_zones
 from gis.record_import import import_file
 from gis.tokens import create_token
 from planning.kpi import kpi_table
 from rescuecircle.errors import InvalidInput
 from routing.network import Network
-from tests.conftest import client_for
+from services.areas import import_districts
+from services.context import Context
+from services.planning import read_districts_file
+from tests.conftest import app_settings, client_for
 
 SHARES = ("station_share_5min", "station_share_8min", "station_share_12min",
           "station_share_standard", "aed_share_5min_walk", "circle_share_5min",
@@ -94,10 +93,10 @@ def test_shenzhen_kpi_table_is_consistent(shenzhen, shared_data):
 @pytest.mark.realdata
 def test_kpi_endpoint_is_for_analysts(shenzhen, shared_data):
     engine, _ = shenzhen
-    districts = read_districts_file(
-        shared_data / "shenzhen" / "boundaries" / "districts_wgs84.json", name_field="qh")
-    with engine.begin() as conn:
-        store_districts(conn, districts, source="test")
+    path = shared_data / "shenzhen" / "boundaries" / "districts_wgs84.json"
+    districts = read_districts_file(path, name_field="qh")
+    import_districts(Context.from_settings(app_settings(engine), engine=engine), path,
+                     FieldNames("qh"))
     client = client_for(engine)
     url = "/api/planning/kpi?at=2026-11-25T11:00:00%2B08:00&hour=8"
     assert client.get(url).status_code == 401
@@ -199,5 +198,6 @@ def test_district_files_are_checked(tmp_path: Path):
         read_districts_file(write({"qh": "A"}), name_field="name")
     with pytest.raises(InvalidInput, match="kind 'suburban'"):
         read_districts_file(write({"qh": "A", "kind": "suburban"}), name_field="qh")
-    with pytest.raises(InvalidInput, match="WGS84"):
-        read_districts_file(write({"qh": "A"}, "urn:ogc:def:crs:EPSG::3857"), name_field="qh")
+    [metres] = read_districts_file(write({"qh": "A"}, "urn:ogc:def:crs:EPSG::3857"),
+                                   name_field="qh")  # any CRS: reprojected to WGS84
+    assert metres.geometry.bounds == pytest.approx((0, 0, 1 / 111_319.5, 1 / 110_574), rel=0.01)
