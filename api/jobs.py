@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 import uuid
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -65,20 +66,9 @@ class JobRunner:
                                         thread_name_prefix="rc-job")
         self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopped = threading.Event()
-        self._heart = threading.Thread(target=self._beat, name="rc-job-heartbeat", daemon=True)
+        self._heart = threading.Thread(target=_beat, args=(weakref.ref(self),),
+                                       name="rc-job-heartbeat", daemon=True)
         self._heart.start()
-
-    def _beat(self) -> None:
-        """Every ``job_heartbeat_s``: keep this runner's jobs alive, fail orphaned ones."""
-        interval_s = self._state.settings.job_heartbeat_s
-        while True:
-            try:
-                beat(self._state.engine, self.runner_id)
-                fail_orphans(self._state.engine, stale_s=4 * interval_s)
-            except Exception:  # noqa: BLE001 - the database may be away; beat again later
-                LOGGER.warning("job heartbeat failed; trying again", exc_info=True)
-            if self._stopped.wait(interval_s):
-                return
 
     def submit(self, process: str, inputs: dict[str, Any], owner_token_id: int,
                compute: Compute) -> uuid.UUID:
@@ -111,6 +101,23 @@ class JobRunner:
         """Stop taking jobs; with ``wait``, let the running ones finish."""
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
         self._stopped.set()
+
+
+def _beat(runner_ref: "weakref.ref[JobRunner]") -> None:
+    """Every ``job_heartbeat_s``: keep the runner's jobs alive, fail orphaned ones. Holds the
+    runner only while beating, so an app that is gone (a test's, a reloaded worker's) stops
+    beating instead of keeping its database connection open for the life of the process."""
+    while (runner := runner_ref()) is not None:
+        state, stopped = runner._state, runner._stopped
+        interval_s = state.settings.job_heartbeat_s
+        try:
+            beat(state.engine, runner.runner_id)
+            fail_orphans(state.engine, stale_s=4 * interval_s)
+        except Exception:  # noqa: BLE001 - the database may be away; beat again later
+            LOGGER.warning("job heartbeat failed; trying again", exc_info=True)
+        del runner, state
+        if stopped.wait(interval_s):
+            return
 
 
 def _fail(engine: Engine, job_id: uuid.UUID, message: str) -> None:

@@ -155,7 +155,7 @@ def _initdb(settings: Settings, paths: ClusterPaths) -> None:
             "shared_buffers = 256MB\n"
             "work_mem = 32MB\n"
             "maintenance_work_mem = 256MB\n"
-            "max_connections = 100\n"
+            "max_connections = 200\n"  # the test suite holds a pool per database
         )
 
 
