@@ -11,7 +11,7 @@ import shapely.geometry
 
 from gis.dispatch_data import CandidateRows, Loaded, Search
 from routing.dispatch import Leg, Options, Plan
-from routing.network import Network
+from routing.network import Network, island_note
 
 WALK_LIMIT_MIN = Options().responder_limit_s / 60
 
@@ -30,6 +30,7 @@ class Decision:
     k: int
     declined: int
     timings_ms: dict[str, float]
+    patient_islands: frozenset[str] = frozenset()  # modes whose island the patient is on
 
     def considered(self) -> dict[str, Any]:
         """The candidates' ids, for the audit."""
@@ -82,6 +83,8 @@ def reasons(decision: Decision) -> dict[str, str]:
         found["ambulance"] = (
             "no ambulance is loaded: run `rescuecircle import ambulances FILE`"
             if loaded.ambulances == 0 else
+            island_note("the patient", "drive") + ": no road from the stations reaches it"
+            if "drive" in decision.patient_islands and rows.ambulances else
             f"none of the {loaded.ambulances} ambulances is available within "
             f"{search.ambulance_radius_m / 1000:g} km" if not rows.ambulances else
             f"{len(rows.ambulances)} available ambulances, none can reach the patient by road")
@@ -110,6 +113,8 @@ def _volunteer_reason(decision: Decision) -> str | None:
     rows, search = decision.rows, decision.search
     if decision.loaded.volunteers == 0:
         return "no volunteer is registered: run `rescuecircle import volunteers FILE`"
+    if "walk" in decision.patient_islands:
+        return island_note("the patient", "walk") + ": only a volunteer on it could walk there"
     nearby = len(rows.volunteers) - decision.declined
     if nearby <= 0:
         return (f"no available volunteer within {search.volunteer_radius_m / 1000:g} km has "

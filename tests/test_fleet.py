@@ -234,3 +234,12 @@ def test_status_reports_what_each_feature_lacks(engine, client, monkeypatch, cap
     out = capsys.readouterr().out
     assert "dispatch: ready" in out and "kpis: NOT READY" in out
     assert "  needs population: rescuecircle import population FILE" in out
+
+
+def test_a_patient_on_an_island_is_named_as_the_reason(client, dispatcher):
+    """Lonely Road (0.005-0.007, 0) joins nothing: nobody is sent, and the plan says why."""
+    plan = client.post("/api/dispatch", json={"point": [0.006, 0.0]}, headers=dispatcher).json
+    assert plan["ambulance"] is None and plan["volunteers"] == []
+    island = "the patient lies on a part of the {} network cut off from the rest (an island)"
+    assert plan["reasons"]["ambulance"].startswith(island.format("drive"))
+    assert plan["reasons"]["volunteers"].startswith(island.format("walk"))
