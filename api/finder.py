@@ -36,7 +36,8 @@ def nearest() -> ResponseReturnValue:
     return jsonify(
         type="FeatureCollection", crs=crs, at=at.isoformat(), point=[lon, lat],
         features=[_feature(row, crs, available=True) for row in found.usable],
-        unavailable=[_feature(row, crs, available=False) for row in found.unavailable])
+        unavailable=[_feature(row, crs, available=False) for row in found.unavailable],
+        notes=found.notes)
 
 
 def _feature(row: dict[str, Any], crs: Any, *, available: bool) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import numpy as np
 import shapely.geometry
 
 from gis.finder import aeds_near
-from routing.network import Network
+from routing.network import Network, island_note
 from services.context import Context
 
 WALK = "walk"
@@ -24,6 +24,7 @@ class NearestAeds:
 
     usable: list[dict[str, Any]]
     unavailable: list[dict[str, Any]]
+    notes: list[str]
 
 
 def nearest_aeds(context: Context, lon: float, lat: float, *, at: datetime, limit: int,
@@ -31,10 +32,17 @@ def nearest_aeds(context: Context, lon: float, lat: float, *, at: datetime, limi
     """The ``limit`` AEDs reached soonest on foot from ``lon``/``lat`` (WGS84) at ``at``."""
     # nobody walks faster than 2 m/s for long: a straight-line radius that cannot miss an AED
     rows = aeds_near(context.engine, lon, lat, radius_m=max_walk_s * 2.0, at=at)
-    usable = rank_by_walk(context.networks.current(), lon, lat,
-                          [r for r in rows if r["reason"] is None], limit=limit,
-                          max_walk_s=max_walk_s)
-    return NearestAeds(usable, [r for r in rows if r["reason"] is not None][:MAX_UNAVAILABLE])
+    network = context.networks.current()
+    ready = [r for r in rows if r["reason"] is None]
+    usable = rank_by_walk(network, lon, lat, ready, limit=limit, max_walk_s=max_walk_s)
+    notes = []
+    if ready and not usable and network.arrays.island[WALK][network.snap(lon, lat, WALK).edge]:
+        notes.append(island_note("this point", WALK) + ": the AEDs nearby cannot be walked to "
+                     "by the mapped ways; look around you")
+    elif not rows:
+        notes.append(f"no AED is registered within {max_walk_s * 2 / 1000:g} km")
+    return NearestAeds(usable, [r for r in rows if r["reason"] is not None][:MAX_UNAVAILABLE],
+                       notes)
 
 
 def rank_by_walk(network: Network, lon: float, lat: float, rows: list[dict[str, Any]], *,

@@ -243,3 +243,19 @@ def test_a_patient_on_an_island_is_named_as_the_reason(client, dispatcher):
     island = "the patient lies on a part of the {} network cut off from the rest (an island)"
     assert plan["reasons"]["ambulance"].startswith(island.format("drive"))
     assert plan["reasons"]["volunteers"].startswith(island.format("walk"))
+
+
+def test_the_finder_says_why_it_lists_nothing(engine, client):
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO rc.aed (name, status, opening_hours, geom) VALUES "
+            "('Main Street', 'ready', '24/7', ST_SetSRID(ST_MakePoint(0.0015, 0.0), 4326))"))
+    island = client.get("/api/aeds/nearest?lon=0.006&lat=0&max_walk_min=10").json
+    assert island["features"] == []
+    assert island["notes"] == [
+        "this point lies on a part of the walk network cut off from the rest (an island): the "
+        "AEDs nearby cannot be walked to by the mapped ways; look around you"]
+    near = client.get("/api/aeds/nearest?lon=0.001&lat=0&max_walk_min=10").json
+    assert len(near["features"]) == 1 and near["notes"] == []
+    nothing = client.get("/api/aeds/nearest?lon=0.0&lat=0&max_walk_min=1").json
+    assert nothing["notes"] == ["no AED is registered within 0.12 km"]

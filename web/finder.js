@@ -144,6 +144,9 @@ function render() {
   document.getElementById("hint").hidden = Boolean(state.here);
   document.getElementById("nearest-title").hidden = !result;
   document.getElementById("none").hidden = !result || result.features.length > 0;
+  const notes = document.getElementById("notes");  // the server's why, when it says one
+  notes.textContent = (result?.notes || []).join(" ");
+  notes.hidden = !notes.textContent;
   document.getElementById("unavailable-title").hidden = !result || !result.unavailable.length;
   if (!result) {
     map.getSource("route")?.setData(emptyCollection());
