@@ -161,3 +161,26 @@ def test_shenzhen_districts_and_traffic_zones_from_the_cli(engine, context, shar
     found = districts(engine)
     assert len(found) == 10
     assert {(kind, basis) for kind, basis, _ in found.values()} == {("urban", "density")}
+
+
+def test_outside_every_district_the_people_around_decide_the_standard(context, engine,
+                                                                       tmp_path):
+    """No districts loaded: a point in a square kilometre of 300 people or more is urban (the
+    8-minute ambulance standard), one among fewer rural (12), and with no population at all
+    every place is urban, as before."""
+    def kind(lon: float, lat: float) -> str:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT rc.area_kind(:x, :y)"),
+                                    {"x": lon, "y": lat}).scalar_one())
+
+    assert kind(114.05, 22.55) == "urban"  # nothing loaded
+    rows = ["lon,lat,people"]
+    for i in range(10):  # 100 m apart: 40 people each in town, 1 each in the country
+        for j in range(10):
+            rows.append(f"{114.05 + i * 0.00097},{22.55 + j * 0.0009},40")
+            rows.append(f"{114.25 + i * 0.00097},{22.55 + j * 0.0009},1")
+    (tmp_path / "people.csv").write_text("\n".join(rows))
+    import_population(context, tmp_path / "people.csv", count_field="people")
+    assert kind(114.0545, 22.554) == "urban"
+    assert kind(114.2545, 22.554) == "rural"
+    assert kind(114.60, 22.554) == "rural"  # nobody lives there

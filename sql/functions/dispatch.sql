@@ -108,9 +108,20 @@ COMMENT ON FUNCTION rc.dispatch_pads(double precision, double precision) IS
 CREATE OR REPLACE FUNCTION rc.area_kind(lon double precision, lat double precision)
 RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce((SELECT d.kind FROM rc.district d
-                     WHERE ST_Intersects(d.geom, ST_SetSRID(ST_MakePoint(lon, lat), 4326))
-                     ORDER BY d.kind = 'urban' DESC LIMIT 1), 'urban');
+    WITH here AS (
+        SELECT ST_Buffer(ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography,
+                         564.19)::geometry AS km2)   -- a disc of 1 km2 round the point
+    SELECT coalesce(
+        (SELECT d.kind FROM rc.district d
+         WHERE ST_Intersects(d.geom, ST_SetSRID(ST_MakePoint(lon, lat), 4326))
+         ORDER BY d.kind = 'urban' DESC LIMIT 1),
+        (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM rc.population) THEN NULL
+                     WHEN coalesce(sum(p.population
+                                       * ST_Area(ST_Intersection(p.geom, h.km2)::geography)
+                                       / nullif(ST_Area(p.geom::geography), 0)), 0) >= 300
+                     THEN 'urban' ELSE 'rural' END
+         FROM here h LEFT JOIN rc.population p ON ST_Intersects(p.geom, h.km2)),
+        'urban');
 $$;
 COMMENT ON FUNCTION rc.area_kind(double precision, double precision) IS
-    'urban or rural: the kind of district the point lies in (urban when in none)';
+    'urban or rural: the kind of district the point lies in; outside every district, urban when the square kilometre round it holds 300 people or more (the Degree of Urbanisation''s urban-cluster density), rural when fewer; urban when no population is loaded either';
