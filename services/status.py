@@ -44,36 +44,40 @@ def feature_lacks(facts: dict[str, Any]) -> dict[str, list[Lack]]:
     ready_aeds = (facts.get("aeds") or {}).get("ready", 0)
     fleet = facts.get("ambulances") or {}
     population = facts.get("population") or 0
-    no_people = Lack("population", IMPORT.format(what="population"), False)
     return {
         "dispatch": network + _lacking(
             (sum(fleet.values()) + facts.get("volunteers", 0), "anyone to send: ambulances or "
-             "volunteers", "ambulances", True),
-            (sum(fleet.values()), "ambulances", "ambulances", False),
+             "volunteers", _load("ambulances"), True),
+            (sum(fleet.values()), "ambulances", _load("ambulances"), False),
             (fleet.get("available", 0) if fleet else 1, "an available ambulance",
              "PUT /api/ambulances/{id}/status", False),
-            (facts.get("volunteers", 0), "volunteers", "volunteers", False),
+            (facts.get("volunteers", 0), "volunteers", _load("volunteers"), False),
             (facts.get("volunteers_with_fresh_positions", 0) if facts.get("volunteers") else 1,
              "volunteers with a position of the last 15 minutes",
              "PUT /api/volunteers/{id}/position", False),
-            (aeds, "AEDs", "aeds", False),
+            (aeds, "AEDs", _load("aeds"), False),
             (ready_aeds if aeds else 1, "a ready AED", "PUT /api/aeds/{id}/status", False),
-            (facts.get("drone_pads", 0), "drone pads", "drone-pads", False)),
-        "finder": network + _lacking((aeds, "AEDs", "aeds", True)),
+            (facts.get("drone_pads", 0), "drone pads", _load("drone-pads"), False)),
+        "finder": network + _lacking((aeds, "AEDs", _load("aeds"), True)),
         "coverage": network + _lacking(
             (facts.get("stations", 0) + aeds + facts.get("drone_pads", 0),
-             "a facility to cover from: stations, AEDs or drone pads", "stations", True),
-            (facts.get("stations", 0), "stations", "stations", False),
-            (aeds, "AEDs", "aeds", False)) + ([] if population else [no_people]),
+             "a facility to cover from: stations, AEDs or drone pads", _load("stations"), True),
+            (facts.get("stations", 0), "stations", _load("stations"), False),
+            (aeds, "AEDs", _load("aeds"), False),
+            (population, "population", _load("population"), False)),
         "kpis": network + _lacking(
-            (sum((facts.get("districts") or {}).values()), "districts", "districts", True),
-            (population, "population", "population", True)),
-        "siting": network + _lacking((population, "population", "population", True)),
+            (sum((facts.get("districts") or {}).values()), "districts", _load("districts"), True),
+            (population, "population", _load("population"), True)),
+        "siting": network + _lacking((population, "population", _load("population"), True)),
     }
 
 
+def _load(kind: str) -> str:
+    """The command that loads a registry or planning input of ``kind``."""
+    return IMPORT.format(what=kind)
+
+
 def _lacking(*needs: tuple[float, str, str, bool]) -> list[Lack]:
-    """A Lack for every (count, what, import kind or command, blocking) whose count is 0."""
-    return [Lack(what, how if " " in how or how.startswith(("PUT", "POST")) else
-                 IMPORT.format(what=how), blocking)
-            for count, what, how, blocking in needs if not count]
+    """A Lack for every (count, what, command, blocking) whose count is 0."""
+    return [Lack(what, command, blocking) for count, what, command, blocking in needs
+            if not count]
