@@ -107,10 +107,8 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous) -> Decis
     decided = plan(network, lon, lat, candidates, options, no_fly=local_zones,
                    previous=previous)
     timings["plan"] = _ms(started) - timings["network"] - timings["candidates"]
-    islands = frozenset(mode for mode in ("walk", "drive")
-                        if network.arrays.island[mode][network.snap(lon, lat, mode).edge])
     return Decision(decided, network, search, rows, loaded, kind, inputs["k"],
-                    sum(row[0] in declined for row in rows.volunteers), timings, islands)
+                    sum(row[0] in declined for row in rows.volunteers), timings)
 
 
 def _ms(started: float) -> float:

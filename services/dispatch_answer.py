@@ -30,7 +30,12 @@ class Decision:
     k: int
     declined: int
     timings_ms: dict[str, float]
-    patient_islands: frozenset[str] = frozenset()  # modes whose island the patient is on
+
+    def patient_on_island(self, mode: str) -> bool:
+        """Whether the patient's road is cut off from the rest of ``mode``'s network: asked
+        only when a part of the plan is empty, so a full plan pays nothing for it."""
+        snap = self.network.snap(self.search.lon, self.search.lat, mode)
+        return bool(self.network.arrays.island[mode][snap.edge])
 
     def considered(self) -> dict[str, Any]:
         """The candidates' ids, for the audit."""
@@ -84,11 +89,12 @@ def reasons(decision: Decision) -> dict[str, str]:
             "no ambulance is loaded: run `rescuecircle import ambulances FILE`"
             if loaded.ambulances == 0 else
             island_note("the patient", "drive") + ": no road from the stations reaches it"
-            if "drive" in decision.patient_islands and rows.ambulances else
+            if rows.ambulances and decision.patient_on_island("drive") else
             f"none of the {loaded.ambulances} ambulances is available within "
             f"{search.ambulance_radius_m / 1000:g} km" if not rows.ambulances else
             f"{len(rows.ambulances)} available ambulances, none can reach the patient by road")
-    volunteer_reason = _volunteer_reason(decision)
+    short = len(plan.volunteers) < decision.k or plan.runner is None
+    volunteer_reason = _volunteer_reason(decision) if short else None
     if len(plan.volunteers) < decision.k and volunteer_reason:
         found["volunteers"] = (volunteer_reason if not plan.volunteers else
                                f"only {len(plan.volunteers)} of {decision.k}: {volunteer_reason}")
@@ -113,7 +119,7 @@ def _volunteer_reason(decision: Decision) -> str | None:
     rows, search = decision.rows, decision.search
     if decision.loaded.volunteers == 0:
         return "no volunteer is registered: run `rescuecircle import volunteers FILE`"
-    if "walk" in decision.patient_islands:
+    if decision.patient_on_island("walk"):
         return island_note("the patient", "walk") + ": only a volunteer on it could walk there"
     nearby = len(rows.volunteers) - decision.declined
     if nearby <= 0:
