@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyogrio.raw
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
-from gis.areas import store_population
 from gis.dispatch_store import no_fly_zones
 from gis.population import PopulationPoints, load_population_points
 from planning.inputs import District, PlanningInputs, Points
@@ -53,25 +51,6 @@ def load_inputs(
         people=Points(people.lon, people.lat, {"people": people.people}),
         no_fly=tuple(no_fly_zones(engine)),
     )
-
-
-def load_population_zones(conn: Connection, path: Path, people: dict[str, float], *,
-                          name_field: str, source: str) -> float:
-    """Replace the population of ``source`` with zone polygons (WGS84 vector file) carrying
-    ``people[name]`` each; zones without a count are skipped. Returns the total loaded.
-
-    Why zones: traffic zones are often the only population a city publishes; they are cut on
-    a grid when read back (``rc.population_points``), which is areal weighting.
-    """
-    meta, _, geometry, fields = pyogrio.raw.read(path)
-    if meta.get("crs") not in (None, "EPSG:4326", "OGC:CRS84"):
-        raise InvalidInput(f"{path.name}: zones must be in WGS84, not {meta['crs']}")
-    if name_field not in list(meta["fields"]):
-        raise InvalidInput(f"{path.name}: no field '{name_field}'")
-    names = [str(n) for n in fields[list(meta["fields"]).index(name_field)]]
-    return store_population(conn, [(people[name], shapely.from_wkb(g))
-                                   for name, g in zip(names, geometry, strict=True)
-                                   if people.get(name, 0) > 0], source=source)
 
 
 def read_points_csv(path: Path) -> Points:

@@ -14,13 +14,13 @@ import shapely
 from formats.areas import FieldNames
 from gis.network_loader import load_network_arrays
 from gis.osm_import import import_osm
-from gis.planning import load_inputs, load_population_zones
+from gis.planning import load_inputs
 from gis.record_import import import_file
 from gis.tokens import create_token
 from planning.kpi import kpi_table
 from rescuecircle.errors import InvalidInput
 from routing.network import Network
-from services.areas import import_districts
+from services.areas import import_districts, import_population
 from services.context import Context
 from services.planning import read_districts_file
 from tests.conftest import app_settings, client_for
@@ -55,12 +55,12 @@ def shenzhen(make_database, shared_data, tmp_path_factory):
     for path in sorted((folder / "aed_tencent_gcj02").glob("data*.json")):
         import_file(engine, path, "aeds", crs="gcj02")
     import_file(engine, station_file(folder, tmp_path_factory.mktemp("stations")), "stations")
-    with (folder / "taz_attributes.csv").open(encoding="utf-8-sig") as f:
-        people = {row["小区编号"]: float(row["人口（人）"] or 0) for row in csv.DictReader(f)}
-    with engine.begin() as conn:
-        total = load_population_zones(conn, folder / "taz_polygons_wgs84.geojson", people,
-                                      name_field="name", source="taz")
-    return engine, total
+    report = import_population(
+        Context.from_settings(app_settings(engine), engine=engine),
+        folder / "taz_polygons_wgs84.geojson", table=folder / "taz_attributes.csv",
+        key="name=小区编号", count_field="人口（人）")
+    assert report.people is not None
+    return engine, report.people
 
 
 @pytest.mark.realdata
