@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 
 from api import app_state
-from api.auth import require_roles
+from api.auth import actor, require_roles
 from api.jsonable import jsonable
 from api.rate_limit import RateLimiter
 from formats.china_crs import Crs
@@ -37,14 +37,6 @@ from services import params
 INSPECTORS = ("volunteer", "dispatcher", "admin")
 DISPATCH = ("dispatcher", "admin")
 READERS = ("dispatcher", "admin", "analyst")
-
-
-def actor() -> str:
-    """Who the request speaks for, as recorded in histories: ``role:label`` or ``role:#id``."""
-    principal = g.principal
-    if principal is None:
-        return g.role
-    return f"{g.role}:{principal.label or f'#{principal.token_id}'}"
 
 
 def _at(value: Any) -> datetime:

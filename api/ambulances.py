@@ -12,8 +12,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from api import app_state
-from api.auth import require_roles
-from api.dispatch import caller
+from api.auth import actor, require_roles
 from api.jsonable import jsonable
 from services import fleet, params
 
@@ -33,7 +32,7 @@ def list_ambulances() -> ResponseReturnValue:
 def put_status(ambulance_id: int) -> ResponseReturnValue:
     """Change an ambulance's status."""
     body = params.json_body(request.get_json(silent=True))
-    history = fleet.change_status(app_state(), ambulance_id, body, actor=caller())
+    history = fleet.change_status(app_state(), ambulance_id, body, actor=actor())
     return jsonify(history=[jsonable(h) for h in history])
 
 

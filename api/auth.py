@@ -72,3 +72,12 @@ def whoami() -> ResponseReturnValue:
         label=principal.label if principal else None,
         volunteer_id=principal.volunteer_id if principal else None,
     )
+
+
+def actor() -> str:
+    """Who the request speaks for, as status histories record it: ``role:label`` or
+    ``role:#id`` (``role`` alone without a token)."""
+    principal = g.principal
+    if principal is None:
+        return str(g.role)
+    return f"{g.role}:{principal.label or f'#{principal.token_id}'}"

@@ -13,8 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from api import app_state
-from api.aeds import actor
-from api.auth import require_roles
+from api.auth import actor, require_roles
 from api.jsonable import jsonable
 from gis import volunteers
 from gis.volunteers import PromotionRules, Registration, Service, Session, Training
