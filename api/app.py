@@ -23,6 +23,7 @@ from api import (
     feature_edit,
     finder,
     health,
+    incidents,
     jobs,
     ogc,
     ogc_tiles,
@@ -32,11 +33,13 @@ from api import (
     positions,
     processes,
     public_limits,
+    responder,
     routes,
     tiles,
     volunteers,
     web,
 )
+from api.alert_clock import AlertClock
 from rescuecircle import __version__
 from rescuecircle.settings import Settings
 from services.context import Context
@@ -71,6 +74,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(positions.blueprint)
     app.register_blueprint(dispatch.blueprint)
+    app.register_blueprint(incidents.blueprint)
+    app.register_blueprint(responder.blueprint)
+    app.extensions["rc_alert_clock"] = AlertClock(state)
     app.register_blueprint(aeds.create_blueprint(settings, state.engine))
     app.register_blueprint(volunteers.blueprint)
     app.register_blueprint(ambulances.blueprint)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from cli import dispatch, ops, planning, registry
 from formats.osm_tags import DEFAULT_STATION_KINDS
-from rescuecircle.errors import RescueCircleError
+from rescuecircle.errors import InvalidInput, RescueCircleError
 from rescuecircle.settings import Settings
 from routing.arrays import MODES
 
@@ -100,8 +100,12 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> None:
     from gis.tokens import create_token
     from services.context import opened
 
+    if (args.role == "volunteer") != (args.volunteer is not None):
+        raise InvalidInput("--volunteer ID goes with --role volunteer, and only with it: a "
+                           "volunteer token speaks for one volunteer")
     with opened(settings) as context:
-        print(create_token(context.engine, role=args.role, label=args.label))
+        print(create_token(context.engine, role=args.role, label=args.label,
+                           volunteer_id=args.volunteer))
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
@@ -215,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument(
         "--role", required=True, choices=["public", "volunteer", "dispatcher", "analyst", "admin"])
     token_create.add_argument("--label", default=None, help="who or what the token is for")
+    token_create.add_argument("--volunteer", type=int, default=None, metavar="ID",
+                              help="the volunteer a volunteer token speaks for")
     token_create.set_defaults(handler=_token_create)
     ops.add_commands(db, token)
 

@@ -8,11 +8,13 @@ from sqlalchemy import Engine, text
 
 @dataclass(frozen=True)
 class Search:
-    """Where and when to look, and how far."""
+    """Where and when to look, and how far; ``incident`` for a replan, whose own units stay
+    candidates while units sent to other incidents never are."""
 
     lon: float
     lat: float
     at: datetime
+    incident: int | None = None
     volunteer_radius_m: float = 2_000.0
     aed_radius_m: float = 1_500.0
     ambulance_radius_m: float = 30_000.0
@@ -35,37 +37,41 @@ class Ambulance:
 
 @dataclass(frozen=True)
 class CandidateRows:
-    """Candidates as rows: (id, lon, lat) each; pads also (range_km, cruise_speed_kmh)."""
+    """Candidates as rows: (id, lon, lat) each; AEDs also their floor, pads (range_km,
+    cruise_speed_kmh)."""
 
     volunteers: list[tuple[int, float, float]]
-    aeds: list[tuple[int, float, float]]
+    aeds: list[tuple[int, float, float, int]]
     ambulances: list[Ambulance]
     pads: list[tuple[int, float, float, float, float]]
 
 
 def load_candidates(engine: Engine, search: Search) -> CandidateRows:
-    """Available volunteers (fresh positions), AEDs available then, available ambulances (at
-    their fresh live position, else their station), and ready drone pads in range."""
-    point = {"lon": search.lon, "lat": search.lat}
+    """Available volunteers (fresh positions, valid certificates), AEDs available then,
+    available ambulances (at their fresh live position, else their station), and ready drone
+    pads in range; none of them sent to another incident."""
+    point = {"lon": search.lon, "lat": search.lat, "incident": search.incident}
     with engine.connect() as conn:
         volunteers = conn.execute(text(
-            "SELECT id, vlon, vlat FROM rc.dispatch_volunteers(:lon, :lat, :r, :at, :age)"),
+            "SELECT id, vlon, vlat FROM rc.dispatch_volunteers(:lon, :lat, :r, :at, :age, "
+            ":incident)"),
             {**point, "r": search.volunteer_radius_m, "at": search.at,
              "age": search.max_position_age_s}).all()
         aeds = conn.execute(text(
-            "SELECT id, alon, alat FROM rc.dispatch_aeds(:lon, :lat, :r, :at)"),
+            "SELECT id, alon, alat, floor FROM rc.dispatch_aeds(:lon, :lat, :r, :at, :incident)"),
             {**point, "r": search.aed_radius_m, "at": search.at}).all()
         ambulances = conn.execute(text(
             "SELECT id, station_id, call_sign, kind, alon, alat, live "
-            "FROM rc.dispatch_ambulances(:lon, :lat, :r, :at, :age)"),
+            "FROM rc.dispatch_ambulances(:lon, :lat, :r, :at, :age, :incident)"),
             {**point, "r": search.ambulance_radius_m, "at": search.at,
              "age": search.max_ambulance_position_age_s}).all()
         pads = conn.execute(text(
-            "SELECT id, plon, plat, range_km, cruise_speed_kmh FROM rc.dispatch_pads(:lon, :lat)"),
+            "SELECT id, plon, plat, range_km, cruise_speed_kmh "
+            "FROM rc.dispatch_pads(:lon, :lat, :incident)"),
             point).all()
     return CandidateRows(
         volunteers=[(int(r.id), float(r.vlon), float(r.vlat)) for r in volunteers],
-        aeds=[(int(r.id), float(r.alon), float(r.alat)) for r in aeds],
+        aeds=[(int(r.id), float(r.alon), float(r.alat), int(r.floor)) for r in aeds],
         ambulances=[Ambulance(int(r.id), int(r.station_id), str(r.call_sign), str(r.kind),
                               float(r.alon), float(r.alat), bool(r.live)) for r in ambulances],
         pads=[(r.id, r.plon, r.plat, float(r.range_km), float(r.cruise_speed_kmh))

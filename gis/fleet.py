@@ -4,11 +4,16 @@ changes (the trigger keeps their history) and live positions."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
+from gis.incident_store import Unit, add_event, release
 from rescuecircle.errors import NotFound
 
-STATUSES = ("available", "busy", "out_of_service")
+STATUSES = ("available", "dispatched", "en_route", "on_scene", "transporting", "at_hospital",
+            "busy", "out_of_service")
+# The incident event each status is, for an ambulance sent to an incident.
+MISSION_EVENTS = {"dispatched": "dispatched", "en_route": "en_route", "on_scene": "on_scene",
+                  "transporting": "transporting", "at_hospital": "at_hospital"}
 
 
 def list_ambulances(engine: Engine) -> list[dict[str, Any]]:
@@ -29,14 +34,40 @@ def list_ambulances(engine: Engine) -> list[dict[str, Any]]:
 
 
 def set_ambulance_status(engine: Engine, ambulance_id: int, status: str, *, reason: str | None,
-                         actor: str) -> None:
-    """Change one ambulance's status; the history trigger records who and why."""
+                         actor: str, at: datetime | None = None) -> None:
+    """Change one ambulance's status; the history trigger records who and why. For an
+    ambulance sent to an incident, the change is also an event of that incident; becoming
+    available (or going out of service) frees it from the incident, after a hospital as its
+    hand-over."""
     with engine.begin() as conn:
-        conn.execute(text("SELECT rc._set_change_context(:a, :r)"), {"a": actor, "r": reason})
-        found = conn.execute(text("UPDATE rc.ambulance SET status = :s WHERE id = :id"),
-                             {"s": status, "id": ambulance_id}).rowcount
-        if not found:
-            raise NotFound(f"ambulance {ambulance_id} does not exist")
+        old = update_ambulance_status(conn, ambulance_id, status, reason=reason, actor=actor)
+        incident = conn.execute(text(
+            "SELECT incident_id FROM rc.assignment WHERE unit_kind = 'ambulance' "
+            "AND unit_id = :id AND released_at IS NULL"), {"id": ambulance_id}).scalar()
+        if incident is None or old == status:
+            return
+        unit = Unit("ambulance", ambulance_id)
+        data = {"status": status, "reason": reason} if reason else {"status": status}
+        if status in MISSION_EVENTS:
+            add_event(conn, incident, MISSION_EVENTS[status], unit=unit, data=data,
+                      created_by=actor, at=at)
+            return
+        kind = "handed_over" if old == "at_hospital" and status == "available" else "released"
+        add_event(conn, incident, kind, unit=unit, data=data, created_by=actor, at=at)
+        release(conn, incident, unit, status)
+
+
+def update_ambulance_status(conn: Connection, ambulance_id: int, status: str, *,
+                            reason: str | None, actor: str) -> str:
+    """Set the status inside the caller's transaction; the status it had."""
+    conn.execute(text("SELECT rc._set_change_context(:a, :r)"), {"a": actor, "r": reason})
+    old = conn.execute(text("SELECT status FROM rc.ambulance WHERE id = :id FOR UPDATE"),
+                       {"id": ambulance_id}).scalar()
+    if old is None:
+        raise NotFound(f"ambulance {ambulance_id} does not exist")
+    conn.execute(text("UPDATE rc.ambulance SET status = :s WHERE id = :id"),
+                 {"s": status, "id": ambulance_id})
+    return str(old)
 
 
 def status_history(engine: Engine, ambulance_id: int) -> list[dict[str, Any]]:

@@ -31,3 +31,8 @@ class Forbidden(RescueCircleError):
 
 class TooManyRequests(RescueCircleError):
     """The client sent more requests than it may in a while (HTTP 429)."""
+
+
+class Conflict(RescueCircleError):
+    """The request does not fit the thing's current state: an alert already answered, an
+    incident already closed (HTTP 409)."""

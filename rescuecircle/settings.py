@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     drone_takeoff_s: float = Field(default=30.0, ge=0, le=600)
     drone_landing_s: float = Field(default=30.0, ge=0, le=600)
     drone_range_km: float = Field(default=8.0, gt=0, le=100, description="Farthest one-way flight.")
+    alert_timeout_s: float = Field(
+        default=30.0, ge=1, le=600,
+        description="How long an alerted volunteer has to accept before the next one is alerted.")
+    floor_s: float = Field(
+        default=12.0, ge=0, le=120,
+        description="Seconds per floor between the street and a patient or an AED above or below "
+                    "it (docs/dispatch.md, 'Floors', gives the sources).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     timezone: str | None = Field(
         default=None,

@@ -2,7 +2,9 @@
 
 Pure: the caller hands in the networks and the candidates (already filtered to those
 available: fresh positions, ready AEDs open now, free ambulances where they are, ready pads);
-this module decides. Times are seconds, points local metres of the network.
+this module decides. Times are seconds, points local metres of the network. Floors add a
+vertical access time (``Options.floor_s`` per floor) to every arrival at a patient above or
+below the street, and twice over (there and back) to an AED kept on another floor.
 """
 
 from collections.abc import Sequence
@@ -29,6 +31,7 @@ class Site:
     id: int
     lon: float
     lat: float
+    floor: int = 0          # an AED's level: 0 at street level, -1 a basement
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,12 @@ class Options:
     responder_limit_s: float = 900.0
     ambulance_target_s: float = 480.0
     hour: int | None = None
+    patient_floor: int = 0
+    floor_s: float = 12.0
+
+    def vertical_s(self, floor: int) -> float:
+        """Street to ``floor`` (either way), on foot or by lift."""
+        return self.floor_s * abs(floor)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class Leg:
     id: int
     eta_s: float
     routes: list[Route]
+    vertical_s: float = 0.0     # of eta_s, spent between street and floor
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ class Plan:
     backups: list[Leg]
     selection: Selection | None
     considered: dict[str, int]
+    floor_delay_s: float = 0.0      # street to the patient's floor, in every arrival
 
     @property
     def first_arrival_s(self) -> float | None:
@@ -154,15 +165,16 @@ def plan(
             network, patient, others, k=options.k, theta=options.theta,
             max_stretch=options.max_stretch, mode=mode, limit_s=options.responder_limit_s,
             hour=hour, scenarios=scenarios, keep=previous.volunteers)
-        direct = [_leg(network, patient, a, mode) for a in selection.approaches]
+        direct = [_leg(network, patient, a, options) for a in selection.approaches]
     chosen = {v.id for v in direct} | ({runner.volunteer.id} if runner else set())
-    backups = [_leg(network, patient, a, mode) for a in direct_pool
+    backups = [_leg(network, patient, a, options) for a in direct_pool
                if a.responder.id not in chosen][:BACKUPS]
-    drone = _drone(network, patient, candidates.pads, runner, no_fly)
-    ambulance = _ambulance(network, lon, lat, candidates.ambulances, hour)
+    drone = _drone(network, patient, candidates.pads, runner, no_fly, options)
+    ambulance = _ambulance(network, lon, lat, candidates.ambulances, options)
     return Plan(
         ambulance=ambulance, ambulance_target_s=options.ambulance_target_s, volunteers=direct,
         runner=runner, drone=drone, backups=backups, selection=selection,
+        floor_delay_s=options.vertical_s(options.patient_floor),
         considered={"volunteers": len(candidates.volunteers), "reachable_volunteers":
                     len(direct_pool), "aeds": len(candidates.aeds),
                     "ambulances": len(candidates.ambulances), "pads": len(candidates.pads)},
@@ -176,36 +188,43 @@ def _responders(network: Network, sites: Sequence[Site], mode: str) -> list[Resp
             if snap is not None]
 
 
-def _leg(network: Network, patient: Snap, approach: Approach, mode: str) -> Leg:
-    route = network.route_along(approach.responder.snap, patient, approach.vertices, mode,
-                                time_s=approach.time_s)
-    return Leg(approach.responder.id, approach.time_s, [route])
+def _leg(network: Network, patient: Snap, approach: Approach, options: Options) -> Leg:
+    route = network.route_along(approach.responder.snap, patient, approach.vertices,
+                                options.responder_mode, time_s=approach.time_s)
+    vertical_s = options.vertical_s(options.patient_floor)
+    return Leg(approach.responder.id, approach.time_s + vertical_s, [route], vertical_s)
 
 
 def _runner(
     network: Network, patient: Snap, aeds: Sequence[Site], pool: list[Approach],
     options: Options,
 ) -> Runner | None:
-    """The volunteer and AED pair that brings an AED soonest (volunteer -> AED -> patient)."""
+    """The volunteer and AED pair that brings an AED soonest (volunteer -> AED -> patient),
+    counting the AED's floor there and back and the patient's floor."""
     mode = options.responder_mode
+    floors = {a.id: a.floor for a in aeds}
     sites = _responders(network, aeds, mode)
     to_patient = approaches(network, patient, sites, mode=mode, limit_s=options.responder_limit_s)
-    best: tuple[float, Approach, Approach] | None = None
+    best: tuple[float, float, Approach, Approach] | None = None
     for aed_leg in to_patient[:AED_CANDIDATES]:
         aed_snap = aed_leg.responder.snap
         fetchers = approaches(network, aed_snap, [a.responder for a in pool], mode=mode,
                               limit_s=options.responder_limit_s)
-        if fetchers and (best is None or fetchers[0].time_s + aed_leg.time_s < best[0]):
-            best = (fetchers[0].time_s + aed_leg.time_s, fetchers[0], aed_leg)
+        vertical_s = (2 * options.vertical_s(floors[aed_leg.responder.id])
+                      + options.vertical_s(options.patient_floor))
+        if fetchers and (best is None
+                         or fetchers[0].time_s + vertical_s + aed_leg.time_s < best[0]):
+            best = (fetchers[0].time_s + vertical_s + aed_leg.time_s, vertical_s, fetchers[0],
+                    aed_leg)
     if best is None:
         return None
-    total_s, fetch, aed_leg = best
+    total_s, vertical_s, fetch, aed_leg = best
     to_aed = network.route_along(fetch.responder.snap, aed_leg.responder.snap, fetch.vertices,
                                  mode, time_s=fetch.time_s)
     onward = network.route_along(aed_leg.responder.snap, patient, aed_leg.vertices, mode,
                                  time_s=aed_leg.time_s)
-    return Runner(Leg(fetch.responder.id, total_s, [to_aed, onward]), aed_leg.responder.id,
-                  total_s)
+    return Runner(Leg(fetch.responder.id, total_s, [to_aed, onward], vertical_s),
+                  aed_leg.responder.id, total_s)
 
 
 def _kept_runner(
@@ -222,9 +241,10 @@ def _kept_runner(
 
 def _drone(
     network: Network, patient: Snap, pads: Sequence[Pad], runner: Runner | None,
-    no_fly: Sequence[Polygon],
+    no_fly: Sequence[Polygon], options: Options,
 ) -> Leg | None:
-    """The fastest drone, only when it brings the AED before the runner does."""
+    """The fastest drone, only when it brings the AED before the runner does (carried from
+    where it lands to the patient's floor)."""
     best: Leg | None = None
     for pad in pads:
         origin = network.project(pad.site.lon, pad.site.lat)
@@ -232,17 +252,19 @@ def _drone(
             eta_s = flight_time_s(origin, (patient.x, patient.y), pad.spec, no_fly)
         except NoRoute:
             continue
-        if best is None or eta_s < best.eta_s:
-            best = Leg(pad.site.id, eta_s, [])
+        vertical_s = options.vertical_s(options.patient_floor)
+        if best is None or eta_s + vertical_s < best.eta_s:
+            best = Leg(pad.site.id, eta_s + vertical_s, [], vertical_s)
     if best is None or (runner is not None and best.eta_s >= runner.aed_eta_s):
         return None
     return best
 
 
 def _ambulance(
-    network: Network, lon: float, lat: float, ambulances: Sequence[Site], hour: int | None
+    network: Network, lon: float, lat: float, ambulances: Sequence[Site], options: Options
 ) -> Leg | None:
-    """The free ambulance with the shortest drive to the patient."""
+    """The free ambulance with the shortest drive to the patient (and up to the floor)."""
+    hour = options.hour
     patient = network.snap(lon, lat, "drive")
     sites = _responders(network, ambulances, "drive")
     found = approaches(network, patient, sites, mode="drive", limit_s=3600, hour=hour)
@@ -251,4 +273,5 @@ def _ambulance(
     fastest = found[0]
     route = network.route_along(fastest.responder.snap, patient, fastest.vertices, "drive",
                                 time_s=fastest.time_s, hour=hour)
-    return Leg(fastest.responder.id, fastest.time_s, [route])
+    vertical_s = options.vertical_s(options.patient_floor)
+    return Leg(fastest.responder.id, fastest.time_s + vertical_s, [route], vertical_s)

@@ -1,5 +1,7 @@
-"""Dispatch: one incident in, one plan out, stored with its audit trail; replan when a
-volunteer declines or a road is reported blocked, keeping whoever is already on the way.
+"""Dispatch: one incident in, one plan out, stored with its audit trail, and sent: the units
+it names are claimed (no other incident gets them), the volunteers it names are alerted.
+Replan when a volunteer declines or times out or a road is reported blocked, keeping whoever is
+already on the way.
 
 Callers check roles (dispatchers and admins only: plans hold volunteers' positions) and say who
 asked (``created_by``), which the audit keeps.
@@ -10,9 +12,18 @@ from datetime import datetime
 from typing import Any
 
 from formats.china_crs import Crs
-from gis.dispatch_data import Search, area_kind, load_candidates, loaded_counts
-from gis.dispatch_store import load_dispatch, no_fly_zones, store_dispatch
-from rescuecircle.errors import InvalidInput
+from gis.dispatch_data import CandidateRows, Search, area_kind, load_candidates, loaded_counts
+from gis.dispatch_grade import Grade, grade_of
+from gis.dispatch_store import (
+    Sent,
+    StalePlan,
+    latest_plan_id,
+    load_dispatch,
+    no_fly_zones,
+    store_dispatch,
+)
+from gis.incident_store import AlertOrder, ClaimConflict, Unit
+from rescuecircle.errors import InvalidInput, Unavailable
 from routing.dispatch import Candidates, Options, Pad, Previous, Site, plan
 from routing.drone import DroneSpec
 from routing.network import Network
@@ -22,6 +33,7 @@ from services.dispatch_answer import Decision, plan_json
 
 TARGET_S = {"urban": 480.0, "rural": 720.0}
 MAX_BLOCKED = 50          # roads reported blocked per incident
+CLAIM_ATTEMPTS = 12       # plans tried when parallel dispatches keep taking the chosen units
 
 
 def request_inputs(body: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -35,8 +47,20 @@ def request_inputs(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     k = body.get("k", 3)
     if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= 3:
         raise InvalidInput(f"k = {k!r} is outside the allowed range 2 to 3")
+    floor = body.get("floor")
+    if floor is not None and (not isinstance(floor, int) or isinstance(floor, bool)
+                              or not -10 <= floor <= 200):
+        raise InvalidInput(f"floor = {floor!r} must be a whole floor from -10 to 200 "
+                           "(0 the ground floor)")
+    received = params.aware_time(body.get("received_at"), "received_at")
+    answered = params.aware_time(body.get("answered_at"), "answered_at")
+    if received and answered and answered < received:
+        raise InvalidInput("answered_at lies before received_at")
     return {"point": [lon, lat], "crs": crs, "at": at.isoformat(), "category": category,
-            "k": k, "declined": _declined(body.get("declined", [])),
+            "k": k, "floor": floor,
+            "received_at": received.isoformat() if received else None,
+            "answered_at": answered.isoformat() if answered else None,
+            "declined": _declined(body.get("declined", [])),
             "blocked": _blocked(body.get("blocked", []), crs)}
 
 
@@ -78,16 +102,20 @@ def _previous(stored_plan: Any) -> Previous:
         runner=(runner["volunteer_id"], runner["aed_id"]) if runner else None)
 
 
-def _decide(state: Context, inputs: dict[str, Any], previous: Previous) -> Decision:
+def _decide(state: Context, inputs: dict[str, Any], previous: Previous, incident: int | None,
+            taken: set[Unit]) -> Decision:
+    """The plan for ``inputs``; ``taken``: units found claimed by another incident while
+    storing an earlier attempt (left out before the database shows them claimed)."""
     settings = state.settings
     lon, lat = inputs["point"]
     at = datetime.fromisoformat(inputs["at"])
-    search = Search(lon, lat, at)
+    search = Search(lon, lat, at, incident)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     network = _closed_network(state.networks.current(), inputs)
     timings["network"] = _ms(started)
-    rows = load_candidates(state.engine, search)
+    grade = grade_of(state.engine, inputs["category"])
+    rows = _without(load_candidates(state.engine, search), taken, grade)
     kind = area_kind(state.engine, lon, lat)
     zones = no_fly_zones(state.engine)
     loaded = loaded_counts(state.engine)
@@ -103,12 +131,25 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous) -> Decis
     )
     local_zones = [network.from_lonlat(zone) for zone in zones]
     options = Options(k=inputs["k"], ambulance_target_s=TARGET_S[kind],
-                      hour=state.local_time(at).hour)  # rush hours are the city's hours
+                      hour=state.local_time(at).hour,  # rush hours are the city's hours
+                      patient_floor=inputs.get("floor") or 0, floor_s=settings.floor_s)
     decided = plan(network, lon, lat, candidates, options, no_fly=local_zones,
                    previous=previous)
     timings["plan"] = _ms(started) - timings["network"] - timings["candidates"]
     return Decision(decided, network, search, rows, loaded, kind, inputs["k"],
-                    sum(row[0] in declined for row in rows.volunteers), timings)
+                    sum(row[0] in declined for row in rows.volunteers), timings, grade)
+
+
+def _without(rows: CandidateRows, taken: set[Unit], grade: Grade) -> CandidateRows:
+    """The candidates less the units taken meanwhile and the parts the grade does not send."""
+    def free(kind: str, unit_id: int) -> bool:
+        return Unit(kind, unit_id) not in taken
+    return CandidateRows(
+        volunteers=[r for r in rows.volunteers if free("volunteer", r[0])]
+        if grade.volunteers or grade.aed_runner else [],
+        aeds=[r for r in rows.aeds if free("aed", r[0])] if grade.aed_runner else [],
+        ambulances=[a for a in rows.ambulances if free("ambulance", a.id)],
+        pads=[r for r in rows.pads if free("drone_pad", r[0])] if grade.drone else [])
 
 
 def _ms(started: float) -> float:
@@ -116,9 +157,10 @@ def _ms(started: float) -> float:
 
 
 def plan_dispatch(context: Context, body: dict[str, Any], *, created_by: str) -> dict[str, Any]:
-    """Validate a request body, plan, store the plan; the stored plan with its ids."""
-    return _planned(context, request_inputs(body, context.now()), None, Previous(),
-                    created_by)
+    """Validate a request body, plan, store and send the plan; the stored plan with its ids."""
+    inputs = request_inputs(body, context.now())
+    grade_of(context.engine, inputs["category"])          # an unknown category fails first
+    return _planned(context, inputs, None, Previous(), created_by)
 
 
 def replan_dispatch(context: Context, dispatch_id: int, body: dict[str, Any], *,
@@ -141,6 +183,13 @@ def replan_dispatch(context: Context, dispatch_id: int, body: dict[str, Any], *,
     return _planned(context, inputs, dispatch_id, _previous(previous["plan"]), created_by)
 
 
+def replan_incident(context: Context, incident_id: int, *, declined: list[int],
+                    created_by: str) -> dict[str, Any]:
+    """Replan an incident from its newest plan, with more volunteers declined (or timed out)."""
+    latest = latest_plan_id(context.engine, incident_id)
+    return replan_dispatch(context, latest, {"declined": declined}, created_by=created_by)
+
+
 def stored_dispatch(context: Context, dispatch_id: int) -> dict[str, Any]:
     """A stored plan with its inputs, candidates and timings."""
     return load_dispatch(context.engine, dispatch_id)
@@ -148,10 +197,47 @@ def stored_dispatch(context: Context, dispatch_id: int) -> dict[str, Any]:
 
 def _planned(context: Context, inputs: dict[str, Any], replan_of: int | None,
              previous: Previous, created_by: str) -> dict[str, Any]:
-    decision = _decide(context, inputs, previous)
-    body = plan_json(decision)
-    dispatch_id, incident_id = store_dispatch(
-        context.engine, inputs=inputs, plan=body, candidates=decision.considered(),
-        timings_ms=decision.timings_ms, created_by=created_by, replan_of=replan_of)
-    return {"id": dispatch_id, "incident_id": incident_id, "timings_ms": decision.timings_ms,
-            **body}
+    """Plan and store; when a parallel dispatch claimed a chosen unit first, plan again
+    without it (the claim and the plan commit together, so no unit is sent twice)."""
+    incident = None if replan_of is None else stored_dispatch(context, replan_of)["incident_id"]
+    taken: set[Unit] = set()
+    for attempt in range(1, CLAIM_ATTEMPTS + 1):
+        decision = _decide(context, inputs, previous, incident, taken)
+        body = plan_json(decision)
+        try:
+            dispatch_id, incident_id = store_dispatch(
+                context.engine, inputs=inputs, plan=body, candidates=decision.considered(),
+                timings_ms={**decision.timings_ms, "attempts": attempt},
+                created_by=created_by, replan_of=replan_of, sent=_sent(body),
+                alert_timeout_s=context.settings.alert_timeout_s)
+        except ClaimConflict as conflict:
+            taken |= conflict.units
+            continue
+        except StalePlan as stale:            # another replan won: add ours to it
+            known = stored_dispatch(context, stale.latest)["inputs"].get("blocked", [])
+            return replan_dispatch(context, stale.latest, {
+                "declined": inputs["declined"],
+                "blocked": [b for b in inputs["blocked"] if b not in known]},
+                created_by=created_by)
+        return {"id": dispatch_id, "incident_id": incident_id,
+                "timings_ms": {**decision.timings_ms, "attempts": attempt}, **body}
+    raise Unavailable(f"{CLAIM_ATTEMPTS} plans in a row chose units that parallel dispatches "
+                      "took first; try again")
+
+
+def _sent(body: dict[str, Any]) -> Sent:
+    """The units a plan claims and the volunteers it alerts."""
+    units: set[Unit] = set()
+    alerts = []
+    for leg in body["volunteers"]:
+        units.add(Unit("volunteer", leg["volunteer_id"]))
+        alerts.append(AlertOrder(leg["volunteer_id"], "respond", None, leg["eta_s"], leg))
+    if runner := body["aed_runner"]:
+        units |= {Unit("volunteer", runner["volunteer_id"]), Unit("aed", runner["aed_id"])}
+        alerts.append(AlertOrder(runner["volunteer_id"], "fetch_aed", runner["aed_id"],
+                                 runner["eta_s"], runner))
+    if ambulance := body["ambulance"]:
+        units.add(Unit("ambulance", ambulance["ambulance_id"]))
+    if drone := body["drone"]:
+        units.add(Unit("drone_pad", drone["pad_id"]))
+    return Sent(units, alerts, ambulance["eta_s"] if ambulance else None)

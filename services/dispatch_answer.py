@@ -10,6 +10,7 @@ import shapely
 import shapely.geometry
 
 from gis.dispatch_data import CandidateRows, Loaded, Search
+from gis.dispatch_grade import UNTRIAGED, Grade
 from routing.dispatch import Leg, Options, Plan
 from routing.network import Network, island_note
 
@@ -30,6 +31,7 @@ class Decision:
     k: int
     declined: int
     timings_ms: dict[str, float]
+    grade: Grade = UNTRIAGED
 
     def patient_on_island(self, mode: str) -> bool:
         """Whether the patient's road is cut off from the rest of ``mode``'s network: asked
@@ -71,6 +73,8 @@ def plan_json(decision: Decision) -> dict[str, Any]:
         "first_arrival_s": _round(decided.first_arrival_s),
         "aed_arrival_s": _round(decided.aed_arrival_s),
         "circle_holds": decided.circle_holds,
+        "category": decision.grade.category,
+        "floor_delay_s": decided.floor_delay_s,
         "robustness": None if selection is None else {
             # None when one blocked road cuts every chosen responder off (a dead end).
             "worst_case_first_arrival_s": _round(selection.worst_case_s),
@@ -82,7 +86,7 @@ def plan_json(decision: Decision) -> dict[str, Any]:
 
 def reasons(decision: Decision) -> dict[str, str]:
     """Why each empty (or short) part of the plan is so, by part."""
-    found: dict[str, str] = {}
+    found = _graded_out(decision.grade)
     plan, rows, loaded, search = decision.plan, decision.rows, decision.loaded, decision.search
     if plan.ambulance is None:
         found["ambulance"] = (
@@ -95,23 +99,32 @@ def reasons(decision: Decision) -> dict[str, str]:
             f"{len(rows.ambulances)} available ambulances, none can reach the patient by road")
     short = len(plan.volunteers) < decision.k or plan.runner is None
     volunteer_reason = _volunteer_reason(decision) if short else None
-    if len(plan.volunteers) < decision.k and volunteer_reason:
+    if len(plan.volunteers) < decision.k and volunteer_reason and "volunteers" not in found:
         found["volunteers"] = (volunteer_reason if not plan.volunteers else
                                f"only {len(plan.volunteers)} of {decision.k}: {volunteer_reason}")
-    if plan.runner is None:
+    if plan.runner is None and "aed_runner" not in found:
         found["aed_runner"] = (
             "no AED is loaded: run `rescuecircle import aeds FILE`" if loaded.aeds == 0 else
             f"no AED within {search.aed_radius_m / 1000:g} km is available at that time "
             "(status, opening hours)" if not rows.aeds else
             volunteer_reason or "no volunteer can fetch an available AED and reach the "
             f"patient within {WALK_LIMIT_MIN:g} minutes")
-    if plan.drone is None:
+    if plan.drone is None and "drone" not in found:
         found["drone"] = (
             "no drone pad is loaded: run `rescuecircle import drone-pads FILE`"
             if loaded.drone_pads == 0 else
             "no drone pad is ready" if not rows.pads else
             "no ready drone reaches the patient sooner than the AED runner")
     return found
+
+
+def _graded_out(grade: Grade) -> dict[str, str]:
+    """The parts graded dispatch does not send for the call's category."""
+    parts = {"volunteers": grade.volunteers, "aed_runner": grade.aed_runner,
+             "drone": grade.drone}
+    return {part: f"graded dispatch: {grade.category} calls get no {part.replace('_', ' ')} "
+                  "(rc.dispatch_grade)"
+            for part, sent in parts.items() if not sent}
 
 
 def _volunteer_reason(decision: Decision) -> str | None:
@@ -142,6 +155,7 @@ def _leg_json(network: Network, leg: Leg | None, key: str) -> dict[str, Any] | N
     return {
         key: leg.id,
         "eta_s": round(leg.eta_s, 1),
+        "floor_delay_s": round(leg.vertical_s, 1),
         "routes": [{"type": "Feature",
                     "geometry": shapely.geometry.mapping(network.to_lonlat(r.geometry)),
                     "properties": {"duration_s": round(r.time_s, 1),

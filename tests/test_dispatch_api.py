@@ -128,8 +128,21 @@ def test_replan_after_a_decline_drops_that_volunteer(client, dispatcher, plan, e
     assert declined not in sent
 
 
+def fresh_plan(client, dispatcher: dict[str, str]) -> dict:
+    """Close every open incident (freeing its volunteers) and plan for the patient anew."""
+    for open_one in client.get("/api/incidents", headers=dispatcher).json:
+        closed = client.post(f"/api/incidents/{open_one['id']}/close", headers=dispatcher,
+                             json={"outcome": "false_alarm"})
+        assert closed.status_code == 200, closed.json
+    response = client.post("/api/dispatch", headers=dispatcher, json={
+        "point": PATIENT, "at": SUNDAY_EVENING.isoformat()})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
 def test_replan_for_a_blocked_road_keeps_everyone_and_routes_round_it(
-        client, dispatcher, plan, engine):
+        client, dispatcher, engine):
+    plan = fresh_plan(client, dispatcher)
     # Block Middle Avenue (node 2 - node 5) halfway: north's way down to Main Street.
     middle_avenue = [0.001, 0.0005]
     again = client.post(f"/api/dispatch/{plan['id']}/replan", headers=dispatcher,

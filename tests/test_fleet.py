@@ -137,9 +137,18 @@ def test_a_gateway_batch_is_stored_whole_or_not_at_all(engine, client, dispatche
     assert client.post("/api/volunteers/positions", json={"positions": []}).status_code == 401
 
 
+def dispatched(client, dispatcher: dict[str, str]) -> dict:
+    """A plan for the patient, its incident closed at once: the one ambulance is free again."""
+    plan = client.post("/api/dispatch", json={"point": PATIENT}, headers=dispatcher).json
+    closed = client.post(f"/api/incidents/{plan['incident_id']}/close", headers=dispatcher,
+                         json={"outcome": "false_alarm"})
+    assert closed.status_code == 200, closed.json
+    return plan
+
+
 def test_the_ambulance_starts_from_its_live_position_when_fresh(engine, client, dispatcher):
     ambulance_id = client.get("/api/ambulances", headers=dispatcher).json["ambulances"][0]["id"]
-    at_station = client.post("/api/dispatch", json={"point": PATIENT}, headers=dispatcher).json
+    at_station = dispatched(client, dispatcher)
     assert at_station["ambulance"]["call_sign"] == "TOY-1"
     assert at_station["ambulance"]["starts_from"] == "station"
     assert at_station["ambulance"]["kind"] == "negative_pressure"
@@ -147,11 +156,11 @@ def test_the_ambulance_starts_from_its_live_position_when_fresh(engine, client, 
     stale = client.put(f"/api/ambulances/{ambulance_id}/position", headers=dispatcher,
                        json={"lon": 0.003, "lat": 0.0, "observed_at": now_iso(10)})
     assert stale.status_code == 201
-    plan = client.post("/api/dispatch", json={"point": PATIENT}, headers=dispatcher).json
+    plan = dispatched(client, dispatcher)
     assert plan["ambulance"]["starts_from"] == "station"  # ten minutes old: not live
     client.put(f"/api/ambulances/{ambulance_id}/position", headers=dispatcher,
                json={"lon": 0.002, "lat": 0.0})
-    live = client.post("/api/dispatch", json={"point": PATIENT}, headers=dispatcher).json
+    live = dispatched(client, dispatcher)
     assert live["ambulance"]["starts_from"] == "live_position"
     route = live["ambulance"]["routes"][0]["geometry"]["coordinates"]
     assert route[0][0] == pytest.approx(0.002, abs=1e-4)
@@ -170,8 +179,9 @@ def test_status_changes_keep_their_history_and_a_busy_fleet_is_named(engine, cli
     changed = client.put(f"/api/ambulances/{ambulance_id}/status", headers=dispatcher,
                          json={"status": "busy", "reason": "on a call"})
     history = changed.json["history"]
-    assert [(h["old_status"], h["new_status"]) for h in history] == [
-        ("available", "busy"), (None, "available")]
+    assert [(h["old_status"], h["new_status"]) for h in history][:3] == [
+        ("available", "busy"), ("dispatched", "available"), ("available", "dispatched")]
+    assert history[-1]["old_status"] is None
     assert history[0]["reason"] == "on a call" and history[0]["changed_by"] == "dispatcher:fleet"
     plan = client.post("/api/dispatch", json={"point": PATIENT}, headers=dispatcher).json
     assert plan["ambulance"] is None

@@ -14,12 +14,42 @@ $$;
 COMMENT ON FUNCTION rc._search_box(double precision, double precision, double precision) IS
     'A 4326 box containing the circle of radius_m around (lon, lat), for index searches';
 
+CREATE OR REPLACE FUNCTION rc.level_floor(level text)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(substring(level FROM '^\s*(-?[0-9]{1,3})')::integer, 0);
+$$;
+COMMENT ON FUNCTION rc.level_floor(text) IS
+    'The floor of an OSM level value: its first whole number (level=-1 a basement, 2;3 the 2nd), 0 without one';
+
+CREATE OR REPLACE FUNCTION rc._claimed_elsewhere(kind text, unit integer, for_incident integer)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM rc.assignment c
+                   WHERE c.unit_kind = kind AND c.unit_id = unit AND c.released_at IS NULL
+                     AND c.incident_id IS DISTINCT FROM for_incident);
+$$;
+COMMENT ON FUNCTION rc._claimed_elsewhere(text, integer, integer) IS
+    'Whether the unit is sent to an active incident other than for_incident';
+
+CREATE OR REPLACE FUNCTION rc._claimed_by(kind text, unit integer, incident integer)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM rc.assignment c
+                   WHERE c.unit_kind = kind AND c.unit_id = unit AND c.released_at IS NULL
+                     AND c.incident_id = incident);
+$$;
+COMMENT ON FUNCTION rc._claimed_by(text, integer, integer) IS
+    'Whether the unit is sent to the given incident';
+
 CREATE OR REPLACE FUNCTION rc.dispatch_volunteers(
     lon double precision, lat double precision, radius_m double precision,
-    at timestamptz, max_age_s double precision)
+    at timestamptz, max_age_s double precision, for_incident integer DEFAULT NULL)
 RETURNS TABLE (id integer, vlon double precision, vlat double precision, level text,
                observed_at timestamptz)
 LANGUAGE plpgsql STABLE SET jit = off AS $$
+DECLARE
+    today date := (at AT TIME ZONE (SELECT z.zone FROM rc.local_zone() z))::date;
 BEGIN
     IF radius_m <= 0 OR radius_m > 50000 THEN
         RAISE EXCEPTION 'radius_m = % is outside the allowed range 0 to 50000', radius_m
@@ -39,36 +69,42 @@ BEGIN
         WHERE vp.volunteer_id = v.id AND vp.observed_at <= at + interval '5 minutes'
         ORDER BY vp.observed_at DESC LIMIT 1) p
     WHERE v.availability = 'available' AND v.status = 'active'
+      AND (v.certified_until IS NULL OR v.certified_until >= today)
+      AND NOT rc._claimed_elsewhere('volunteer', v.id, for_incident)
       AND p.observed_at >= at - make_interval(secs => max_age_s)
       AND ST_DWithin(p.geom::geography,
                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m);
 END;
 $$;
 COMMENT ON FUNCTION rc.dispatch_volunteers(double precision, double precision, double precision,
-    timestamptz, double precision) IS
-    'Approved, available volunteers whose latest position (not older than max_age_s) is within radius_m';
+    timestamptz, double precision, integer) IS
+    'Approved, available volunteers with a valid certificate, not sent to an incident other than for_incident, whose latest position (not older than max_age_s) is within radius_m';
 
 CREATE OR REPLACE FUNCTION rc.dispatch_aeds(
-    lon double precision, lat double precision, radius_m double precision, at timestamptz)
-RETURNS TABLE (id integer, alon double precision, alat double precision)
+    lon double precision, lat double precision, radius_m double precision, at timestamptz,
+    for_incident integer DEFAULT NULL)
+RETURNS TABLE (id integer, alon double precision, alat double precision, floor integer)
 LANGUAGE plpgsql STABLE SET jit = off AS $$
 BEGIN
     RETURN QUERY
-    SELECT near.id, ST_X(near.geom), ST_Y(near.geom)
-    FROM (SELECT a.id, a.geom FROM rc.aed a
+    SELECT near.id, ST_X(near.geom), ST_Y(near.geom),
+           rc.level_floor(near.level)
+    FROM (SELECT a.id, a.geom, a.level FROM rc.aed a
           WHERE a.geom && rc._search_box(lon, lat, radius_m)
             AND ST_DWithin(a.geom::geography,
                            ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m)
           OFFSET 0) near                         -- distance first, availability on the few left
-    WHERE rc.aed_available_at(near.id, at);
+    WHERE rc.aed_available_at(near.id, at)
+      AND NOT rc._claimed_elsewhere('aed', near.id, for_incident);
 END;
 $$;
 COMMENT ON FUNCTION rc.dispatch_aeds(double precision, double precision, double precision,
-    timestamptz) IS 'AEDs within radius_m that are available at the given time';
+    timestamptz, integer) IS
+    'AEDs within radius_m that are available at the given time and not sent to an incident other than for_incident, with their floor (the first number of OSM level, 0 without one)';
 
 CREATE OR REPLACE FUNCTION rc.dispatch_ambulances(
     lon double precision, lat double precision, radius_m double precision, at timestamptz,
-    max_age_s double precision)
+    max_age_s double precision, for_incident integer DEFAULT NULL)
 RETURNS TABLE (id integer, station_id integer, call_sign text, kind text,
                alon double precision, alat double precision, live boolean)
 LANGUAGE sql STABLE AS $$
@@ -82,28 +118,30 @@ LANGUAGE sql STABLE AS $$
             WHERE ap.ambulance_id = a.id AND ap.observed_at <= at
               AND ap.observed_at > at - make_interval(secs => max_age_s)
             ORDER BY ap.observed_at DESC LIMIT 1) p ON true
-        WHERE a.status = 'available')
+        WHERE (a.status = 'available' AND NOT rc._claimed_elsewhere('ambulance', a.id, NULL))
+           OR (for_incident IS NOT NULL AND rc._claimed_by('ambulance', a.id, for_incident)))
     SELECT f.id, f.station_id, f.call_sign, f.kind, ST_X(f.geom), ST_Y(f.geom), f.live
     FROM fleet f
     WHERE ST_DWithin(f.geom::geography,
                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m);
 $$;
 COMMENT ON FUNCTION rc.dispatch_ambulances(double precision, double precision,
-    double precision, timestamptz, double precision)
-    IS 'Available ambulances within radius_m: at their live position when one is at most max_age_s old at the given time, else at their station (live = false)';
+    double precision, timestamptz, double precision, integer)
+    IS 'Available ambulances not sent anywhere (and the one already sent to for_incident) within radius_m: at their live position when one is at most max_age_s old at the given time, else at their station (live = false)';
 
-CREATE OR REPLACE FUNCTION rc.dispatch_pads(lon double precision, lat double precision)
+CREATE OR REPLACE FUNCTION rc.dispatch_pads(lon double precision, lat double precision,
+                                            for_incident integer DEFAULT NULL)
 RETURNS TABLE (id integer, plon double precision, plat double precision,
                range_km real, cruise_speed_kmh real)
 LANGUAGE sql STABLE AS $$
     SELECT d.id, ST_X(d.geom), ST_Y(d.geom), d.range_km, d.cruise_speed_kmh
     FROM rc.drone_pad d
-    WHERE d.status = 'ready'
+    WHERE d.status = 'ready' AND NOT rc._claimed_elsewhere('drone_pad', d.id, for_incident)
       AND ST_DWithin(d.geom::geography,
                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, d.range_km * 1000);
 $$;
-COMMENT ON FUNCTION rc.dispatch_pads(double precision, double precision) IS
-    'Ready drone pads whose drone can reach the point';
+COMMENT ON FUNCTION rc.dispatch_pads(double precision, double precision, integer) IS
+    'Ready drone pads whose drone can reach the point and is not flying to an incident other than for_incident';
 
 CREATE OR REPLACE FUNCTION rc.area_kind(lon double precision, lat double precision)
 RETURNS text

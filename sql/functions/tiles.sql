@@ -179,13 +179,14 @@ COMMENT ON FUNCTION rc.tile_catalogue() IS
 -- writes no rc.tile while there is any, so a migration adding a bad layer fails `migrate`.
 -- Besides names that do not resolve: a source may read only tables that carry a tile version
 -- (rc.tile_source_version, whose triggers make ETags change with the data), never a table of
--- volunteers, incidents, dispatches, reports, jobs or tokens, and a layer reading rc.population
+-- volunteers, incidents (their events, alerts, claims), dispatches, reports, jobs or tokens, and a layer reading rc.population
 -- is never public.
 CREATE OR REPLACE FUNCTION rc.tile_layer_problems()
 RETURNS SETOF text LANGUAGE plpgsql STABLE AS $$
 DECLARE
     personal CONSTANT text[] := ARRAY['volunteer', 'volunteer_position', 'volunteer_service',
-        'training_record', 'incident', 'dispatch', 'api_token', 'aed_report', 'job'];
+        'training_record', 'incident', 'incident_event', 'alert', 'assignment', 'dispatch',
+        'api_token', 'aed_report', 'job'];
     part rc.tile_vector_layer;
     label text;
     source regclass;

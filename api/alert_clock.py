@@ -1,0 +1,43 @@
+"""The alert clock: a thread that times out alerts nobody accepted (``RC_ALERT_TIMEOUT_S``) and
+has the next volunteer alerted, within a tick. Every server process runs one; each due alert is
+taken by exactly one of them (``FOR UPDATE SKIP LOCKED``)."""
+
+import logging
+import threading
+import weakref
+
+from services.context import Context
+from services.responder import expire_due
+
+LOGGER = logging.getLogger(__name__)
+TICK_S = 0.25
+
+
+class AlertClock:
+    """Ticks while the app that owns it lives."""
+
+    def __init__(self, state: Context) -> None:
+        self._state = state
+        self._stopped = threading.Event()
+        threading.Thread(target=_tick, args=(weakref.ref(self),), name="rc-alert-clock",
+                         daemon=True).start()
+
+    def stop(self) -> None:
+        """Tick no more."""
+        self._stopped.set()
+
+
+def _tick(clock_ref: "weakref.ref[AlertClock]") -> None:
+    """Time out due alerts every TICK_S; holds the clock only while ticking, so a clock whose
+    app is gone (a test's) stops."""
+    while (clock := clock_ref()) is not None:
+        state, stopped = clock._state, clock._stopped
+        try:
+            expired = expire_due(state)
+            if expired:
+                LOGGER.info("%d alerts timed out; their incidents were planned again", expired)
+        except Exception:  # noqa: BLE001 - the database may be away; tick again later
+            LOGGER.warning("alert clock: timing out alerts failed; trying again", exc_info=True)
+        del clock, state
+        if stopped.wait(TICK_S):
+            return

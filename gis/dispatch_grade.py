@@ -1,0 +1,36 @@
+"""Graded dispatch: which call categories get volunteers, an AED runner and a drone besides the
+ambulance (rc.dispatch_grade, which deployments extend)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+from rescuecircle.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Grade:
+    """What a category of call gets besides the ambulance."""
+
+    category: str | None
+    volunteers: bool
+    aed_runner: bool
+    drone: bool
+
+
+# A call not yet triaged gets everything: a missed cardiac arrest costs more than an alert.
+UNTRIAGED = Grade(None, True, True, True)
+
+
+def grade_of(engine: Engine, category: str | None) -> Grade:
+    """The grade of ``category``; InvalidInput naming the known ones when it is unknown."""
+    if category is None:
+        return UNTRIAGED
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT category, volunteers, aed_runner, drone FROM rc.dispatch_grade")).all()
+    grades = {r.category: Grade(r.category, r.volunteers, r.aed_runner, r.drone) for r in rows}
+    if category not in grades:
+        raise InvalidInput(f"category {category!r} is unknown; use one of "
+                           f"{', '.join(sorted(grades))} (rows of rc.dispatch_grade)")
+    return grades[category]
