@@ -5,6 +5,9 @@ claims, its alerts and its events commit together or not at all.
 """
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +17,8 @@ from sqlalchemy import Connection, Engine, text
 from rescuecircle.errors import Conflict, NotFound
 
 ACTIVE_ALERTS = ("pending", "accepted")
+CLAIMS_LOCK_KEY = 0x5243_0015         # pg advisory lock: plans that lost a claim, one at a time
+_PROCESS_CLAIMS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,22 @@ def claim(conn: Connection, incident_id: int, units: set[Unit]) -> None:
          "ids": [u.id for u in wanted]})}
     if lost := set(wanted) - got:
         raise ClaimConflict(lost)
+
+
+@contextmanager
+def claims_serialised(engine: Engine) -> Iterator[None]:
+    """Plan and claim one at a time, across processes (an advisory lock), for dispatches that
+    lost a claim to a parallel one: optimistic attempts alone can starve when many dispatches
+    near one place want the same few volunteers. Threads of one process queue on a lock
+    first, so a waiting thread holds no connection."""
+    with _PROCESS_CLAIMS_LOCK, engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": CLAIMS_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": CLAIMS_LOCK_KEY})
+            conn.commit()
 
 
 def claimed_units(conn: Connection, incident_id: int) -> set[Unit]:

@@ -7,6 +7,7 @@ Callers check roles (dispatchers and admins only: plans hold volunteers' positio
 asked (``created_by``), which the audit keeps.
 """
 
+import contextlib
 import time
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from gis.dispatch_store import (
     no_fly_zones,
     store_dispatch,
 )
-from gis.incident_store import AlertOrder, ClaimConflict, Unit
+from gis.incident_store import AlertOrder, ClaimConflict, Unit, claims_serialised
 from rescuecircle.errors import InvalidInput, Unavailable
 from routing.dispatch import Candidates, Options, Pad, Previous, Site, plan
 from routing.drone import DroneSpec
@@ -34,6 +35,7 @@ from services.dispatch_answer import Decision, plan_json
 TARGET_S = {"urban": 480.0, "rural": 720.0}
 MAX_BLOCKED = 50          # roads reported blocked per incident
 CLAIM_ATTEMPTS = 12       # plans tried when parallel dispatches keep taking the chosen units
+OPTIMISTIC_ATTEMPTS = 1   # after which a dispatch plans and claims under claims_serialised
 
 
 def request_inputs(body: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -202,14 +204,17 @@ def _planned(context: Context, inputs: dict[str, Any], replan_of: int | None,
     incident = None if replan_of is None else stored_dispatch(context, replan_of)["incident_id"]
     taken: set[Unit] = set()
     for attempt in range(1, CLAIM_ATTEMPTS + 1):
-        decision = _decide(context, inputs, previous, incident, taken)
-        body = plan_json(decision)
+        serial = (claims_serialised(context.engine) if attempt > OPTIMISTIC_ATTEMPTS
+                  else contextlib.nullcontext())
         try:
-            dispatch_id, incident_id = store_dispatch(
-                context.engine, inputs=inputs, plan=body, candidates=decision.considered(),
-                timings_ms={**decision.timings_ms, "attempts": attempt},
-                created_by=created_by, replan_of=replan_of, sent=_sent(body),
-                alert_timeout_s=context.settings.alert_timeout_s)
+            with serial:
+                decision = _decide(context, inputs, previous, incident, taken)
+                body = plan_json(decision)
+                dispatch_id, incident_id = store_dispatch(
+                    context.engine, inputs=inputs, plan=body, candidates=decision.considered(),
+                    timings_ms={**decision.timings_ms, "attempts": attempt},
+                    created_by=created_by, replan_of=replan_of, sent=_sent(body),
+                    alert_timeout_s=context.settings.alert_timeout_s)
         except ClaimConflict as conflict:
             taken |= conflict.units
             continue
