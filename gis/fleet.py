@@ -70,6 +70,13 @@ def update_ambulance_status(conn: Connection, ambulance_id: int, status: str, *,
     return str(old)
 
 
+def status_of(engine: Engine, ambulance_id: int) -> str | None:
+    """The ambulance's status now (None for an unknown one)."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT status FROM rc.ambulance WHERE id = :id"),
+                            {"id": ambulance_id}).scalar()
+
+
 def status_history(engine: Engine, ambulance_id: int) -> list[dict[str, Any]]:
     """Every status the ambulance had, newest first."""
     with engine.connect() as conn:

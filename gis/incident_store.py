@@ -304,3 +304,21 @@ def position_lonlat(engine: Engine, position_id: int) -> tuple[float, float]:
             "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM rc.volunteer_position "
             "WHERE id = :id"), {"id": position_id}).one()
     return float(row.lon), float(row.lat)
+
+
+def unit_mission(engine: Engine, unit: Unit) -> dict[str, Any] | None:
+    """The open incident a unit is sent to, with the patient's point and floor, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT i.id, i.floor, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat "
+            "FROM rc.assignment c JOIN rc.incident i ON i.id = c.incident_id "
+            "WHERE c.unit_kind = :kind AND c.unit_id = :id AND c.released_at IS NULL "
+            "AND i.status = 'open'"), {"kind": unit.kind, "id": unit.id}).first()
+    return None if row is None else dict(row._mapping)
+
+
+def record_event(engine: Engine, incident_id: int, kind: str, *, unit: Unit,
+                 data: dict[str, Any], created_by: str) -> int:
+    """Append one event in its own transaction; its number."""
+    with engine.begin() as conn:
+        return add_event(conn, incident_id, kind, unit=unit, data=data, created_by=created_by)

@@ -221,7 +221,8 @@ def test_the_event_stream_resumes_with_last_event_id_and_misses_nothing(
     first = read_stream(base_url, dispatcher, plan["incident_id"], count=3)
     volunteer_id = plan["volunteers"][0]["volunteer_id"]
     me = volunteer_token(engine, volunteer_id)
-    alert_id = requests.get(f"{base_url}/api/responder/alerts", headers=me).json()["alerts"][0]["id"]
+    mine = requests.get(f"{base_url}/api/responder/alerts", headers=me).json()["alerts"]
+    alert_id = mine[0]["id"]
     assert requests.post(f"{base_url}/api/responder/alerts/{alert_id}/accept",
                          headers=me).status_code == 200
     lon, lat = plan["volunteers"][0]["routes"][0]["geometry"]["coordinates"][0]
@@ -314,14 +315,22 @@ def test_an_ambulance_goes_through_its_mission_and_is_free_after_hand_over(
     plan = dispatch(base_url, dispatcher, point)
     ambulance = plan["ambulance"]
     assert ambulance["call_sign"] and ambulance["ambulance_id"]
-    url = f"{base_url}/api/ambulances/{ambulance['ambulance_id']}/status"
+    url = f"{base_url}/api/ambulances/{ambulance['ambulance_id']}"
     for status in ("en_route", "on_scene", "transporting", "at_hospital", "available"):
-        changed = requests.put(url, headers=dispatcher, json={"status": status})
+        changed = requests.put(f"{url}/status", headers=dispatcher, json={"status": status})
         assert changed.status_code == 200, changed.text
-    kinds = [e["kind"] for e in events(base_url, dispatcher, plan["incident_id"])
+        if status == "en_route":      # halfway along its route: a position with a shorter ETA
+            line = ambulance["routes"][0]["geometry"]["coordinates"]
+            lon, lat = line[len(line) // 2]
+            moved = requests.put(f"{url}/position", headers=dispatcher,
+                                 json={"lon": lon, "lat": lat})
+            assert moved.status_code == 201, moved.text
+    found = [e for e in events(base_url, dispatcher, plan["incident_id"])
              if e["unit_kind"] == "ambulance"]
-    assert kinds == ["dispatched", "en_route", "on_scene", "transporting", "at_hospital",
-                     "handed_over"]
+    assert [e["kind"] for e in found] == [
+        "dispatched", "en_route", "position", "on_scene", "transporting", "at_hospital",
+        "handed_over"]
+    assert 0 < found[2]["data"]["eta_s"] < ambulance["eta_s"]
     again = dispatch(base_url, dispatcher, point)
     assert again["ambulance"]["ambulance_id"] == ambulance["ambulance_id"]
 
