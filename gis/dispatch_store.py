@@ -105,20 +105,22 @@ def _new_incident(conn: Connection, inputs: dict[str, Any], created_by: str) -> 
 
 def _send_alerts(conn: Connection, incident_id: int, dispatch_id: int, sent: Sent,
                  timeout_s: float, created_by: str) -> None:
-    """Alert the volunteers the plan adds, re-brief those it keeps, stand down the others."""
-    active = active_alerts(conn, incident_id)
+    """Alert the volunteers the plan adds, re-brief those it keeps, stand down the others
+    (never one already at the patient)."""
+    active = active_alerts(conn, incident_id, with_arrived=True)
     ordered = {order.volunteer_id for order in sent.alerts}
     for order in sent.alerts:
         unit = Unit("volunteer", order.volunteer_id)
         if order.volunteer_id in active:
-            update_alert_order(conn, active[order.volunteer_id]["id"], dispatch_id, order)
+            if active[order.volunteer_id]["status"] != "arrived":
+                update_alert_order(conn, active[order.volunteer_id]["id"], dispatch_id, order)
             continue
         alert_id = insert_alert(conn, incident_id, dispatch_id, order, timeout_s)
         add_event(conn, incident_id, "alerted", unit=unit, created_by=created_by, data={
             "alert_id": alert_id, "task": order.task, "aed_id": order.aed_id,
             "eta_s": order.eta_s, "timeout_s": timeout_s})
     for volunteer_id, alert in active.items():
-        if volunteer_id not in ordered:
+        if volunteer_id not in ordered and alert["status"] != "arrived":
             set_alert_status(conn, alert["id"], "withdrawn")
             unit = Unit("volunteer", volunteer_id)
             release(conn, incident_id, unit, "replanned")

@@ -108,12 +108,15 @@ def release(conn: Connection, incident_id: int, unit: Unit | None, reason: str) 
                              "unit": unit.id if unit else None, "reason": reason}).scalar_one())
 
 
-def active_alerts(conn: Connection, incident_id: int) -> dict[int, dict[str, Any]]:
-    """The incident's pending and accepted alerts, by volunteer, locked for update."""
+def active_alerts(conn: Connection, incident_id: int, *, with_arrived: bool = False
+                  ) -> dict[int, dict[str, Any]]:
+    """The incident's pending and accepted alerts (and arrived ones, if asked), by volunteer,
+    locked for update."""
+    statuses = [*ACTIVE_ALERTS, *(["arrived"] if with_arrived else [])]
     rows = conn.execute(text(
         "SELECT id, volunteer_id, task, aed_id, status FROM rc.alert "
-        "WHERE incident_id = :incident AND status IN ('pending', 'accepted') FOR UPDATE"),
-        {"incident": incident_id}).all()
+        "WHERE incident_id = :incident AND status = ANY(:statuses) FOR UPDATE"),
+        {"incident": incident_id, "statuses": statuses}).all()
     return {int(r.volunteer_id): dict(r._mapping) for r in rows}
 
 

@@ -372,3 +372,28 @@ def test_a_volunteer_whose_certificate_expired_is_not_alerted(engine, base_url, 
         with engine.begin() as conn:
             conn.execute(text("UPDATE rc.volunteer SET certified_until = NULL WHERE id = :id"),
                          {"id": expired})
+
+
+def test_a_replan_never_alerts_again_or_stands_down_a_volunteer_at_the_patient(
+        engine, base_url, dispatcher):
+    close_all(base_url, dispatcher)
+    plan = dispatch(base_url, dispatcher, neighbourhood(engine, 10)[9])
+    first, second = (v["volunteer_id"] for v in plan["volunteers"][:2])
+    tokens = {v: volunteer_token(engine, v) for v in (first, second)}
+    alert = {v: requests.get(f"{base_url}/api/responder/alerts",
+                             headers=tokens[v]).json()["alerts"][0]["id"] for v in tokens}
+    for step in ("accept", "arrived"):
+        done = requests.post(f"{base_url}/api/responder/alerts/{alert[first]}/{step}",
+                             headers=tokens[first])
+        assert done.status_code == 200, done.text
+    declined = requests.post(f"{base_url}/api/responder/alerts/{alert[second]}/decline",
+                             headers=tokens[second])
+    assert declined.status_code == 200
+    with engine.connect() as conn:
+        mine = conn.execute(text(
+            "SELECT status FROM rc.alert WHERE incident_id = :i AND volunteer_id = :v"),
+            {"i": plan["incident_id"], "v": first}).scalars().all()
+    assert mine == ["arrived"]
+    arrived = [e for e in events(base_url, dispatcher, plan["incident_id"])
+               if e["unit_id"] == first and e["unit_kind"] == "volunteer"]
+    assert [e["kind"] for e in arrived] == ["alerted", "accepted", "on_scene"]
