@@ -17,6 +17,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
     body: dict[str, Any] = {"point": args.point.split(","), "crs": args.crs, "k": args.k}
     if args.at:
         body["at"] = args.at
+    if args.category:
+        body["category"] = args.category
+    if args.floor is not None:
+        body["floor"] = args.floor
     with opened(settings) as context:
         plan = plan_dispatch(context, body, created_by=f"cli:{getpass.getuser()}")
     print(json.dumps(plan, indent=2) if args.json else summary(plan))
@@ -40,6 +44,11 @@ def summary(plan: dict[str, Any]) -> str:
     if plan["drone"]:
         lines.append(f"drone from pad {plan['drone']['pad_id']}: {plan['drone']['eta_s']:.0f} s")
     lines.append(f"5-minute circle: {'holds' if plan['circle_holds'] else 'does NOT hold'}")
+    destination = plan["destination"]
+    if destination:
+        lines.append(f"to hospital {destination['name'] or destination['hospital_id']}: "
+                     f"{destination['eta_s']:.0f} s"
+                     + (f" ({destination['note']})" if "note" in destination else ""))
     lines += [f"no {part.replace('_', ' ')}: {reason}"
               for part, reason in plan["reasons"].items()]
     return "\n".join(lines)
@@ -55,5 +64,9 @@ def add_command(commands: Any) -> None:
     dispatch.add_argument("--at", default=None, help="ISO 8601 with offset (default now)")
     dispatch.add_argument("--k", type=int, default=3, choices=(2, 3),
                           help="volunteers to send straight to the patient")
+    dispatch.add_argument("--category", default=None,
+                          help="the call's category (graded dispatch: cardiac_arrest, stroke, "
+                               "...; default: not triaged, everything is sent)")
+    dispatch.add_argument("--floor", type=int, default=None, help="the patient's floor")
     dispatch.add_argument("--json", action="store_true", help="the whole plan as JSON")
     dispatch.set_defaults(handler=_dispatch)

@@ -131,7 +131,13 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
         Column("photo_ref", ("photo", "image"))),
         unique_keys=("serial",), osm_kind="aed"),
     Kind("stations", "station", (_NAME, Column("ref"), _ADDRESS), osm_kind="station"),
-    Kind("hospitals", "hospital", (_NAME,), osm_kind="hospital"),
+    Kind("hospitals", "hospital", (
+        _NAME, Column("ref"), Column("grade", ("level", "等级")),
+        Column("emergency", ("emergency_department", "ed"), _flag),
+        Column("capabilities", ("capability", "specialities"), _names),
+        Column("helipad", parse=_flag),
+        Column("prenotice_contact", ("prenotice", "notify"))),
+        unique_keys=("ref",), osm_kind="hospital"),
     Kind("drone-pads", "drone_pad", (
         Column("name", ("title",), required=True),
         Column("status", parse=_one_of("ready", "busy", "out_of_service")),

@@ -408,7 +408,7 @@ def poi_kind(tags: Tags) -> PoiKind | None:
         return "aed"
     if station_kind(tags) is not None:
         return "station"
-    if tag(tags, "amenity") == "hospital":
+    if tag(tags, "amenity") == "hospital" or tag(tags, "healthcare") == "hospital":
         return "hospital"
     return None
 
@@ -427,7 +427,9 @@ def station_kind(tags: Tags) -> StationKind | None:
 def poi_fields(kind: PoiKind, tags: Tags) -> dict[str, str | bool | None]:
     """The columns of ``rc.aed``, ``rc.hospital`` or ``rc.station`` an OSM object fills."""
     if kind == "hospital":
-        return {"name": tags.get("name")}
+        emergency = tag(tags, "emergency")
+        return {"name": tags.get("name"),
+                "emergency": True if emergency in _YES else False if emergency in _NO else None}
     if kind == "station":
         return {"kind": station_kind(tags), "name": tags.get("name"), "ref": tags.get("ref"),
                 "address": address(tags)}

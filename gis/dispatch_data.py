@@ -95,14 +95,18 @@ class Loaded:
     volunteers: int
     aeds: int
     drone_pads: int
+    emergency_departments: int = 0
 
 
 def loaded_counts(engine: Engine) -> Loaded:
-    """Ambulances, active volunteers, AEDs and drone pads in the registries."""
+    """Ambulances, active volunteers, AEDs, drone pads and emergency departments in the
+    registries."""
     with engine.connect() as conn:
         row = conn.execute(text(
             "SELECT (SELECT count(*) FROM rc.ambulance) AS ambulances, "
             "(SELECT count(*) FROM rc.volunteer WHERE status = 'active') AS volunteers, "
             "(SELECT count(*) FROM rc.aed) AS aeds, "
-            "(SELECT count(*) FROM rc.drone_pad) AS drone_pads")).one()
-    return Loaded(int(row.ambulances), int(row.volunteers), int(row.aeds), int(row.drone_pads))
+            "(SELECT count(*) FROM rc.drone_pad) AS drone_pads, "
+            "(SELECT count(*) FROM rc.hospital WHERE emergency) AS emergency_departments")).one()
+    return Loaded(int(row.ambulances), int(row.volunteers), int(row.aeds), int(row.drone_pads),
+                  int(row.emergency_departments))

@@ -1,5 +1,6 @@
 """Graded dispatch: which call categories get volunteers, an AED runner and a drone besides the
-ambulance (rc.dispatch_grade, which deployments extend)."""
+ambulance, and what their destination hospital must treat (rc.dispatch_grade, which
+deployments extend)."""
 
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ class Grade:
     volunteers: bool
     aed_runner: bool
     drone: bool
+    destination_capability: str | None = None     # None: any emergency department
 
 
 # A call not yet triaged gets everything: a missed cardiac arrest costs more than an alert.
@@ -28,8 +30,10 @@ def grade_of(engine: Engine, category: str | None) -> Grade:
         return UNTRIAGED
     with engine.connect() as conn:
         rows = conn.execute(text(
-            "SELECT category, volunteers, aed_runner, drone FROM rc.dispatch_grade")).all()
-    grades = {r.category: Grade(r.category, r.volunteers, r.aed_runner, r.drone) for r in rows}
+            "SELECT category, volunteers, aed_runner, drone, destination_capability "
+            "FROM rc.dispatch_grade")).all()
+    grades = {r.category: Grade(r.category, r.volunteers, r.aed_runner, r.drone,
+                                r.destination_capability) for r in rows}
     if category not in grades:
         raise InvalidInput(f"category {category!r} is unknown; use one of "
                            f"{', '.join(sorted(grades))} (rows of rc.dispatch_grade)")

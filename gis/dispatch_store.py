@@ -10,6 +10,7 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 
 from gis.fleet import update_ambulance_status
+from gis.hospitals import set_destination
 from gis.incident_store import (
     AlertOrder,
     Unit,
@@ -34,6 +35,7 @@ class Sent:
     units: set[Unit]
     alerts: list[AlertOrder]
     ambulance_eta_s: float | None = None
+    destination_hospital_id: int | None = None
 
 
 class StalePlan(Exception):
@@ -78,6 +80,7 @@ def store_dispatch(
              "by": created_by, "replan_of": replan_of}).scalar_one())
         add_event(conn, incident_id, "plan_sent", created_by=created_by,
                   data={"dispatch_id": dispatch_id, "replan_of": replan_of})
+        set_destination(conn, incident_id, sent.destination_hospital_id)
         _send_alerts(conn, incident_id, dispatch_id, sent, alert_timeout_s, created_by)
         _move_units(conn, incident_id, held, sent, created_by)
     return dispatch_id, int(incident_id)

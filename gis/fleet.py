@@ -1,11 +1,13 @@
 """The ambulance fleet in the database: the list with each ambulance's latest position, status
 changes (the trigger keeps their history) and live positions."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from gis.hospitals import prenotice_payload, queue_prenotice, set_destination
 from gis.incident_store import Unit, add_event, release
 from rescuecircle.errors import NotFound
 
@@ -33,12 +35,22 @@ def list_ambulances(engine: Engine) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+@dataclass(frozen=True)
+class Transport:
+    """Where an ambulance starts driving its patient, and how long it will take."""
+
+    hospital_id: int
+    eta_s: float | None
+
+
 def set_ambulance_status(engine: Engine, ambulance_id: int, status: str, *, reason: str | None,
-                         actor: str, at: datetime | None = None) -> None:
+                         actor: str, at: datetime | None = None,
+                         transport: Transport | None = None) -> None:
     """Change one ambulance's status; the history trigger records who and why. For an
     ambulance sent to an incident, the change is also an event of that incident; becoming
     available (or going out of service) frees it from the incident, after a hospital as its
-    hand-over."""
+    hand-over. Starting to transport with a ``transport`` records the destination and queues
+    the hospital's arrival pre-notice, in the same transaction."""
     with engine.begin() as conn:
         old = update_ambulance_status(conn, ambulance_id, status, reason=reason, actor=actor)
         incident = conn.execute(text(
@@ -47,10 +59,17 @@ def set_ambulance_status(engine: Engine, ambulance_id: int, status: str, *, reas
         if incident is None or old == status:
             return
         unit = Unit("ambulance", ambulance_id)
-        data = {"status": status, "reason": reason} if reason else {"status": status}
+        data: dict[str, Any] = {"status": status, **({"reason": reason} if reason else {})}
         if status in MISSION_EVENTS:
-            add_event(conn, incident, MISSION_EVENTS[status], unit=unit, data=data,
-                      created_by=actor, at=at)
+            if status == "transporting" and transport is not None:
+                set_destination(conn, incident, transport.hospital_id)
+                data |= {"hospital_id": transport.hospital_id, "eta_s": transport.eta_s}
+            seq = add_event(conn, incident, MISSION_EVENTS[status], unit=unit, data=data,
+                            created_by=actor, at=at)
+            if status == "transporting" and transport is not None:
+                queue_prenotice(conn, hospital_id=transport.hospital_id,
+                                key=f"prenotice:{incident}:{seq}", payload=prenotice_payload(
+                                    conn, incident, ambulance_id, transport.eta_s))
             return
         kind = "handed_over" if old == "at_hospital" and status == "available" else "released"
         add_event(conn, incident, kind, unit=unit, data=data, created_by=actor, at=at)
@@ -68,6 +87,17 @@ def update_ambulance_status(conn: Connection, ambulance_id: int, status: str, *,
     conn.execute(text("UPDATE rc.ambulance SET status = :s WHERE id = :id"),
                  {"s": status, "id": ambulance_id})
     return str(old)
+
+
+def fresh_position(engine: Engine, ambulance_id: int, now: datetime,
+                   max_age_s: float = 120.0) -> tuple[float, float] | None:
+    """The ambulance's latest position when at most ``max_age_s`` old, else None."""
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM rc.ambulance_position "
+            "WHERE ambulance_id = :id AND observed_at > :since ORDER BY observed_at DESC "
+            "LIMIT 1"), {"id": ambulance_id, "since": now - timedelta(seconds=max_age_s)}).first()
+    return None if row is None else (float(row.lon), float(row.lat))
 
 
 def status_of(engine: Engine, ambulance_id: int) -> str | None:

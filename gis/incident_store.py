@@ -313,8 +313,8 @@ def unit_mission(engine: Engine, unit: Unit) -> dict[str, Any] | None:
     """The open incident a unit is sent to, with the patient's point and floor, or None."""
     with engine.connect() as conn:
         row = conn.execute(text(
-            "SELECT i.id, i.floor, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat "
-            "FROM rc.assignment c JOIN rc.incident i ON i.id = c.incident_id "
+            "SELECT i.id, i.floor, i.destination_hospital_id, ST_X(i.geom) AS lon, "
+            "ST_Y(i.geom) AS lat FROM rc.assignment c JOIN rc.incident i ON i.id = c.incident_id "
             "WHERE c.unit_kind = :kind AND c.unit_id = :id AND c.released_at IS NULL "
             "AND i.status = 'open'"), {"kind": unit.kind, "id": unit.id}).first()
     return None if row is None else dict(row._mapping)

@@ -112,6 +112,8 @@ def import_file(engine: Engine, path: Path, kind_name: str, *, crs: Crs = "wgs84
                      {"a": "import", "r": f"imported from {path.name}"})
         if kind.name == "ambulances":
             rows = _with_station_ids(conn, rows, report)
+        if kind.name == "hospitals":
+            rows = _with_known_capabilities(conn, rows, report)
         _load(conn, kind, rows, label, report)
         if kind.position_table:
             _store_positions(conn, kind, rows, report)
@@ -121,6 +123,23 @@ def import_file(engine: Engine, path: Path, kind_name: str, *, crs: Crs = "wgs84
         if kind.name == "aeds":
             sync_opening_hours(conn)
     return report
+
+
+def _with_known_capabilities(conn: Connection, rows: list[Row], report: ImportReport
+                             ) -> list[Row]:
+    """The rows whose capabilities are all rows of rc.hospital_capability; the others are
+    rejected naming the known ones (a misspelt capability would never match a call)."""
+    known = set(conn.execute(text("SELECT name FROM rc.hospital_capability")).scalars())
+    kept = []
+    for row in rows:
+        unknown = sorted(set(row.values.get("capabilities", [])) - known)
+        if unknown:
+            report.rejected.append(Rejection(row.label, (
+                f"unknown capabilities {', '.join(unknown)} (known: {', '.join(sorted(known))}; "
+                "add rows to rc.hospital_capability for others)")))
+        else:
+            kept.append(row)
+    return kept
 
 
 def _with_station_ids(conn: Connection, rows: list[Row], report: ImportReport) -> list[Row]:

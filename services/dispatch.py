@@ -23,8 +23,10 @@ from gis.dispatch_store import (
     no_fly_zones,
     store_dispatch,
 )
+from gis.hospitals import load_hospitals
 from gis.incident_store import AlertOrder, ClaimConflict, Unit, claims_serialised
 from rescuecircle.errors import InvalidInput, Unavailable
+from routing.destination import destinations
 from routing.dispatch import Candidates, Options, Pad, Previous, Site, plan
 from routing.drone import DroneSpec
 from routing.network import Network
@@ -138,8 +140,13 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous, incident
     decided = plan(network, lon, lat, candidates, options, no_fly=local_zones,
                    previous=previous)
     timings["plan"] = _ms(started) - timings["network"] - timings["candidates"]
+    hospitals = destinations(network, lon, lat, load_hospitals(state.engine),
+                             need=grade.destination_capability, hour=options.hour)
+    timings["destination"] = (_ms(started) - timings["network"] - timings["candidates"]
+                              - timings["plan"])
     return Decision(decided, network, search, rows, loaded, kind, inputs["k"],
-                    sum(row[0] in declined for row in rows.volunteers), timings, grade)
+                    sum(row[0] in declined for row in rows.volunteers), timings, grade,
+                    hospitals)
 
 
 def _without(rows: CandidateRows, taken: set[Unit], grade: Grade) -> CandidateRows:
@@ -245,4 +252,6 @@ def _sent(body: dict[str, Any]) -> Sent:
         units.add(Unit("ambulance", ambulance["ambulance_id"]))
     if drone := body["drone"]:
         units.add(Unit("drone_pad", drone["pad_id"]))
-    return Sent(units, alerts, ambulance["eta_s"] if ambulance else None)
+    destination = body["destination"]
+    return Sent(units, alerts, ambulance["eta_s"] if ambulance else None,
+                destination["hospital_id"] if destination else None)

@@ -3,7 +3,7 @@ in WGS84, and for every part left empty the reason, naming the command that load
 missing (a dispatcher must know whether "no ambulance" means none free or none loaded)."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
@@ -11,6 +11,7 @@ import shapely.geometry
 
 from gis.dispatch_data import CandidateRows, Loaded, Search
 from gis.dispatch_grade import UNTRIAGED, Grade
+from routing.destination import Destination
 from routing.dispatch import Leg, Options, Plan
 from routing.network import Network, island_note
 
@@ -32,6 +33,7 @@ class Decision:
     declined: int
     timings_ms: dict[str, float]
     grade: Grade = UNTRIAGED
+    destinations: list[Destination] = field(default_factory=list)
 
     def patient_on_island(self, mode: str) -> bool:
         """Whether the patient's road is cut off from the rest of ``mode``'s network: asked
@@ -74,6 +76,10 @@ def plan_json(decision: Decision) -> dict[str, Any]:
         "aed_arrival_s": _round(decided.aed_arrival_s),
         "circle_holds": decided.circle_holds,
         "category": decision.grade.category,
+        "destination": _destination_json(decision.destinations[0], decision.grade)
+        if decision.destinations else None,
+        "destination_alternatives": [_destination_json(d, decision.grade)
+                                     for d in decision.destinations[1:]],
         "floor_delay_s": decided.floor_delay_s,
         "robustness": None if selection is None else {
             # None when one blocked road cuts every chosen responder off (a dead end).
@@ -109,12 +115,31 @@ def reasons(decision: Decision) -> dict[str, str]:
             "(status, opening hours)" if not rows.aeds else
             volunteer_reason or "no volunteer can fetch an available AED and reach the "
             f"patient within {WALK_LIMIT_MIN:g} minutes")
+    if not decision.destinations:
+        found["destination"] = (
+            "no hospital with an emergency department is reachable by road"
+            if decision.loaded.emergency_departments else
+            "no hospital is known to have an emergency department: run `rescuecircle import "
+            "hospitals FILE` with an emergency column (yes/no), or OSM's emergency=yes")
     if plan.drone is None and "drone" not in found:
         found["drone"] = (
             "no drone pad is loaded: run `rescuecircle import drone-pads FILE`"
             if loaded.drone_pads == 0 else
             "no drone pad is ready" if not rows.pads else
             "no ready drone reaches the patient sooner than the AED runner")
+    return found
+
+
+def _destination_json(destination: Destination, grade: Grade) -> dict[str, Any]:
+    """A hospital the patient may go to: which, what the call needs there, the drive; a note
+    when it lacks what the call needs (no hospital within reach is known to have it)."""
+    found = {"hospital_id": destination.hospital.id, "name": destination.hospital.name,
+             "capability": grade.destination_capability, "capable": destination.capable,
+             "eta_s": round(destination.eta_s, 1)}
+    if not destination.capable:
+        found["note"] = (f"not known to treat {grade.destination_capability}: no hospital "
+                         "within reach is; capabilities come from `rescuecircle import "
+                         "hospitals FILE`")
     return found
 
 

@@ -31,19 +31,20 @@ COMMENT ON FUNCTION rc._osm_upsert_aeds(jsonb) IS
 CREATE OR REPLACE FUNCTION rc._osm_upsert_hospitals(pois jsonb)
 RETURNS integer LANGUAGE sql VOLATILE AS $$
     WITH written AS (
-        INSERT INTO rc.hospital AS h (osm_type, osm_id, source, name, geom)
-        SELECT p.osm_type, p.osm_id, 'osm', p.name,
+        INSERT INTO rc.hospital AS h (osm_type, osm_id, source, name, emergency, geom)
+        SELECT p.osm_type, p.osm_id, 'osm', p.name, p.emergency,
                ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)
         FROM jsonb_to_recordset(pois) AS p (
             osm_type char(1), osm_id bigint, lon double precision, lat double precision,
-            name text)
-        ON CONFLICT (osm_type, osm_id) DO UPDATE SET name = EXCLUDED.name, geom = EXCLUDED.geom
+            name text, emergency boolean)
+        ON CONFLICT (osm_type, osm_id) DO UPDATE SET name = EXCLUDED.name, geom = EXCLUDED.geom,
+            emergency = coalesce(EXCLUDED.emergency, h.emergency)
         RETURNING 1
     )
     SELECT count(*)::integer FROM written;
 $$;
 COMMENT ON FUNCTION rc._osm_upsert_hospitals(jsonb) IS
-    'OSM import helper: insert or update hospitals (amenity=hospital) by osm_type/osm_id';
+    'OSM import helper: insert or update hospitals (amenity=hospital, healthcare=hospital; emergency=yes/no) by osm_type/osm_id';
 
 CREATE OR REPLACE FUNCTION rc._osm_upsert_stations(pois jsonb)
 RETURNS integer LANGUAGE sql VOLATILE AS $$
