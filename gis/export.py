@@ -30,7 +30,7 @@ CRS = "EPSG:4326"
 GEOMETRY_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon",
                   "MULTIPOLYGON": "MultiPolygon"}
 
-Kind = Literal["boolean", "integer", "real", "datetime", "date", "text"]
+Kind = Literal["boolean", "integer", "real", "datetime", "date", "text", "list"]
 # How a column of each type (information_schema's data_type) goes into a file: integers and
 # booleans as such (nulls masked), reals as doubles (null: NaN), timestamps in UTC, dates as
 # dates. Any other type is written as text; tests/test_migrations.py requires every column of a
@@ -39,6 +39,7 @@ KINDS: dict[str, Kind] = {
     "boolean": "boolean", "smallint": "integer", "integer": "integer", "bigint": "integer",
     "real": "real", "double precision": "real", "timestamp with time zone": "datetime",
     "date": "date", "text": "text", "character": "text", "character varying": "text",
+    "ARRAY": "list",       # text[]: names joined by ';', as the registry files give them
 }
 
 
@@ -215,6 +216,9 @@ def _array(kind: Kind, values: list[Any]) -> np.ndarray:
                          for v in values], dtype="datetime64[ms]")
     if kind == "date":
         return np.array(values, dtype="datetime64[D]")
+    if kind == "list":
+        return np.array([None if v is None else ";".join(map(str, v)) for v in values],
+                        dtype=object)
     return np.array([None if v is None else str(v) for v in values], dtype=object)
 
 

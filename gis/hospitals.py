@@ -7,19 +7,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from routing.destination import Hospital
-
 PRENOTICE_TOPIC = "arrival_prenotice"
 
 
-def load_hospitals(engine: Engine) -> list[Hospital]:
-    """Every hospital with its emergency department flag and capabilities."""
+def load_hospitals(engine: Engine) -> list[dict[str, Any]]:
+    """Every hospital: id, name, lon, lat, emergency (department) and capabilities."""
     with engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT id, name, ST_X(geom) AS lon, ST_Y(geom) AS lat, emergency, capabilities "
             "FROM rc.hospital")).all()
-    return [Hospital(int(r.id), r.name, float(r.lon), float(r.lat), r.emergency,
-                     frozenset(r.capabilities or ())) for r in rows]
+    return [dict(r._mapping) for r in rows]
 
 
 def set_destination(conn: Connection, incident_id: int, hospital_id: int | None) -> None:

@@ -26,7 +26,7 @@ from gis.dispatch_store import (
 from gis.hospitals import load_hospitals
 from gis.incident_store import AlertOrder, ClaimConflict, Unit, claims_serialised
 from rescuecircle.errors import InvalidInput, Unavailable
-from routing.destination import destinations
+from routing.destination import Hospital, destinations
 from routing.dispatch import Candidates, Options, Pad, Previous, Site, plan
 from routing.drone import DroneSpec
 from routing.network import Network
@@ -140,8 +140,10 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous, incident
     decided = plan(network, lon, lat, candidates, options, no_fly=local_zones,
                    previous=previous)
     timings["plan"] = _ms(started) - timings["network"] - timings["candidates"]
-    hospitals = destinations(network, lon, lat, load_hospitals(state.engine),
-                             need=grade.destination_capability, hour=options.hour)
+    hospitals = destinations(network, lon, lat, [
+        Hospital(h["id"], h["name"], h["lon"], h["lat"], h["emergency"],
+                 frozenset(h["capabilities"])) for h in load_hospitals(state.engine)],
+        need=grade.destination_capability, hour=options.hour)
     timings["destination"] = (_ms(started) - timings["network"] - timings["candidates"]
                               - timings["plan"])
     return Decision(decided, network, search, rows, loaded, kind, inputs["k"],

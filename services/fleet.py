@@ -61,8 +61,8 @@ def _transport(context: Context, ambulance_id: int, hospital_id: int | None
 def _drive_to_hospital_s(context: Context, lon: float, lat: float, hospital_id: int
                          ) -> float | None:
     """Driving time from (lon, lat) to a hospital at this hour; None when no road leads there."""
-    hospital = next(h for h in load_hospitals(context.engine) if h.id == hospital_id)
-    return _drive_s(context, lon, lat, hospital.lon, hospital.lat)
+    hospital = next(h for h in load_hospitals(context.engine) if h["id"] == hospital_id)
+    return _drive_s(context, lon, lat, hospital["lon"], hospital["lat"])
 
 
 def report_position(context: Context, ambulance_id: int, body: dict[str, Any]) -> int:
