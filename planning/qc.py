@@ -292,7 +292,9 @@ class QcResult:
     by_year: list[Indicators]
     by_month: list[Indicators]
     by_district: list[Indicators]
-    not_in_log: list[str] = field(default_factory=list)  # indicators the source cannot give
+    # indicators the source cannot give: the loop's whose columns it lacks, the others absent
+    # over the whole log
+    not_in_log: list[str] = field(default_factory=list)
 
 
 def indicators(calls: Calls) -> QcResult:
@@ -312,5 +314,7 @@ def indicators(calls: Calls) -> QcResult:
     by_district = [group_indicators(calls, per, m & (calls.district == d), f"{g} / {d}", "all")
                    for d in sorted(set(calls.district) - {""}) for g, m in groups.items()
                    if (m & (calls.district == d)).any()]
-    absent = [name for name, value in vars(overall[0]).items() if value is None]
+    kept = set(loop_indicators(calls, per, groups["all"]))   # the loop's columns it has
+    absent = [name for name, value in vars(overall[0]).items()
+              if value is None and name not in kept]
     return QcResult(overall, by(calls.year), by(calls.month), by_district, absent)

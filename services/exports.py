@@ -99,6 +99,9 @@ def export_to_path(context: Context, layer: str, path: Path, *,
     path written (its ending set to the format's). ``incidents`` is the call log of the
     stored incidents received in ``period`` (CSV only)."""
     mode = params.mode(mode)
+    if layer != "incidents" and period is not None and (period.first or period.last):
+        raise InvalidInput("--from and --to select the stored incidents: use them with "
+                           "`export incidents`")
     if layer == "incidents":
         if (format_name or format_for_path(path)) != "csv":
             raise InvalidInput("incidents are exported as a call log: CSV only")

@@ -168,6 +168,7 @@ def test_qc_from_events_equals_qc_from_their_csv_export(context, cli_env, tmp_pa
     events_page = by_events.read_text(encoding="utf-8")
     assert calls_page.split("</h1>", 1)[1] == events_page.split("</h1>", 1)[1]
     assert "<td class=na>not in log" not in events_page   # the loop's columns are all kept
+    assert "<td class=na>no case" in events_page          # e.g. ROSC of the other calls
 
 
 def test_the_export_is_a_call_log_without_people(context):
@@ -238,6 +239,12 @@ def test_a_log_without_the_loop_says_not_in_log(tmp_path: Path):
     assert {"volunteer_median_s", "aed_median_s", "volunteer_before_ambulance",
             "circle_within_5min", "rosc_rate", "answered_within_10s"} <= set(result.not_in_log)
     assert rows(result, "all")["volunteer_before_ambulance"] is None
+    # kept, but no case: no cardiac arrest was closed with ROSC recorded
+    log.write_text("incident_date,call_type,dispatch_time_in_seconds,arrive_time_in_seconds,"
+                   "outcome,rosc\n2026-01-03,26A1,100,400,transported,\n", encoding="utf-8")
+    result = call_quality(log)
+    assert rows(result, "all")["rosc_rate"] is None and "rosc_rate" not in result.not_in_log
+    assert "volunteer_median_s" in result.not_in_log
 
 
 def test_http_qc_and_export_for_analysts_only(engine, context):
