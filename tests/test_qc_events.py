@@ -19,13 +19,19 @@ from sqlalchemy import Engine, text
 from cli.main import main
 from gis import incident_store as store
 from gis.incident_store import Unit
+from gis.osm_import import import_osm
 from gis.tokens import create_token
 from planning.call_log import COLUMNS
 from planning.qc import CARDIAC_GROUP, QcResult
+from rescuecircle.paths import PROJECT_ROOT
+from services import fleet, responder
 from services.context import Context
+from services.dispatch import plan_dispatch
+from services.incidents import close_incident
 from services.quality import Period, call_quality, events_quality, incident_log_csv
 from tests.conftest import app_settings, client_for, zoned
 
+TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"
 ZONE = "America/Los_Angeles"
 NORTH, SOUTH, OUTSIDE = (-122.4, 37.8), (-122.4, 37.7), (-122.0, 37.7)
 PERIOD = Period.parse("2025-12-01", "2026-02-28")
@@ -266,3 +272,65 @@ def test_http_qc_and_export_for_analysts_only(engine, context):
     bad = client.get("/api/planning/qc", query_string={"from": "2026-03-01", "to": "2026-01-01"},
                      headers=analyst)
     assert bad.status_code == 400 and "after" in bad.json["description"]
+
+
+@pytest.fixture(scope="module")
+def toy_city(make_database) -> Iterator[Context]:
+    """The toy city with an ambulance, an AED and two volunteers near the patient, positioned
+    just now (the loop's events are stamped with the real clock)."""
+    engine = make_database("qc_loop")
+    import_osm(engine, TOY_CITY)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO rc.ambulance (station_id, call_sign) "
+                          "SELECT id, 'TOY-1' FROM rc.station LIMIT 1"))
+        conn.execute(text(
+            "INSERT INTO rc.aed (name, status, pads_expire_on, battery_expires_on, access, "
+            "opening_hours, geom) VALUES ('walk AED', 'ready', '2030-01-01', '2030-01-01', "
+            "'yes', '24/7', ST_SetSRID(ST_MakePoint(0.0025, 0), 4326))"))
+        for lon in (0.0012, 0.002):
+            volunteer = conn.execute(text(
+                "INSERT INTO rc.volunteer (name, availability, level, status) "
+                "VALUES ('v', 'available', 'senior', 'active') RETURNING id")).scalar_one()
+            conn.execute(text(
+                "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, geom) VALUES "
+                "(:v, now() - interval '1 minute', ST_SetSRID(ST_MakePoint(:lon, 0.0004), 4326))"),
+                {"v": volunteer, "lon": lon})
+    yield Context.from_settings(app_settings(engine), engine=engine)
+    engine.dispose()
+
+
+def test_the_loops_own_events_give_the_report(toy_city: Context, tmp_path: Path):
+    """A cardiac arrest through the real use cases: dispatch, volunteers accept, fetch the AED
+    and arrive, the ambulance reaches the scene, the incident closes with ROSC."""
+    now = toy_city.now()
+    plan = plan_dispatch(toy_city, {
+        "point": [0.0015, 0.0], "category": "cardiac_arrest",
+        "received_at": (now - timedelta(seconds=30)).isoformat(),
+        "answered_at": (now - timedelta(seconds=25)).isoformat()}, created_by="test")
+    volunteers = [v["volunteer_id"] for v in plan["volunteers"]]
+    if plan["aed_runner"]:
+        volunteers.append(plan["aed_runner"]["volunteer_id"])
+    assert len(volunteers) == 2 and plan["aed_runner"], plan["reasons"]
+    for volunteer in volunteers:
+        for alert in responder.alerts(toy_city, volunteer)["alerts"]:
+            responder.answer(toy_city, volunteer, alert["id"], "accept")
+            if alert["task"] == "fetch_aed":
+                responder.answer(toy_city, volunteer, alert["id"], "aed_collected")
+            responder.answer(toy_city, volunteer, alert["id"], "arrived")
+    fleet.change_status(toy_city, plan["ambulance"]["ambulance_id"], {"status": "on_scene"},
+                        actor="test")
+    close_incident(toy_city, plan["incident_id"], {"outcome": "transported", "rosc": True},
+                   actor="test")
+
+    result = events_quality(toy_city, Period())
+    arrest = rows(result, CARDIAC_GROUP)
+    assert arrest["incidents"] == 1 and arrest["calls"] == 1
+    assert (arrest["answered_within_10s"], arrest["dispatched_within_60s"]) == (1.0, 1.0)
+    assert arrest["response_within_8min"] == 1.0
+    assert 30 <= arrest["volunteer_median_s"] <= arrest["aed_median_s"] < 90
+    assert arrest["volunteer_before_ambulance"] == 1.0
+    assert arrest["circle_within_5min"] == 1.0
+    assert (arrest["rosc_cases"], arrest["rosc_rate"]) == (1, 1.0)
+    export = tmp_path / "incidents.csv"
+    export.write_text(incident_log_csv(toy_city, Period()), encoding="utf-8")
+    assert call_quality(export) == result
