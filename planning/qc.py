@@ -204,7 +204,8 @@ class PerIncident:
     ambulance_s: np.ndarray           # to the first ambulance on scene (any of its rows)
 
     @classmethod
-    def of(cls, calls: Calls) -> "PerIncident":
+    def of(cls, calls: Calls, cardiac: np.ndarray) -> "PerIncident":
+        """Each incident's entries; ``cardiac`` is ``calls.cardiac``, computed once."""
         _, first, inverse = np.unique(calls.incident.astype(str), return_index=True,
                                       return_inverse=True)
         ambulance = np.full(len(first), np.inf)
@@ -215,7 +216,7 @@ class PerIncident:
         def since_call(times: np.ndarray | None) -> np.ndarray | None:
             return None if times is None else elapsed_s(times[first], received)
 
-        return cls(first, calls.cardiac[first], since_call(calls.volunteer_arrived_s),
+        return cls(first, cardiac[first], since_call(calls.volunteer_arrived_s),
                    since_call(calls.aed_at_patient_s), ambulance)
 
 
@@ -301,8 +302,8 @@ def indicators(calls: Calls) -> QcResult:
     """Every indicator of the log."""
     if not len(calls):
         raise InvalidInput("the call log has no calls")
-    per = PerIncident.of(calls)
     cardiac = calls.cardiac
+    per = PerIncident.of(calls, cardiac)
     groups = {"all": np.ones(len(calls), bool), CARDIAC_GROUP: cardiac, "other": ~cardiac}
 
     def by(values: np.ndarray) -> list[Indicators]:
