@@ -5,6 +5,8 @@ collections. Computed exports cost CPU seconds and are for analysts, dispatchers
 ``/api/exports/station_coverage.{ext}?minutes=8&mode=drive`` (each station's isochrone as a
 polygon, with its area and population) and ``/api/exports/travel_time.tif?lon=..&lat=..``
 (the travel-time surface behind an isochrone, as a Cloud-Optimized GeoTIFF in seconds).
+``/api/exports/incidents.csv?from=DATE&to=DATE`` is the call log of the stored incidents (for
+``rescuecircle qc --calls``), for the same roles: incidents are not public.
 """
 
 from typing import Any
@@ -16,7 +18,7 @@ from api import app_state
 from api.auth import require_roles
 from gis.export import FORMATS, LAYER_TABLES, SUFFIXES
 from rescuecircle.errors import NotFound
-from services import exports, params
+from services import exports, params, quality
 from services.exports import ExportFile
 from services.routing import IsochroneRequest
 
@@ -62,6 +64,16 @@ def travel_time_file() -> Response:
     """Seconds to reach each cell from ``lon``/``lat`` within ``minutes`` (default 12)."""
     inputs: dict[str, Any] = {"minutes": "12", **request.args.to_dict()}
     return download(exports.travel_time_file(app_state(), IsochroneRequest.parse(inputs)))
+
+
+@blueprint.get(f"{PREFIX}/incidents.csv")
+@require_roles(*COMPUTED_ROLES)
+def incidents_file() -> Response:
+    """The stored incidents received ``from``..``to`` (local dates, both optional) as a call
+    log: times and outcomes, no one's name or position. Not public, so not in the catalogue."""
+    period = quality.Period.parse(request.args.get("from"), request.args.get("to"))
+    return attachment(quality.incident_log_csv(app_state(), period),
+                      FORMATS["csv"].media_type, "incidents.csv")
 
 
 @blueprint.get(f"{PREFIX}/<filename>")

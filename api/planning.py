@@ -13,6 +13,9 @@
 * ``GET /api/planning/sites/<kind>`` (stations, aeds, drone-pads): ``add=N`` new sites (MCLP)
   or ``cover_all=true`` (LSCP), with ``minutes``, ``cruise_kmh``, ``range_km``; GeoJSON of the
   sites ranked, with the people covered;
+* ``GET /api/planning/qc?from=DATE&to=DATE``: quality control of the stored incidents received
+  in that period (local dates, both optional), from their events: the indicators by group,
+  year, month and district as JSON, or with ``format=html`` the report page;
 * ``GET /api/planning/coverage/<layer>`` (stations, aeds, drone-pads, circle): the bands with
   population as GeoJSON, or with ``format=geotiff`` the travel-time surface (COG, seconds).
 
@@ -35,9 +38,10 @@ from gis.export import FORMATS, geopackage_bytes, to_cog
 from gis.tiles import POPULATION
 from planning.kpi_io import kpi_layers, table_csv, table_json
 from planning.layers import band_geojson
+from planning.qc_report import html_report, qc_json
 from planning.sites import sites_geojson
 from rescuecircle.errors import InvalidInput
-from services import params, planning
+from services import params, planning, quality
 from services.exports import COG_MEDIA_TYPE
 
 blueprint = Blueprint("planning", __name__)
@@ -135,3 +139,18 @@ def kpi() -> ResponseReturnValue:
         layers = kpi_layers(found.table, found.districts, found.network)
         return attachment(geopackage_bytes(layers, "MultiPolygon"), GPKG, "district_kpi.gpkg")
     return jsonify({**table_json(found.table, found.network), "notes": found.notes})
+
+
+@blueprint.get("/api/planning/qc")
+@require_roles("analyst", "admin")
+def qc() -> ResponseReturnValue:
+    """Quality control of the stored incidents, from their events."""
+    output = request.args.get("format", "json")
+    if output not in ("json", "html"):
+        raise InvalidInput(f"format '{output}' is unknown; use json or html")
+    period = quality.Period.parse(request.args.get("from"), request.args.get("to"))
+    result = quality.events_quality(app_state(), period)
+    if output == "html":
+        page = html_report(result, source=f"stored incidents, {period.describe()}")
+        return Response(page, mimetype="text/html")
+    return jsonify(qc_json(result))

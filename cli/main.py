@@ -112,11 +112,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> None:
     from services import params
     from services.context import opened
     from services.exports import export_to_path
+    from services.quality import Period
 
     point = None if args.point is None else params.point(args.point.split(","), "--point")
+    period = Period.parse(args.first, args.last)
     with opened(settings) as context:
         path = export_to_path(context, args.layer, Path(args.output), format_name=args.format,
-                              minutes=args.minutes, mode=args.mode, point=point)
+                              minutes=args.minutes, mode=args.mode, point=point, period=period)
     print(f"wrote {path}")
 
 
@@ -225,9 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_commands(db, token)
 
     export = commands.add_parser(
-        "export", help="write a public layer, station coverage or a travel-time surface to a file")
+        "export", help="write a public layer, station coverage, a travel-time surface or the "
+        "stored incidents' call log to a file")
     export.add_argument("layer", help="aeds, stations, hospitals, drone_pads, training_sites, "
-                        "districts, road_edges, station_coverage or travel_time")
+                        "districts, road_edges, station_coverage, travel_time or incidents "
+                        "(the call log of stored incidents, CSV, for `rescuecircle qc --calls`)")
     export.add_argument("-o", "--output", required=True,
                         help="the file; its ending picks the format unless --format is given")
     export.add_argument("--format", choices=["gpkg", "geojson", "shp", "csv"], default=None,
@@ -236,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="station_coverage: default 8; travel_time: the limit, default 12")
     export.add_argument("--mode", choices=MODES, default="drive")
     export.add_argument("--point", default=None, help="travel_time: LON,LAT of the origin")
+    export.add_argument("--from", dest="first", default=None, metavar="DATE",
+                        help="incidents: calls received from this local date (YYYY-MM-DD)")
+    export.add_argument("--to", dest="last", default=None, metavar="DATE",
+                        help="incidents: calls received up to this local date, included")
     export.set_defaults(handler=_export)
 
     status = commands.add_parser(

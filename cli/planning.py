@@ -4,8 +4,8 @@
 [--gaps gaps.geojson]`` computes the table over ``rc.district`` (or the districts of FILE);
 ``coverage stations|aeds|drone-pads|circle [--minutes ...] [--raster F.tif] [--bands F.gpkg]``
 writes a city-wide layer; ``site stations|aeds|drone-pads --add N|--cover-all`` proposes sites;
-``qc --calls FILE [-o report.html]`` writes the quality-control
-report of a call log.
+``qc --calls FILE | --events [--from DATE --to DATE] [-o report.html]`` writes the
+quality-control report of a call log or of the incidents stored here.
 """
 
 import argparse
@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
 
 # Use cases are imported where used: the CLI starts without loading numpy and scipy.
@@ -106,12 +107,20 @@ def _site(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _qc(args: argparse.Namespace, settings: Settings) -> None:
-    from planning.qc import html_report
-    from services.planning import call_quality
+    from planning.qc_report import html_report
+    from services.context import opened
+    from services.quality import Period, call_quality, events_quality
 
-    result = call_quality(Path(args.calls))
-    Path(args.output).write_text(html_report(result, source=Path(args.calls).name),
-                                 encoding="utf-8")
+    if args.calls:
+        if args.first or args.last:
+            raise InvalidInput("--from and --to select stored incidents: use them with --events")
+        result, source = call_quality(Path(args.calls)), Path(args.calls).name
+    else:
+        period = Period.parse(args.first, args.last)
+        with opened(settings) as context:
+            result = events_quality(context, period)
+        source = f"stored incidents, {period.describe()}"
+    Path(args.output).write_text(html_report(result, source=source), encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)
 
 
@@ -166,7 +175,15 @@ def add_commands(commands: Any) -> None:
     site.add_argument("-o", "--output", default=None, help="GeoJSON of the chosen sites")
     site.set_defaults(handler=_site)
 
-    qc = commands.add_parser("qc", help="quality-control report of a call log (HTML)")
-    qc.add_argument("--calls", required=True, help="the call log (CSV)")
+    qc = commands.add_parser(
+        "qc", help="quality-control report (HTML) of a call log or of the stored incidents")
+    source = qc.add_mutually_exclusive_group(required=True)
+    source.add_argument("--calls", help="the call log (CSV)")
+    source.add_argument("--events", action="store_true",
+                        help="the incidents stored here, from their events")
+    qc.add_argument("--from", dest="first", default=None, metavar="DATE",
+                    help="--events: calls received from this local date (YYYY-MM-DD)")
+    qc.add_argument("--to", dest="last", default=None, metavar="DATE",
+                    help="--events: calls received up to this local date, included")
     qc.add_argument("-o", "--output", default="qc_report.html", help="the HTML report")
     qc.set_defaults(handler=_qc)

@@ -1,9 +1,11 @@
-"""What planning computes from, as plain data: districts, facilities and people as points.
+"""What planning computes from, as plain data: districts, facilities and people as points,
+and stored incidents' timelines for quality control.
 
 Kept apart from the computations so ``gis/`` can build these without importing ``routing``.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from shapely import Geometry
@@ -42,3 +44,29 @@ class PlanningInputs:
         available = self.aeds.values.get("available", np.ones(len(self.aeds.lon), bool))
         keep = np.asarray(available, bool)
         return Points(self.aeds.lon[keep], self.aeds.lat[keep])
+
+
+@dataclass(frozen=True)
+class UnitTimes:
+    """An ambulance sent to an incident: its call sign, when it was dispatched and when it
+    reached the patient (aware date-times; None when not recorded)."""
+
+    unit: str
+    dispatched_at: datetime | None
+    arrived_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IncidentTimeline:
+    """One stored incident as quality control reads it from its events (aware date-times)."""
+
+    incident_id: int
+    call_type: str                 # the dispatch category, "untriaged" without one
+    district: str                  # "" outside every district
+    received_at: datetime
+    answered_at: datetime | None
+    volunteer_arrived_at: datetime | None   # the first volunteer on scene
+    aed_at_patient_at: datetime | None      # the first AED at the patient
+    outcome: str | None                     # None while open
+    rosc: bool | None
+    ambulances: tuple[UnitTimes, ...]

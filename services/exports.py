@@ -1,4 +1,5 @@
-"""Export use cases: public layers as files, each station's coverage, travel-time surfaces.
+"""Export use cases: public layers as files, each station's coverage, travel-time surfaces,
+and (not public) the stored incidents as a call log.
 
 ``GET /api/exports/...`` and ``rescuecircle export`` both call these, so a file downloaded and
 a file written on the server hold the same features.
@@ -24,6 +25,7 @@ from gis.export import (
 from rescuecircle.errors import InvalidInput, NoRoute
 from services import params
 from services.context import Context
+from services.quality import Period, incident_log_csv
 from services.routing import IsochroneRequest, isochrone_geojson, isochrone_surface
 
 
@@ -91,10 +93,20 @@ def station_coverage(context: Context, *, minutes: float, mode: str) -> LayerDat
 
 def export_to_path(context: Context, layer: str, path: Path, *,
                    format_name: str | None = None, minutes: float | None = None,
-                   mode: str = "drive", point: tuple[float, float] | None = None) -> Path:
+                   mode: str = "drive", point: tuple[float, float] | None = None,
+                   period: Period | None = None) -> Path:
     """What ``rescuecircle export`` writes: the same files as the HTTP exports; returns the
-    path written (its ending set to the format's)."""
+    path written (its ending set to the format's). ``incidents`` is the call log of the
+    stored incidents received in ``period`` (CSV only)."""
     mode = params.mode(mode)
+    if layer != "incidents" and period is not None and (period.first or period.last):
+        raise InvalidInput("--from and --to select the stored incidents: use them with "
+                           "`export incidents`")
+    if layer == "incidents":
+        if (format_name or format_for_path(path)) != "csv":
+            raise InvalidInput("incidents are exported as a call log: CSV only")
+        path.write_text(incident_log_csv(context, period or Period()), encoding="utf-8")
+        return path
     if layer == "travel_time":
         if point is None:
             raise InvalidInput("travel_time needs the origin: --point LON,LAT")

@@ -1,4 +1,4 @@
-"""Planning use cases: city-wide coverage layers, district KPIs, siting and call-log QC.
+"""Planning use cases: city-wide coverage layers, district KPIs and siting.
 
 All of them read the network through the context, so the configured speed factors and snap
 limit hold whether an analyst asks over HTTP or on the command line.
@@ -14,7 +14,6 @@ from gis.planning import volunteer_density as density_cells
 from planning.inputs import District, PlanningInputs, Points
 from planning.kpi import KpiTable, kpi_table
 from planning.layers import NO_POPULATION, build_layer, layer_notes
-from planning.qc import QcResult, indicators, read_calls
 from planning.sites import SitePlan, plan_sites
 from rescuecircle.errors import InvalidInput
 from routing.coverage import CoverageLayer
@@ -137,7 +136,3 @@ def volunteer_density(context: Context, *, cell_m: float, min_count: int,
     return density_cells(context.engine, cell_m=cell_m, min_count=min_count,
                          since=context.now() - timedelta(days=days))
 
-
-def call_quality(calls_file: Path) -> QcResult:
-    """Answer, dispatch and response-time indicators of a call log."""
-    return indicators(read_calls(calls_file))
