@@ -27,7 +27,7 @@ from tests.conftest import app_settings, client_for
 ENDINGS = {"gpkg": "gpkg", "geojson": "geojson", "shp.zip": "shp", "csv": "csv"}
 # The field type (as pyogrio reads it back) each kind of column is written as.
 DTYPES = {"integer": "int64", "boolean": "bool", "real": "float64",
-          "datetime": "datetime64[ms]", "date": "datetime64[D]", "text": "object"}
+          "datetime": "datetime64[ms]", "date": "datetime64[D]", "text": "object", "list": "object"}
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_nulls_stay_null(client, engine, tmp_path):
             conn.execute(text("DELETE FROM rc.aed WHERE id = :id"), {"id": aed_id})
 
 
-@pytest.mark.parametrize("path", ["/api/exports/volunteers.gpkg", "/api/exports/incidents.csv",
+@pytest.mark.parametrize("path", ["/api/exports/volunteers.gpkg", "/api/exports/incident.csv",
                                   "/api/exports/dispatches.geojson", "/api/exports/api_token.csv",
                                   "/api/exports/aeds.xlsx", "/api/exports/aeds.shp"])
 def test_private_layers_and_unknown_formats_are_404(client, path):
