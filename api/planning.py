@@ -23,6 +23,7 @@ Common query parameters: ``at`` (ISO 8601, AED availability; default now), ``hou
 driving speeds; default free flow); coverage also takes ``minutes`` (comma-separated).
 """
 
+from dataclasses import asdict
 from datetime import datetime
 
 import shapely
@@ -36,6 +37,7 @@ from api.exports import attachment
 from api.tiles import service, tile_response
 from gis.export import FORMATS, geopackage_bytes, to_cog
 from gis.tiles import POPULATION
+from planning.air import air_csv
 from planning.kpi_io import kpi_layers, table_csv, table_json
 from planning.layers import band_geojson
 from planning.qc_report import html_report, qc_json
@@ -139,6 +141,20 @@ def kpi() -> ResponseReturnValue:
         layers = kpi_layers(found.table, found.districts, found.network)
         return attachment(geopackage_bytes(layers, "MultiPolygon"), GPKG, "district_kpi.gpkg")
     return jsonify({**table_json(found.table, found.network), "notes": found.notes})
+
+
+@blueprint.get("/api/planning/kpi/air")
+@require_roles("analyst", "admin")
+def air_kpi() -> ResponseReturnValue:
+    """The air rescue indicators per district (JSON, or ``format=csv``)."""
+    at, _ = _at_and_hour()
+    output = request.args.get("format", "json")
+    if output not in ("json", "csv"):
+        raise InvalidInput(f"format '{output}' is unknown; use json or csv")
+    rows = planning.air_kpis(app_state(), at=at)
+    if output == "csv":
+        return attachment(air_csv(rows), FORMATS["csv"].media_type, "district_air.csv")
+    return jsonify({"districts": [asdict(row) for row in rows]})
 
 
 @blueprint.get("/api/planning/qc")

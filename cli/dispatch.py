@@ -43,6 +43,9 @@ def summary(plan: dict[str, Any]) -> str:
                      f"AED at the patient in {runner['aed_eta_s']:.0f} s")
     if plan["drone"]:
         lines.append(f"drone from pad {plan['drone']['pad_id']}: {plan['drone']['eta_s']:.0f} s")
+    if plan["helicopter"]:
+        lines.append(f"helicopter from base {plan['helicopter']['base_id']}: "
+                     f"{plan['helicopter']['eta_s']:.0f} s (proposed: the ambulance is late)")
     lines.append(f"5-minute circle: {'holds' if plan['circle_holds'] else 'does NOT hold'}")
     destination = plan["destination"]
     if destination:

@@ -22,6 +22,8 @@ from rescuecircle.settings import Settings
 
 
 def _kpi(args: argparse.Namespace, settings: Settings) -> None:
+    if args.air:
+        return _air_kpi(args, settings)
     from gis.export import geopackage_bytes
     from planning.kpi_io import gaps_geojson, kpi_layers, table_csv
     from services.context import opened
@@ -47,6 +49,21 @@ def _kpi(args: argparse.Namespace, settings: Settings) -> None:
         Path(args.gaps).write_text(json.dumps(gaps_geojson(table, found.network)),
                                    encoding="utf-8")
         print(f"wrote {args.gaps}", file=sys.stderr)
+
+
+def _air_kpi(args: argparse.Namespace, settings: Settings) -> None:
+    """The air rescue indicators per district, as CSV."""
+    from planning.air import air_csv
+    from services.context import opened
+    from services.planning import air_kpis
+
+    with opened(settings) as context:
+        found = air_csv(air_kpis(context, at=_at(args.at, context.now())))
+    if args.output:
+        Path(args.output).write_text(found, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(found)
 
 
 def _coverage(args: argparse.Namespace, settings: Settings) -> None:
@@ -139,6 +156,9 @@ def add_commands(commands: Any) -> None:
                      help="CSV file, or a .gpkg with districts and gaps as layers "
                      "(default: CSV on stdout)")
     kpi.add_argument("--gaps", default=None, help="GeoJSON file for the uncovered areas")
+    kpi.add_argument("--air", action="store_true",
+                     help="the air rescue indicators instead: landing sites, helicopter reach "
+                          "in 20 and 30 minutes, tertiary hospitals with a helipad, air bases")
     kpi.set_defaults(handler=_kpi)
 
     coverage = commands.add_parser(

@@ -1,6 +1,6 @@
 """Registry subcommands of ``rescuecircle``: imports, AED upkeep, notifications, volunteers.
 
-``import aeds|stations|hospitals|drone-pads|training-sites|volunteers|ambulances FILE...``
+``import aeds|stations|hospitals|drone-pads|helipads|training-sites|volunteers|ambulances FILE...``
 loads each file in its own transaction and prints its report (rejected records with reasons);
 a file that cannot be read is reported and the others still load, the exit status is then 2.
 """

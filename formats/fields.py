@@ -39,6 +39,13 @@ def _positive(value: Any, name: str) -> float:
     return number
 
 
+def _count(value: Any, name: str) -> int:
+    number = _number(value, name)
+    if number < 0 or number != int(number):
+        raise Rejected(f"{name} {value!r} must be a whole number, 0 or more")
+    return int(number)
+
+
 def _day(value: Any, name: str) -> date:
     try:
         return date.fromisoformat(str(value).strip()[:10])
@@ -142,6 +149,14 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
         Column("name", ("title",), required=True),
         Column("status", parse=_one_of("ready", "busy", "out_of_service")),
         Column("range_km", parse=_positive), Column("cruise_speed_kmh", parse=_positive))),
+    Kind("helipads", "helipad", (
+        Column("name", ("title",), required=True), Column("ref"),
+        Column("kind", ("type",), _one_of("helipad", "landing_point", "air_base")),
+        Column("status", parse=_one_of("ready", "out_of_service")),
+        Column("helicopters", parse=_count),
+        Column("spin_up_s", ("spin_up",), _positive),
+        Column("cruise_speed_kmh", parse=_positive), Column("range_km", parse=_positive)),
+        unique_keys=("ref",)),
     Kind("training-sites", "training_site", (Column("name", ("title",), required=True),
                                              _ADDRESS)),
     Kind("volunteers", "volunteer", (

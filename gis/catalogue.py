@@ -31,6 +31,7 @@ from gis.migrate import schema_version
 PUBLIC_LAYERS: dict[str, str] = {
     "aeds": "aed", "stations": "station", "hospitals": "hospital", "drone_pads": "drone_pad",
     "training_sites": "training_site", "districts": "district", "road_edges": "road_edge",
+    "helipads": "helipad",
 }
 
 

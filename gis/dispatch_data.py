@@ -1,6 +1,6 @@
 """What dispatch may send, read from the database for one patient at one time."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, text
@@ -44,6 +44,9 @@ class CandidateRows:
     aeds: list[tuple[int, float, float, int]]
     ambulances: list[Ambulance]
     pads: list[tuple[int, float, float, float, float]]
+    # (id, lon, lat, spin_up_s, cruise_speed_kmh, range_km), the last three None: defaults
+    air_bases: list[tuple[int, float, float, float | None, float | None, float | None]] = \
+        field(default_factory=list)
 
 
 def load_candidates(engine: Engine, search: Search) -> CandidateRows:
@@ -69,6 +72,10 @@ def load_candidates(engine: Engine, search: Search) -> CandidateRows:
             "SELECT id, plon, plat, range_km, cruise_speed_kmh "
             "FROM rc.dispatch_pads(:lon, :lat, :incident)"),
             point).all()
+        bases = conn.execute(text(
+            "SELECT id, ST_X(geom) AS lon, ST_Y(geom) AS lat, spin_up_s, cruise_speed_kmh, "
+            "range_km FROM rc.helipad WHERE kind = 'air_base' AND status = 'ready' "
+            "AND helicopters > 0")).all()
     return CandidateRows(
         volunteers=[(int(r.id), float(r.vlon), float(r.vlat)) for r in volunteers],
         aeds=[(int(r.id), float(r.alon), float(r.alat), int(r.floor)) for r in aeds],
@@ -76,6 +83,8 @@ def load_candidates(engine: Engine, search: Search) -> CandidateRows:
                               float(r.alon), float(r.alat), bool(r.live)) for r in ambulances],
         pads=[(r.id, r.plon, r.plat, float(r.range_km), float(r.cruise_speed_kmh))
               for r in pads],
+        air_bases=[(int(r.id), float(r.lon), float(r.lat), r.spin_up_s, r.cruise_speed_kmh,
+                    r.range_km) for r in bases],
     )
 
 
@@ -96,6 +105,7 @@ class Loaded:
     aeds: int
     drone_pads: int
     emergency_departments: int = 0
+    air_bases: int = 0
 
 
 def loaded_counts(engine: Engine) -> Loaded:
@@ -107,6 +117,7 @@ def loaded_counts(engine: Engine) -> Loaded:
             "(SELECT count(*) FROM rc.volunteer WHERE status = 'active') AS volunteers, "
             "(SELECT count(*) FROM rc.aed) AS aeds, "
             "(SELECT count(*) FROM rc.drone_pad) AS drone_pads, "
-            "(SELECT count(*) FROM rc.hospital WHERE emergency) AS emergency_departments")).one()
+            "(SELECT count(*) FROM rc.hospital WHERE emergency) AS emergency_departments, "
+            "(SELECT count(*) FROM rc.helipad WHERE kind = 'air_base') AS air_bases")).one()
     return Loaded(int(row.ambulances), int(row.volunteers), int(row.aeds), int(row.drone_pads),
-                  int(row.emergency_departments))
+                  int(row.emergency_departments), int(row.air_bases))

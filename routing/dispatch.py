@@ -44,12 +44,14 @@ class Pad:
 
 @dataclass(frozen=True)
 class Candidates:
-    """What may be sent: volunteers (id, lon, lat), AEDs, ambulances, pads."""
+    """What may be sent: volunteers (id, lon, lat), AEDs, ambulances, pads, air bases (a
+    Pad whose spec is a helicopter's)."""
 
     volunteers: Sequence[Site]
     aeds: Sequence[Site]
     ambulances: Sequence[Site]
     pads: Sequence[Pad]
+    air_bases: Sequence[Pad] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Plan:
     selection: Selection | None
     considered: dict[str, int]
     floor_delay_s: float = 0.0      # street to the patient's floor, in every arrival
+    helicopter: Leg | None = None   # proposed when the ambulance is late and it is sooner
 
     @property
     def first_arrival_s(self) -> float | None:
@@ -171,10 +174,11 @@ def plan(
                if a.responder.id not in chosen][:BACKUPS]
     drone = _drone(network, patient, candidates.pads, runner, no_fly, options)
     ambulance = _ambulance(network, lon, lat, candidates.ambulances, options)
+    helicopter = _helicopter(network, patient, candidates.air_bases, ambulance, options)
     return Plan(
         ambulance=ambulance, ambulance_target_s=options.ambulance_target_s, volunteers=direct,
         runner=runner, drone=drone, backups=backups, selection=selection,
-        floor_delay_s=options.vertical_s(options.patient_floor),
+        floor_delay_s=options.vertical_s(options.patient_floor), helicopter=helicopter,
         considered={"volunteers": len(candidates.volunteers), "reachable_volunteers":
                     len(direct_pool), "aeds": len(candidates.aeds),
                     "ambulances": len(candidates.ambulances), "pads": len(candidates.pads)},
@@ -256,6 +260,27 @@ def _drone(
         if best is None or eta_s + vertical_s < best.eta_s:
             best = Leg(pad.site.id, eta_s + vertical_s, [], vertical_s)
     if best is None or (runner is not None and best.eta_s >= runner.aed_eta_s):
+        return None
+    return best
+
+
+def _helicopter(network: Network, patient: Snap, bases: Sequence[Pad], ambulance: Leg | None,
+                options: Options) -> Leg | None:
+    """The soonest air ambulance, proposed only when the ambulance would miss its target (or
+    none is free) and the helicopter reaches the patient before it does."""
+    if ambulance is not None and ambulance.eta_s <= options.ambulance_target_s:
+        return None
+    vertical_s = options.vertical_s(options.patient_floor)
+    best: Leg | None = None
+    for base in bases:
+        origin = network.project(base.site.lon, base.site.lat)
+        try:
+            eta_s = flight_time_s(origin, (patient.x, patient.y), base.spec) + vertical_s
+        except NoRoute:
+            continue
+        if best is None or eta_s < best.eta_s:
+            best = Leg(base.site.id, eta_s, [], vertical_s)
+    if best is None or (ambulance is not None and best.eta_s >= ambulance.eta_s):
         return None
     return best
 

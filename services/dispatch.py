@@ -26,6 +26,7 @@ from gis.dispatch_store import (
 from gis.hospitals import load_hospitals
 from gis.incident_store import AlertOrder, ClaimConflict, Unit, claims_serialised
 from rescuecircle.errors import InvalidInput, Unavailable
+from routing.air import helicopter
 from routing.destination import Hospital, destinations
 from routing.dispatch import Candidates, Options, Pad, Previous, Site, plan
 from routing.drone import DroneSpec
@@ -132,6 +133,7 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous, incident
         pads=[Pad(Site(*row[:3]), DroneSpec(
             cruise_speed_kmh=row[4], range_km=row[3], takeoff_s=settings.drone_takeoff_s,
             landing_s=settings.drone_landing_s)) for row in rows.pads],
+        air_bases=[Pad(Site(*row[:3]), helicopter(*row[3:])) for row in rows.air_bases],
     )
     local_zones = [network.from_lonlat(zone) for zone in zones]
     options = Options(k=inputs["k"], ambulance_target_s=TARGET_S[kind],
@@ -160,7 +162,8 @@ def _without(rows: CandidateRows, taken: set[Unit], grade: Grade) -> CandidateRo
         if grade.volunteers or grade.aed_runner else [],
         aeds=[r for r in rows.aeds if free("aed", r[0])] if grade.aed_runner else [],
         ambulances=[a for a in rows.ambulances if free("ambulance", a.id)],
-        pads=[r for r in rows.pads if free("drone_pad", r[0])] if grade.drone else [])
+        pads=[r for r in rows.pads if free("drone_pad", r[0])] if grade.drone else [],
+        air_bases=rows.air_bases)
 
 
 def _ms(started: float) -> float:

@@ -70,6 +70,7 @@ def plan_json(decision: Decision) -> dict[str, Any]:
         "volunteers": [_leg_json(network, v, "volunteer_id") for v in decided.volunteers],
         "aed_runner": runner,
         "drone": _leg_json(network, decided.drone, "pad_id"),
+        "helicopter": _leg_json(network, decided.helicopter, "base_id"),
         "backups": [{"volunteer_id": b.id, "eta_s": round(b.eta_s, 1)}
                     for b in decided.backups],
         "first_arrival_s": _round(decided.first_arrival_s),
@@ -121,6 +122,12 @@ def reasons(decision: Decision) -> dict[str, str]:
             if decision.loaded.emergency_departments else
             "no hospital is known to have an emergency department: run `rescuecircle import "
             "hospitals FILE` with an emergency column (yes/no), or OSM's emergency=yes")
+    late = plan.ambulance is None or plan.ambulance.eta_s > plan.ambulance_target_s
+    if late and plan.helicopter is None:
+        found["helicopter"] = (
+            "no air base with a helicopter is loaded: run `rescuecircle import helipads FILE`"
+            if loaded.air_bases == 0 else
+            "no helicopter in range reaches the patient sooner than the ambulance")
     if plan.drone is None and "drone" not in found:
         found["drone"] = (
             "no drone pad is loaded: run `rescuecircle import drone-pads FILE`"

@@ -9,13 +9,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from formats.areas import FieldNames, district_rows, field_of, read_areas
+from gis.air import load_air
 from gis.planning import load_districts, load_inputs, read_points_csv
 from gis.planning import volunteer_density as density_cells
+from planning.air import AirInputs, AirKpi, air_table
 from planning.inputs import District, PlanningInputs, Points
 from planning.kpi import KpiTable, kpi_table
 from planning.layers import NO_POPULATION, build_layer, layer_notes
 from planning.sites import SitePlan, plan_sites
 from rescuecircle.errors import InvalidInput
+from routing.air import helicopter
 from routing.coverage import CoverageLayer
 from routing.drone import DroneSpec
 from routing.network import Network
@@ -88,6 +91,18 @@ def kpis(context: Context, *, at: datetime, hour: int | None,
         f"{len(empty)} districts hold no population, so their shares are empty: "
         + ", ".join(empty[:10])] if empty else [])
     return Kpis(network, districts, table, notes)
+
+
+def air_kpis(context: Context, *, at: datetime) -> list[AirKpi]:
+    """The air rescue indicators of every district of rc.district (Hangzhou's targets)."""
+    districts = load_districts(context.engine)
+    if not districts:
+        raise InvalidInput("there are no districts to report on: run `rescuecircle import "
+                           "districts FILE`")
+    network, inputs = planning_inputs(context, at)
+    sites, bases, specs, hospitals = load_air(context.engine)
+    return air_table(network, districts, inputs.people, AirInputs(
+        sites, bases, [helicopter(*spec) for spec in specs], hospitals))
 
 
 @dataclass(frozen=True)
