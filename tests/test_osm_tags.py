@@ -269,6 +269,11 @@ def test_poi_kinds_and_fields():
     assert poi_kind({"amenity": "hospital"}) == "hospital"
     assert poi_kind({"emergency": "ambulance_station", "amenity": "hospital"}) == "station"
     assert poi_kind({"amenity": "clinic"}) is None
+    assert poi_kind({"healthcare": "hospital"}) == "hospital"
+    assert poi_fields("hospital", {"name": "H", "emergency": "yes"}) == {
+        "name": "H", "emergency": True}
+    assert poi_fields("hospital", {"emergency": "no"})["emergency"] is False
+    assert poi_fields("hospital", {})["emergency"] is None      # unknown: never a destination
     station = {"emergency": "ambulance_station", "addr:housenumber": "5",
                "addr:street": "Elm Street", "addr:city": "Springfield"}
     assert poi_fields("station", station)["address"] == "5 Elm Street, Springfield"
