@@ -36,6 +36,7 @@ from api import (
     responder,
     routes,
     tiles,
+    training,
     volunteers,
     web,
 )
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.extensions["rc_alert_clock"] = AlertClock(state)
     app.register_blueprint(aeds.create_blueprint(settings, state.engine))
     app.register_blueprint(volunteers.blueprint)
+    app.register_blueprint(training.blueprint)
     app.register_blueprint(ambulances.blueprint)
     app.register_blueprint(planning.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))

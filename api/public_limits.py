@@ -21,6 +21,8 @@ COMPUTING_ENDPOINTS = frozenset({
     "exports.layer_file",
     "exports.station_coverage_file",
     "exports.travel_time_file",
+    "training.nearest",
+    "training.enrol",           # writes: a flood of sign-ups must not fill every course
 })
 
 

@@ -46,6 +46,7 @@ ENDINGS = [fmt.suffix.lstrip(".") for fmt in FORMATS.values()]
 TILE = {"z": 16, "x": 32768, "y": 32767, "col": 32768, "row": 32767}  # holds the whole toy city
 QUERIES = {
     "finder.nearest": {"lon": "0.0015", "lat": "0"},
+    "training.nearest": {"lon": "0.0015", "lat": "0"},
     "aeds.available": {"at": AT.isoformat()},
     "planning.kpi": {"at": AT.isoformat()},  # aggregates over the volunteer's position
     "exports.travel_time_file": {"lon": "0.0015", "lat": "0", "minutes": "5"},
@@ -87,6 +88,13 @@ def seeded(make_database) -> tuple[Engine, dict[str, int]]:
         ids["site"] = scalar("INSERT INTO rc.training_site (name, geom) VALUES "
                              "('walk site', ST_SetSRID(ST_MakePoint(0.002, 0.001), 4326)) "
                              "RETURNING id")
+        ids["session"] = scalar(
+            "INSERT INTO rc.training_session (training_site_id, course, starts_at, ends_at, "
+            "capacity) VALUES (:s, 'CPR', now() + interval '1 day', "
+            "now() + interval '1 day 3 hours', 10) RETURNING id", s=ids["site"])
+        ids["enrolment"] = scalar(
+            "INSERT INTO rc.enrolment (session_id, name, phone) VALUES (:s, :n, :p) "
+            "RETURNING id", s=ids["session"], n=NAME, p=PHONE)
         conn.execute(text("INSERT INTO rc.ambulance (station_id, call_sign) "
                           "SELECT id, 'TOY-1' FROM rc.station LIMIT 1"))
         conn.execute(text("INSERT INTO rc.district (code, name, geom) VALUES ('T', 'Toy Town', "
@@ -144,6 +152,8 @@ def path_values(seeded_ids: dict[str, int], dispatch_ids: list[int],
         "dispatch_id": dispatch_ids,
         "incident_id": [seeded_ids["incident"], 1, 2],
         "alert_id": [1, 2],
+        "session_id": [seeded_ids["session"]],
+        "enrolment_id": [seeded_ids["enrolment"]],
         "action": ["accept", "decline", "aed-collected", "arrived"],
         "site_id": [seeded_ids["site"]],
         "collection": collections,

@@ -185,8 +185,8 @@ CREATE OR REPLACE FUNCTION rc.tile_layer_problems()
 RETURNS SETOF text LANGUAGE plpgsql STABLE AS $$
 DECLARE
     personal CONSTANT text[] := ARRAY['volunteer', 'volunteer_position', 'volunteer_service',
-        'training_record', 'incident', 'incident_event', 'alert', 'assignment', 'dispatch',
-        'api_token', 'aed_report', 'job'];
+        'training_record', 'enrolment', 'incident', 'incident_event', 'alert', 'assignment',
+        'dispatch', 'api_token', 'aed_report', 'job'];
     part rc.tile_vector_layer;
     label text;
     source regclass;
