@@ -10,7 +10,11 @@ Who may do what (roles from ``api.auth``):
 * dispatcher, admin: device self-tests (the manufacturer's telemetry gateway holds such a
   token), status changes;
 * dispatcher, admin, analyst: status history and the expiry alert list;
-* admin: registry updates (``PATCH /api/aeds/{id}``).
+* owner (a token bound to an organisation): registers its AEDs (``POST /api/aeds``), lists
+  them with what needs doing (``GET /api/owner/aeds``), and updates, inspects, records uses of
+  and sets the status of its own AEDs, and of no other organisation's (403);
+* admin: registry updates (``PATCH /api/aeds/{id}``) and ownership transfer
+  (``PUT /api/aeds/{id}/organisation``).
 
 Coordinates in and out may be GCJ-02 or BD-09 with ``crs`` (query or body).
 """
@@ -59,6 +63,21 @@ def _optional_id(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
+def _own(aed_id: int) -> None:
+    """An owner token may act on its own organisation's AEDs only (others: 403)."""
+    if g.role == "owner" and aed_registry.aed_organisation(
+            app_state().engine, aed_id) != g.principal.organisation_id:
+        raise Forbidden(f"AED {aed_id} belongs to another organisation")
+
+
+def _dates(body: dict[str, Any]) -> dict[str, Any]:
+    """The body with its expiry dates parsed."""
+    for name in ("battery_expires_on", "pads_expire_on"):
+        if name in body:
+            body[name] = params.day(body[name], name)
+    return body
+
+
 def _feature(row: dict[str, Any], crs: Crs) -> dict[str, Any]:
     lon, lat = params.from_wgs84(row.pop("lon"), row.pop("lat"), crs)
     return {"type": "Feature", "id": row["id"],
@@ -95,10 +114,51 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
     def history(aed_id: int) -> ResponseReturnValue:
         return jsonify(jsonable(aed_registry.history(app_state().engine, aed_id)))
 
+    @blueprint.post("/api/aeds")
+    @require_roles("owner", "admin")
+    def register() -> ResponseReturnValue:
+        """A new AED: registry fields, ``point`` [lon, lat] in ``crs``; an owner's becomes its
+        organisation's, an admin may name ``organisation_id``. 201 with its id."""
+        body = params.json_body(request.get_json(silent=True))
+        crs = params.crs(body.pop("crs", None))
+        lonlat = params.to_wgs84(*params.point(body.pop("point", None), "point"), crs)
+        organisation = body.pop("organisation_id", None)
+        if g.role == "owner":
+            if organisation not in (None, g.principal.organisation_id):
+                raise Forbidden("an owner registers AEDs for its own organisation only")
+            organisation = g.principal.organisation_id
+        elif organisation is not None and (not isinstance(organisation, int)
+                                           or isinstance(organisation, bool)):
+            raise InvalidInput("organisation_id must be an organisation's id")
+        aed_id = aed_registry.register_aed(app_state().engine, _dates(body), lonlat=lonlat,
+                                           organisation_id=organisation, actor=actor())
+        return jsonify(id=aed_id), HTTPStatus.CREATED
+
+    @blueprint.get("/api/owner/aeds")
+    @require_roles("owner")
+    def owned() -> ResponseReturnValue:
+        """The owner's AEDs with their state and what needs doing."""
+        state = app_state()
+        return jsonify(jsonable(aed_registry.organisation_aeds(
+            state.engine, g.principal.organisation_id, state.local_now().date())))
+
+    @blueprint.put("/api/aeds/<int:aed_id>/organisation")
+    @require_roles("admin")
+    def transfer(aed_id: int) -> ResponseReturnValue:
+        """``{"organisation_id"}`` (null: none): hand the AED to another owner."""
+        body = params.json_body(request.get_json(silent=True))
+        organisation = body.get("organisation_id")
+        if organisation is not None and (not isinstance(organisation, int)
+                                         or isinstance(organisation, bool)):
+            raise InvalidInput("organisation_id must be an organisation's id or null")
+        aed_registry.transfer_aed(app_state().engine, aed_id, organisation, actor=actor())
+        return "", HTTPStatus.NO_CONTENT
+
     @blueprint.post("/api/aeds/<int:aed_id>/status")
-    @require_roles(*DISPATCH)
+    @require_roles("owner", *DISPATCH)
     def set_status(aed_id: int) -> ResponseReturnValue:
         """``{"status", "reason"?}``: set the status, recorded in the history."""
+        _own(aed_id)
         body = params.json_body(request.get_json(silent=True))
         history_id = aed_registry.set_status(app_state().engine, aed_id,
                                              str(body.get("status")),
@@ -106,25 +166,24 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
         return jsonify(aed_id=aed_id, status=body.get("status"), history_id=history_id)
 
     @blueprint.patch("/api/aeds/<int:aed_id>")
-    @require_roles("admin")
+    @require_roles("owner", "admin")
     def update(aed_id: int) -> ResponseReturnValue:
         """Registry fields, and ``point`` [lon, lat] in ``crs``; opening hours re-parsed."""
+        _own(aed_id)
         body = params.json_body(request.get_json(silent=True))
         crs = params.crs(body.pop("crs", None))
         point = body.pop("point", None)
         lonlat = None if point is None else params.to_wgs84(*params.point(point, "point"), crs)
-        for name in ("battery_expires_on", "pads_expire_on"):
-            if name in body:
-                body[name] = params.day(body[name], name)
-        aed_registry.update_aed(app_state().engine, aed_id, body, lonlat=lonlat,
+        aed_registry.update_aed(app_state().engine, aed_id, _dates(body), lonlat=lonlat,
                                 actor=actor())
         return "", HTTPStatus.NO_CONTENT
 
     @blueprint.post("/api/aeds/<int:aed_id>/telemetry")
-    @require_roles(*INSPECTORS)
+    @require_roles("owner", *INSPECTORS)
     def telemetry(aed_id: int) -> ResponseReturnValue:
         """A self-test or inspection: ``{"kind", "battery_level_pct"?, "battery_expires_on"?,
         "pads_expire_on"?, "error_codes"?, "note"?, "checked_at"?}``; 201 with the verdict."""
+        _own(aed_id)
         body = params.json_body(request.get_json(silent=True))
         kind = body.get("kind", "self_test")
         if kind not in ("self_test", "inspection"):
@@ -151,10 +210,11 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
         return jsonify(jsonable(result)), HTTPStatus.CREATED
 
     @blueprint.post("/api/aeds/<int:aed_id>/uses")
-    @require_roles(*INSPECTORS)
+    @require_roles("owner", *INSPECTORS)
     def uses(aed_id: int) -> ResponseReturnValue:
         """``{"outcome", "used_at"?, "incident_id"?, "volunteer_id"?, "point"?, "crs"?,
         "note"?}``; the AED goes out of service until re-checked."""
+        _own(aed_id)
         body = params.json_body(request.get_json(silent=True))
         crs = params.crs(body.get("crs"))
         point = body.get("point")

@@ -97,15 +97,20 @@ def _demo_load(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> None:
-    from gis.tokens import create_token
+    from gis.tokens import create_token, organisation_named
     from services.context import opened
 
     if (args.role == "volunteer") != (args.volunteer is not None):
         raise InvalidInput("--volunteer ID goes with --role volunteer, and only with it: a "
                            "volunteer token speaks for one volunteer")
+    if (args.role == "owner") != (args.organisation is not None):
+        raise InvalidInput("--organisation NAME goes with --role owner, and only with it: an "
+                           "owner token speaks for one organisation")
     with opened(settings) as context:
+        organisation = (organisation_named(context.engine, args.organisation)
+                        if args.organisation else None)
         print(create_token(context.engine, role=args.role, label=args.label,
-                           volunteer_id=args.volunteer))
+                           volunteer_id=args.volunteer, organisation_id=organisation))
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> None:
@@ -219,10 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     token_create = token.add_parser("create", help="print a new token (stored hashed)")
     token_create.add_argument(
-        "--role", required=True, choices=["public", "volunteer", "dispatcher", "analyst", "admin"])
+        "--role", required=True,
+        choices=["public", "volunteer", "owner", "dispatcher", "analyst", "admin"])
     token_create.add_argument("--label", default=None, help="who or what the token is for")
     token_create.add_argument("--volunteer", type=int, default=None, metavar="ID",
                               help="the volunteer a volunteer token speaks for")
+    token_create.add_argument("--organisation", default=None, metavar="NAME",
+                              help="the organisation an owner token speaks for (registered "
+                                   "if new)")
     token_create.set_defaults(handler=_token_create)
     ops.add_commands(db, token)
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from formats.opening_hours import parse_opening_hours
 from rescuecircle.errors import InvalidInput, NotFound
@@ -228,3 +229,82 @@ def _require_row(conn: Connection, table: str, row_id: int | None) -> None:
     if row_id is not None and conn.execute(
             text(f"SELECT 1 FROM rc.{table} WHERE id = :id"), {"id": row_id}).first() is None:
         raise InvalidInput(f"{table}_id {row_id}: no such {table}")
+
+
+def register_aed(engine: Engine, fields: dict[str, Any], *, lonlat: tuple[float, float],
+                 organisation_id: int | None, actor: str) -> int:
+    """A new AED reported by its owner (or an admin): registry fields (``EDITABLE``), its
+    WGS84 position and owning organisation; live at once. Its id."""
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(f"cannot set {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
+    if not fields.get("name"):
+        raise InvalidInput("name is required: what the AED is called where it hangs")
+    columns = [*fields, "organisation_id", "source"]
+    values = {**fields, "organisation_id": organisation_id,
+              "source": f"owner:{organisation_id}" if organisation_id else "manual",
+              "lon": lonlat[0], "lat": lonlat[1], "actor": actor}
+    with engine.begin() as conn:
+        if organisation_id is not None and conn.execute(text(
+                "SELECT 1 FROM rc.organisation WHERE id = :id"),
+                {"id": organisation_id}).first() is None:
+            raise InvalidInput(f"organisation_id {organisation_id}: no such organisation")
+        conn.execute(text("SELECT rc._set_change_context(:actor, 'registered by its owner')"),
+                     values)
+        aed_id = int(conn.execute(text(
+            f"INSERT INTO rc.aed ({', '.join(columns)}, geom) VALUES "
+            f"({', '.join(':' + c for c in columns)}, "
+            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"), values).scalar_one())
+        sync_opening_hours(conn)
+    return aed_id
+
+
+def aed_organisation(engine: Engine, aed_id: int) -> int | None:
+    """The organisation owning an AED (None: none recorded); NotFound for an unknown AED."""
+    with engine.connect() as conn:
+        _require_aed(conn, aed_id)
+        return conn.execute(text("SELECT organisation_id FROM rc.aed WHERE id = :id"),
+                            {"id": aed_id}).scalar()
+
+
+def transfer_aed(engine: Engine, aed_id: int, organisation_id: int | None, *,
+                 actor: str) -> None:
+    """Give an AED to another organisation (or to none)."""
+    with engine.begin() as conn:
+        _require_aed(conn, aed_id)
+        conn.execute(text("SELECT rc._set_change_context(:actor, 'ownership transfer')"),
+                     {"actor": actor})
+        try:
+            with conn.begin_nested():
+                conn.execute(text("UPDATE rc.aed SET organisation_id = :o, updated_at = now() "
+                                  "WHERE id = :id"), {"o": organisation_id, "id": aed_id})
+        except IntegrityError:
+            raise InvalidInput(f"organisation_id {organisation_id}: no such organisation"
+                               ) from None
+
+
+def organisation_aeds(engine: Engine, organisation_id: int, today: date
+                      ) -> list[dict[str, Any]]:
+    """An organisation's AEDs with their state and what needs doing (by ``today``)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT id, name, status, location_text, level, opening_hours, "
+            "battery_expires_on, pads_expire_on, last_inspected_at, "
+            "ST_X(geom) AS lon, ST_Y(geom) AS lat FROM rc.aed "
+            "WHERE organisation_id = :o ORDER BY id"), {"o": organisation_id}).all()
+    found = []
+    for row in rows:
+        aed = dict(row._mapping)
+        todo = []
+        if aed["status"] != "ready":
+            todo.append(f"status is {aed['status']}: inspect it and report it ready")
+        for name, what in (("battery_expires_on", "battery"), ("pads_expire_on", "pads")):
+            day = aed[name]
+            if day is None:
+                todo.append(f"{what} expiry unknown: record it")
+            elif day < today:
+                todo.append(f"{what} expired on {day.isoformat()}: replace them")
+            elif (day - today).days <= 30:
+                todo.append(f"{what} expire on {day.isoformat()}: order replacements")
+        found.append({**aed, "todo": todo})
+    return found

@@ -14,17 +14,19 @@ from sqlalchemy.exc import IntegrityError
 
 from rescuecircle.errors import InvalidInput
 
-ROLES = ("public", "volunteer", "dispatcher", "analyst", "admin")
+ROLES = ("public", "volunteer", "owner", "dispatcher", "analyst", "admin")
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a valid token speaks for: its role, label and, for volunteers, their id."""
+    """Who a valid token speaks for: its role, label and, for volunteers, their id; for AED
+    owners, their organisation's."""
 
     token_id: int
     role: str
     label: str | None
     volunteer_id: int | None
+    organisation_id: int | None = None
 
 
 def hash_token(token: str) -> bytes:
@@ -33,33 +35,49 @@ def hash_token(token: str) -> bytes:
 
 
 def create_token(
-    engine: Engine, *, role: str, label: str | None = None, volunteer_id: int | None = None
+    engine: Engine, *, role: str, label: str | None = None, volunteer_id: int | None = None,
+    organisation_id: int | None = None,
 ) -> str:
-    """Store a new token for ``role`` and return it; this is the only time it is visible."""
+    """Store a new token for ``role`` and return it; this is the only time it is visible. An
+    owner token needs its ``organisation_id``, and only an owner token takes one."""
     if role not in ROLES:
         raise InvalidInput(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    if (role == "owner") != (organisation_id is not None):
+        raise InvalidInput("an owner token speaks for one organisation: give it (and only it) "
+                           "an organisation")
     token = secrets.token_urlsafe(32)
     try:
         with engine.begin() as conn:
             conn.execute(
-                text("INSERT INTO rc.api_token (token_hash, role, label, volunteer_id) "
-                     "VALUES (:h, :r, :l, :v)"),
-                {"h": hash_token(token), "r": role, "l": label, "v": volunteer_id},
+                text("INSERT INTO rc.api_token (token_hash, role, label, volunteer_id, "
+                     "organisation_id) VALUES (:h, :r, :l, :v, :o)"),
+                {"h": hash_token(token), "r": role, "l": label, "v": volunteer_id,
+                 "o": organisation_id},
             )
     except IntegrityError as exc:
-        raise InvalidInput(f"volunteer_id {volunteer_id}: no such volunteer") from exc
+        raise InvalidInput(f"volunteer_id {volunteer_id} or organisation_id {organisation_id}: "
+                           "no such volunteer or organisation") from exc
     return token
+
+
+def organisation_named(engine: Engine, name: str) -> int:
+    """The id of the organisation called ``name``, registered now if it is new."""
+    with engine.begin() as conn:
+        return int(conn.execute(text(
+            "INSERT INTO rc.organisation (name) VALUES (:n) ON CONFLICT (name) "
+            "DO UPDATE SET name = EXCLUDED.name RETURNING id"), {"n": name}).scalar_one())
 
 
 def lookup_token(engine: Engine, token: str) -> Principal | None:
     """The principal of a valid, unrevoked token; ``None`` for any other string."""
     with engine.connect() as conn:
         row = conn.execute(
-            text("SELECT id, role, label, volunteer_id FROM rc.api_token "
+            text("SELECT id, role, label, volunteer_id, organisation_id FROM rc.api_token "
                  "WHERE token_hash = :h AND revoked_at IS NULL"),
             {"h": hash_token(token)},
         ).first()
-    return Principal(row.id, row.role, row.label, row.volunteer_id) if row else None
+    return (Principal(row.id, row.role, row.label, row.volunteer_id, row.organisation_id)
+            if row else None)
 
 
 def role_for_token(engine: Engine, token: str) -> str | None:

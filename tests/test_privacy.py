@@ -27,7 +27,7 @@ from api.processes import PROCESSES
 from api.tiles import EXTENSION_KEY as TILES
 from gis.export import FORMATS, LAYER_TABLES
 from gis.osm_import import import_osm
-from gis.tokens import create_token
+from gis.tokens import create_token, organisation_named
 from rescuecircle.paths import PROJECT_ROOT
 from tests.conftest import app_settings
 
@@ -41,7 +41,7 @@ POSITION = (0.00123401, 0.00045671)  # lon, lat: no road node, AED or grid point
 TEXT_MARKERS = (NAME, PHONE, INCIDENT, PLAN, "0.0012340", "0.0004567")
 PRIVATE_GUESSES = ("volunteers", "volunteer", "volunteer_position", "positions",
                    "incidents", "incident", "dispatch", "dispatches", "api_token")
-ROLES_WITHOUT_ACCESS = (None, "public", "analyst")
+ROLES_WITHOUT_ACCESS = (None, "public", "owner", "analyst")
 ENDINGS = [fmt.suffix.lstrip(".") for fmt in FORMATS.values()]
 TILE = {"z": 16, "x": 32768, "y": 32767, "col": 32768, "row": 32767}  # holds the whole toy city
 QUERIES = {
@@ -124,6 +124,8 @@ def headers(seeded) -> dict[str | None, dict[str, str]]:
     engine, _ = seeded
     tokens = {role: create_token(engine, role=role, label=f"privacy {role}")
               for role in ("public", "analyst", "dispatcher")}
+    tokens["owner"] = create_token(engine, role="owner", label="privacy owner",
+                                   organisation_id=organisation_named(engine, "Privacy Org"))
     return {None: {}, **{role: {"Authorization": f"Bearer {tok}"} for role, tok in tokens.items()}}
 
 
