@@ -32,6 +32,7 @@ from api import (
     planning,
     positions,
     processes,
+    proposals,
     public_limits,
     responder,
     routes,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(aeds.create_blueprint(settings, state.engine))
     app.register_blueprint(volunteers.blueprint)
     app.register_blueprint(training.blueprint)
+    app.register_blueprint(proposals.create_blueprint(state))
     app.register_blueprint(ambulances.blueprint)
     app.register_blueprint(planning.blueprint)
     app.register_blueprint(ogc.create_blueprint(settings))

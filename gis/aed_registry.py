@@ -235,27 +235,33 @@ def register_aed(engine: Engine, fields: dict[str, Any], *, lonlat: tuple[float,
                  organisation_id: int | None, actor: str) -> int:
     """A new AED reported by its owner (or an admin): registry fields (``EDITABLE``), its
     WGS84 position and owning organisation; live at once. Its id."""
-    unknown = sorted(set(fields) - set(EDITABLE))
-    if unknown:
-        raise InvalidInput(f"cannot set {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
-    if not fields.get("name"):
-        raise InvalidInput("name is required: what the AED is called where it hangs")
-    columns = [*fields, "organisation_id", "source"]
-    values = {**fields, "organisation_id": organisation_id,
-              "source": f"owner:{organisation_id}" if organisation_id else "manual",
-              "lon": lonlat[0], "lat": lonlat[1], "actor": actor}
     with engine.begin() as conn:
         if organisation_id is not None and conn.execute(text(
                 "SELECT 1 FROM rc.organisation WHERE id = :id"),
                 {"id": organisation_id}).first() is None:
             raise InvalidInput(f"organisation_id {organisation_id}: no such organisation")
         conn.execute(text("SELECT rc._set_change_context(:actor, 'registered by its owner')"),
-                     values)
-        aed_id = int(conn.execute(text(
-            f"INSERT INTO rc.aed ({', '.join(columns)}, geom) VALUES "
-            f"({', '.join(':' + c for c in columns)}, "
-            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"), values).scalar_one())
-        sync_opening_hours(conn)
+                     {"actor": actor})
+        return insert_aed(conn, fields, lonlat=lonlat, organisation_id=organisation_id,
+                          source=f"owner:{organisation_id}" if organisation_id else "manual")
+
+
+def insert_aed(conn: Connection, fields: dict[str, Any], *, lonlat: tuple[float, float],
+               organisation_id: int | None, source: str) -> int:
+    """Insert an AED in the caller's transaction (fields checked against ``EDITABLE``)."""
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(f"cannot set {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
+    if not fields.get("name"):
+        raise InvalidInput("name is required: what the AED is called where it hangs")
+    columns = [*fields, "organisation_id", "source"]
+    values = {**fields, "organisation_id": organisation_id, "source": source,
+              "lon": lonlat[0], "lat": lonlat[1]}
+    aed_id = int(conn.execute(text(
+        f"INSERT INTO rc.aed ({', '.join(columns)}, geom) VALUES "
+        f"({', '.join(':' + c for c in columns)}, "
+        "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"), values).scalar_one())
+    sync_opening_hours(conn)
     return aed_id
 
 

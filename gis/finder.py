@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 # Fields the public may see; owner contacts, serial numbers and expiry dates stay internal.
 PUBLIC_FIELDS = ("id", "name", "address", "location_text", "indoor", "level", "access",
-                 "opening_hours", "phone", "status")
+                 "opening_hours", "phone", "status", "photo_ref")
 
 
 def aeds_near(engine: Engine, lon: float, lat: float, *, radius_m: float, at: datetime,

@@ -208,10 +208,17 @@ function listItem(feature, rank) {
       ${row("opening_hours", p.opening_hours)}
       ${p.phone ? `<dt>${t("phone")}</dt><dd><a href="tel:${escapeHtml(p.phone)}">${escapeHtml(p.phone)}</a></dd>` : ""}
     </dl>
+    ${ownPhoto(p.photo_ref) ? `<img class="aed-photo" loading="lazy" alt="${escapeHtml(t("photo"))}" src="${escapeHtml(p.photo_ref)}">` : ""}
     <div class="toolbar"><button type="button" class="report-open" data-i18n="report">${t("report")}</button></div>`;
   if (p.available) li.querySelector(".aed-head").addEventListener("click", () => select(feature.id));
   li.querySelector(".report-open").addEventListener("click", () => openReport(li, feature.id));
   return li;
+}
+
+// Only photos this server publishes (accepted proposals): a registry's outside links stay
+// unfetched, so the page never calls a third party.
+function ownPhoto(ref) {
+  return typeof ref === "string" && /^\/api\/photos\/\d+$/.test(ref);
 }
 
 function row(key, value) {
