@@ -81,6 +81,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.extensions["rc_alert_clock"] = AlertClock(state)
     app.register_blueprint(aeds.create_blueprint(settings, state.engine))
     app.register_blueprint(volunteers.blueprint)
+    app.register_blueprint(volunteers.create_application_blueprint(state))
     app.register_blueprint(training.blueprint)
     app.register_blueprint(proposals.create_blueprint(state))
     app.register_blueprint(ambulances.blueprint)

@@ -2,23 +2,27 @@
 
 Volunteer data is personal: every volunteer endpoint needs a dispatcher or admin token (the
 emergency centre), except that a volunteer's own token may read its own record. Never public,
-never analyst. Training sessions are public (``GET /api/training-sites/{id}/sessions``).
+never analyst. Training sessions are public (``GET /api/training-sites/{id}/sessions``), and
+anyone may apply to volunteer (``POST /api/volunteers/apply``, rate-limited).
 """
 
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from api import app_state
 from api.auth import actor, require_roles
 from api.jsonable import jsonable
+from api.rate_limit import RateLimiter
+from formats.photos import clean_photo
 from gis import volunteers
 from gis.volunteers import PromotionRules, Registration, Service, Session, Training
 from rescuecircle.errors import Forbidden, InvalidInput
 from services import params
+from services.context import Context
 
 blueprint = Blueprint("volunteers", __name__)
 CENTRE = ("dispatcher", "admin")
@@ -73,6 +77,41 @@ def register() -> ResponseReturnValue:
         certified_until=params.day(body.get("certified_until"), "certified_until"))
     volunteer_id = volunteers.register(app_state().engine, registration)
     return jsonify(id=volunteer_id, status="pending"), HTTPStatus.CREATED
+
+
+def create_application_blueprint(state: Context) -> Blueprint:
+    """``POST /api/volunteers/apply``: anyone applies (multipart form: ``name``, ``phone``,
+    ``level`` sought, ``certificate_no``, ``certified_until``, a ``certificate_photo``), at
+    most ``RC_REPORT_LIMIT_PER_HOUR`` per address; the application waits for approval."""
+    applications = Blueprint("volunteer_applications", __name__)
+    limit = RateLimiter(state.engine, "volunteer_applications",
+                        state.settings.report_limit_per_hour, window_s=3600)
+
+    @applications.post("/api/volunteers/apply")
+    def apply() -> ResponseReturnValue:
+        if g.role == "public":
+            limit.hit(request.remote_addr or "unknown")
+        form = {key: str(value) for key, value in request.form.items()}
+        upload = request.files.get("certificate_photo")
+        registration = Registration(
+            name=_required_text(form, "name"), phone=_required_text(form, "phone", limit=40),
+            level=form.get("level") or "emergency_responder",
+            certificate_no=_optional_text(form, "certificate_no", limit=80),
+            certified_until=params.day(form.get("certified_until"), "certified_until"))
+        photo = clean_photo(upload.read()) if upload else None
+        volunteer_id = volunteers.register(app_state().engine, registration,
+                                           certificate_photo=photo, source="application")
+        return jsonify(id=volunteer_id, status="pending"), HTTPStatus.CREATED
+
+    return applications
+
+
+@blueprint.get("/api/volunteers/<int:volunteer_id>/certificate-photo")
+@require_roles(*CENTRE)
+def certificate_photo(volunteer_id: int) -> ResponseReturnValue:
+    """The photo of the certificate an applicant sent."""
+    data, media_type = volunteers.certificate_photo(app_state().engine, volunteer_id)
+    return Response(data, mimetype=media_type, headers={"Cache-Control": "no-store"})
 
 
 @blueprint.get("/api/volunteers")

@@ -78,8 +78,11 @@ _COLUMNS = ("id, name, phone, level, availability, status, status_reason, status
             "status_changed_by, certificate_no, certified_until, ecert_id, source, created_at")
 
 
-def register(engine: Engine, registration: Registration) -> int:
-    """Store a pending registration; InvalidInput when the certificate is already registered."""
+def register(engine: Engine, registration: Registration, *,
+             certificate_photo: tuple[bytes, str] | None = None,
+             source: str = "registration") -> int:
+    """Store a pending registration (with the photo of the certificate, for an application);
+    InvalidInput when the certificate is already registered."""
     if registration.level not in LEVELS:
         raise InvalidInput(f"level {registration.level!r} is unknown; use one of "
                            f"{', '.join(LEVELS)}")
@@ -89,12 +92,27 @@ def register(engine: Engine, registration: Registration) -> int:
                 {"c": registration.certificate_no}).first():
             raise InvalidInput(f"certificate_no {registration.certificate_no}: already "
                                "registered")
+        photo_id = None if certificate_photo is None else conn.execute(text(
+            "INSERT INTO rc.photo (bytes, media_type) VALUES (:b, :t) RETURNING id"),
+            {"b": certificate_photo[0], "t": certificate_photo[1]}).scalar_one()
         return int(conn.execute(text(
             "INSERT INTO rc.volunteer (name, phone, level, certificate_no, certified_until, "
-            "status, source) VALUES (:n, :p, :l, :c, :u, 'pending', 'registration') "
-            "RETURNING id"),
+            "status, source, certificate_photo_id) VALUES (:n, :p, :l, :c, :u, 'pending', "
+            ":source, :photo) RETURNING id"),
             {"n": registration.name, "p": registration.phone, "l": registration.level,
-             "c": registration.certificate_no, "u": registration.certified_until}).scalar_one())
+             "c": registration.certificate_no, "u": registration.certified_until,
+             "source": source, "photo": photo_id}).scalar_one())
+
+
+def certificate_photo(engine: Engine, volunteer_id: int) -> tuple[bytes, str]:
+    """The photo of a volunteer's certificate; NotFound when there is none."""
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT f.bytes, f.media_type FROM rc.volunteer v JOIN rc.photo f "
+            "ON f.id = v.certificate_photo_id WHERE v.id = :id"), {"id": volunteer_id}).first()
+    if row is None:
+        raise NotFound(f"volunteer {volunteer_id} has no certificate photo")
+    return bytes(row.bytes), str(row.media_type)
 
 
 def set_status(engine: Engine, volunteer_id: int, status: str, *, reason: str | None,

@@ -2,10 +2,6 @@
 and the finder, photo and all, its GPS metadata gone (read back with GDAL); a rejected one
 never shows; owners moderate only their own devices; bad photos and floods are refused."""
 
-import struct
-import subprocess
-import zlib
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -15,40 +11,14 @@ from gis.osm_import import import_osm
 from gis.tokens import create_token, organisation_named
 from rescuecircle.paths import PROJECT_ROOT
 from tests.conftest import app_settings
+from tests.photos import gdalinfo, jpeg_with_gps_bytes, png_bytes
 
 TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"
 
 
-def png_bytes(width: int = 8, height: int = 6) -> bytes:
-    raw = b"".join(b"\x00" + bytes([200, 40, 40] * width) for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"Comment\x00taken at home") + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b""))
-
-
-def gdalinfo(data: bytes, folder: Path, name: str) -> str:
-    path = folder / name
-    path.write_bytes(data)
-    return subprocess.run(["gdalinfo", str(path)], capture_output=True, text=True,
-                          check=True).stdout
-
-
 @pytest.fixture(scope="module")
 def jpeg_with_gps(tmp_path_factory) -> bytes:
-    """An 8 x 6 JPEG whose EXIF holds a GPS position, written by GDAL."""
-    folder = tmp_path_factory.mktemp("photo")
-    (folder / "in.png").write_bytes(png_bytes())
-    subprocess.run(["gdal_translate", "-q", "-of", "JPEG", "-co", "WRITE_EXIF_METADATA=YES",
-                    "-mo", "EXIF_GPSLatitude=(22) (32) (10)", "-mo", "EXIF_GPSLatitudeRef=N",
-                    str(folder / "in.png"), str(folder / "in.jpg")], check=True)
-    data = (folder / "in.jpg").read_bytes()
-    assert "EXIF_GPSLatitude" in gdalinfo(data, folder, "check.jpg")
-    return data
+    return jpeg_with_gps_bytes(tmp_path_factory.mktemp("photo"))
 
 
 @pytest.fixture(scope="module")
