@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from gis.aed_registry import insert_aed, sync_opening_hours
+from gis.photos import store_photo
 from rescuecircle.errors import Conflict, Forbidden, NotFound
 
 
@@ -18,9 +19,7 @@ def store_proposal(engine: Engine, *, kind: str, aed_id: int | None, fields: dic
         if aed_id is not None and conn.execute(text(
                 "SELECT 1 FROM rc.aed WHERE id = :id"), {"id": aed_id}).first() is None:
             raise NotFound(f"AED {aed_id} does not exist")
-        photo_id = None if photo is None else conn.execute(text(
-            "INSERT INTO rc.photo (bytes, media_type) VALUES (:b, :t) RETURNING id"),
-            {"b": photo[0], "t": photo[1]}).scalar_one()
+        photo_id = None if photo is None else store_photo(conn, photo)
         return int(conn.execute(text(
             "INSERT INTO rc.aed_proposal (kind, aed_id, fields, photo_id, note, geom) VALUES "
             "(:kind, :aed, CAST(:fields AS jsonb), :photo, :note, "

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from formats.fields import LEVELS
+from gis.photos import store_photo
 from rescuecircle.errors import InvalidInput, NotFound
 
 STATUSES = ("pending", "active", "suspended")
@@ -92,9 +93,8 @@ def register(engine: Engine, registration: Registration, *,
                 {"c": registration.certificate_no}).first():
             raise InvalidInput(f"certificate_no {registration.certificate_no}: already "
                                "registered")
-        photo_id = None if certificate_photo is None else conn.execute(text(
-            "INSERT INTO rc.photo (bytes, media_type) VALUES (:b, :t) RETURNING id"),
-            {"b": certificate_photo[0], "t": certificate_photo[1]}).scalar_one()
+        photo_id = (None if certificate_photo is None
+                    else store_photo(conn, certificate_photo))
         return int(conn.execute(text(
             "INSERT INTO rc.volunteer (name, phone, level, certificate_no, certified_until, "
             "status, source, certificate_photo_id) VALUES (:n, :p, :l, :c, :u, 'pending', "
