@@ -1,6 +1,8 @@
 """Database engines: the one URL the whole project uses, and a helper to run SQL files."""
 
+import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection
@@ -50,3 +52,9 @@ def unreachable(exc: Exception, settings: Settings) -> Unavailable:
         return Unavailable(f"{detail}: run `rescuecircle db init`")
     return Unavailable(f"the local database on 127.0.0.1:{settings.pg_port} does not answer "
                        f"({detail}): run `rescuecircle db init` (or `db start`)")
+
+
+def jsonb_text(value: Any) -> str:
+    """JSON for a jsonb parameter; strict, so a NaN or infinity in our own data is a bug to
+    see, not a jsonb error (dates and the like become their text)."""
+    return json.dumps(value, allow_nan=False, default=str)

@@ -1,7 +1,6 @@
 """Storing dispatch plans with their audit trail and what they send (claims, alerts, events),
 and reading them back."""
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +8,7 @@ from typing import Any
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from gis.db import jsonb_text
 from gis.fleet import update_ambulance_status
 from gis.hospitals import set_destination
 from gis.incident_store import (
@@ -75,8 +75,8 @@ def store_dispatch(
             "created_by, replan_of) VALUES (:incident, CAST(:plan AS jsonb), "
             "CAST(:inputs AS jsonb), CAST(:candidates AS jsonb), CAST(:timings AS jsonb), "
             ":by, :replan_of) RETURNING id"),
-            {"incident": incident_id, "plan": _json(plan), "inputs": _json(inputs),
-             "candidates": _json(candidates), "timings": _json(timings_ms),
+            {"incident": incident_id, "plan": jsonb_text(plan), "inputs": jsonb_text(inputs),
+             "candidates": jsonb_text(candidates), "timings": jsonb_text(timings_ms),
              "by": created_by, "replan_of": replan_of}).scalar_one())
         add_event(conn, incident_id, "plan_sent", created_by=created_by,
                   data={"dispatch_id": dispatch_id, "replan_of": replan_of})
@@ -181,7 +181,3 @@ def no_fly_zones(engine: Engine) -> list[shapely.Geometry]:
         rows = conn.execute(text("SELECT ST_AsBinary(geom) FROM rc.no_fly_zone")).scalars()
         return [shapely.from_wkb(bytes(wkb)) for wkb in rows]
 
-
-def _json(value: Any) -> str:
-    """Strict JSON: a NaN or infinity in our own data is a bug to see, not a jsonb error."""
-    return json.dumps(value, allow_nan=False)

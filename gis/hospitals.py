@@ -1,11 +1,12 @@
 """Hospitals as destinations: what each can treat, read for dispatch, and the arrival
 pre-notices queued in the notification outbox for the hospital a patient is driven to."""
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+
+from gis.db import jsonb_text
 
 PRENOTICE_TOPIC = "arrival_prenotice"
 
@@ -42,7 +43,7 @@ def queue_prenotice(conn: Connection, *, hospital_id: int, key: str,
         "CAST(:payload AS jsonb) FROM rc.hospital h WHERE h.id = :hospital "
         "ON CONFLICT (event_key) DO NOTHING"),
         {"topic": PRENOTICE_TOPIC, "key": key, "hospital": hospital_id,
-         "payload": _json(payload)})
+         "payload": jsonb_text(payload)})
 
 
 def last_prenotice(engine: Engine, incident_id: int) -> dict[str, Any] | None:
@@ -77,9 +78,6 @@ def prenotice_payload(conn: Connection, incident_id: int, ambulance_id: int,
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
-
-def _json(value: Any) -> str:
-    return json.dumps(value, allow_nan=False, default=str)
 
 
 def record_prenotice_update(engine: Engine, incident_id: int, ambulance_id: int,

@@ -4,7 +4,6 @@ Every function taking a ``Connection`` works inside the caller's transaction, so
 claims, its alerts and its events commit together or not at all.
 """
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from gis.db import jsonb_text
 from rescuecircle.errors import Conflict, NotFound
 
 ACTIVE_ALERTS = ("pending", "accepted")
@@ -56,7 +56,7 @@ def add_event(conn: Connection, incident_id: int, kind: str, *, unit: Unit | Non
         "SELECT rc.incident_event_add(:incident, :kind, :unit_kind, :unit_id, "
         "CAST(:data AS jsonb), :by, coalesce(:at, now()))"),
         {"incident": incident_id, "kind": kind, "unit_kind": unit.kind if unit else None,
-         "unit_id": unit.id if unit else None, "data": _json(data or {}), "by": created_by,
+         "unit_id": unit.id if unit else None, "data": jsonb_text(data or {}), "by": created_by,
          "at": at}).scalar_one())
 
 
@@ -128,7 +128,7 @@ def insert_alert(conn: Connection, incident_id: int, dispatch_id: int, order: Al
         "leg, deadline_at) VALUES (:incident, :dispatch, :volunteer, :task, :aed, :eta, "
         "CAST(:leg AS jsonb), now() + make_interval(secs => :timeout)) RETURNING id"),
         {"incident": incident_id, "dispatch": dispatch_id, "volunteer": order.volunteer_id,
-         "task": order.task, "aed": order.aed_id, "eta": order.eta_s, "leg": _json(order.leg),
+         "task": order.task, "aed": order.aed_id, "eta": order.eta_s, "leg": jsonb_text(order.leg),
          "timeout": timeout_s}).scalar_one())
 
 
@@ -139,7 +139,7 @@ def update_alert_order(conn: Connection, alert_id: int, dispatch_id: int,
         "UPDATE rc.alert SET dispatch_id = :dispatch, task = :task, aed_id = :aed, "
         "eta_s = :eta, leg = CAST(:leg AS jsonb) WHERE id = :id"),
         {"id": alert_id, "dispatch": dispatch_id, "task": order.task, "aed": order.aed_id,
-         "eta": order.eta_s, "leg": _json(order.leg)})
+         "eta": order.eta_s, "leg": jsonb_text(order.leg)})
 
 
 def set_alert_status(conn: Connection, alert_id: int, status: str, *,
@@ -234,9 +234,6 @@ def latest_dispatch_id(conn: Connection, incident_id: int) -> int | None:
         "SELECT max(id) FROM rc.dispatch WHERE incident_id = :incident"),
         {"incident": incident_id}).scalar_one()
 
-
-def _json(value: Any) -> str:
-    return json.dumps(value, allow_nan=False, default=str)
 
 
 def open_incidents(engine: Engine) -> list[dict[str, Any]]:

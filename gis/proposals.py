@@ -1,12 +1,12 @@
 """AED proposals from the public and their photos: stored pending, decided by a moderator,
 and applied to the registry in the transaction that accepts them."""
 
-import json
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from gis.aed_registry import insert_aed, sync_opening_hours
+from gis.db import jsonb_text
 from gis.photos import store_photo
 from rescuecircle.errors import Conflict, Forbidden, NotFound
 
@@ -25,7 +25,7 @@ def store_proposal(engine: Engine, *, kind: str, aed_id: int | None, fields: dic
             "(:kind, :aed, CAST(:fields AS jsonb), :photo, :note, "
             "ST_SetSRID(ST_MakePoint(CAST(:lon AS double precision), "
             "CAST(:lat AS double precision)), 4326)) RETURNING id"),
-            {"kind": kind, "aed": aed_id, "fields": _json(fields), "photo": photo_id,
+            {"kind": kind, "aed": aed_id, "fields": jsonb_text(fields), "photo": photo_id,
              "note": note, "lon": lonlat[0] if lonlat else None,
              "lat": lonlat[1] if lonlat else None}).scalar_one())
 
@@ -108,6 +108,3 @@ def public_photo(engine: Engine, photo_id: int) -> tuple[bytes, str]:
         raise NotFound(f"photo {photo_id} does not exist")
     return bytes(row.bytes), str(row.media_type)
 
-
-def _json(value: Any) -> str:
-    return json.dumps(value, allow_nan=False)
