@@ -52,6 +52,14 @@ def service_worker() -> ResponseReturnValue:
     return response
 
 
+@blueprint.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """The icon browsers ask for by themselves (an SVG, which they all show)."""
+    response = _send(WEB_DIR, "favicon.svg", max_age_s=86400)
+    response.mimetype = "image/svg+xml"
+    return response
+
+
 @blueprint.get("/web/<path:name>")
 def asset(name: str) -> ResponseReturnValue:
     """Scripts, styles, translations and the vendored MapLibre (path traversal is refused by

@@ -1,8 +1,9 @@
 """Vector tile latency: rescuecircle against tipg over the same tables, in the same run.
 
 A scratch database (``rc_bench_tiles``) gets a road network (default: the generated 100k-edge
-city in bench/out/gen/gen100k, else ``--pbf``) and ``--aeds`` random AEDs (default 50,000,
-clustered around the centre as real registries are). Then three HTTP servers run on loopback:
+city in bench/out/gen/gen100k, generated when missing; else ``--pbf``) and ``--aeds`` random
+AEDs (default 50,000, clustered around the centre as real registries are). Then three HTTP
+servers run on loopback:
 
 - ``ours``: rescuecircle under waitress (4 threads) with its tile cache off, so every request
   makes its tile in PostGIS, as tipg does;
@@ -36,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine, text
 
+from demo.sizes import generate_network_of_size
 from gis.db import make_engine
 from gis.migrate import migrate
 from gis.osm_import import import_osm
@@ -210,6 +212,9 @@ def main() -> None:
         serve_ours(int(args.serve_ours[0]), args.serve_ours[1], args.cache)
         return
     settings = Settings(db_name="rc_test", database_url=None)
+    if args.pbf == DEFAULT_PBF and not DEFAULT_PBF.exists():   # a fresh checkout: make it
+        print(f"generating the 100k-edge demo city into {DEFAULT_PBF.parent}", file=sys.stderr)
+        generate_network_of_size(DEFAULT_PBF.parent, target_edges=100_000)
     engine = prepare(settings, args.pbf, args.aeds)
     url = database.local_url(settings, DATABASE)
     ports = {"ours": 18801, "ours-cached": 18802, "tipg": 18803}

@@ -10,6 +10,7 @@ without them the browser tests skip, except in CI (CI=true), where they fail.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -164,6 +165,18 @@ def test_pages_and_assets_are_served_locally(app):
         assert response.headers["Service-Worker-Allowed"] == "/"
     with client.get("/web/../api/app.py") as response:
         assert response.status_code == 404
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert response.get_data().startswith(b"<svg")
+
+
+def test_the_readmes_example_tile_holds_the_demo_citys_aeds(app):
+    """The README's curl example asks for a tile of the demo city that `make run` loads."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    tile = re.search(r"localhost:8000(/tiles/aeds/\d+/\d+/\d+\.mvt)", readme)
+    assert tile is not None
+    with app.test_client().get(tile.group(1)) as response:
+        assert response.status_code == 200 and len(response.get_data()) > 100
 
 
 def test_finder_in_the_browser(browser, base_url, finder_case, engine):
