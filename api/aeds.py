@@ -93,10 +93,15 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
 
     @blueprint.get("/api/aeds/available")
     def available() -> ResponseReturnValue:
-        """AEDs usable at ``at`` (default now) as GeoJSON, in ``crs`` (default wgs84)."""
+        """AEDs usable at ``at`` (default now) as GeoJSON, in ``crs`` (default wgs84);
+        ``bbox`` (WGS84 west,south,east,north) keeps the ``limit`` (default 500) nearest its
+        centre, for a map showing what is around at once."""
         crs = params.crs(request.args.get("crs"))
         state = app_state()
-        rows = aed_registry.available_aeds(state.engine, _at(request.args.get("at")))
+        bbox = params.bbox(request.args.get("bbox"))
+        limit = int(params.number(request.args.get("limit", 500), "limit", low=1, high=5000))
+        rows = aed_registry.available_aeds(state.engine, _at(request.args.get("at")), bbox,
+                                           limit if bbox else None)
         return jsonify(type="FeatureCollection", crs=crs,
                        features=[_feature(row, crs) for row in rows])
 

@@ -171,15 +171,25 @@ def unavailable_reason(engine: Engine, aed_id: int, at: datetime,
                             {"id": aed_id, "at": at, "tz": tz}).scalar_one()
 
 
-def available_aeds(engine: Engine, at: datetime) -> list[dict[str, Any]]:
+def available_aeds(engine: Engine, at: datetime,
+                   bbox: tuple[float, float, float, float] | None = None,
+                   limit: int | None = None) -> list[dict[str, Any]]:
     """Every AED usable at ``at`` (local time in the deployment's zone, ``rc.local_zone()``):
-    id, name, address, location text, WGS84 lon/lat."""
+    id, name, address, location text, WGS84 lon/lat; within ``bbox`` (WGS84 west, south,
+    east, north) and the ``limit`` nearest its centre, when given."""
+    where, order = "", "a.id"
+    values: dict[str, Any] = {"at": at, "limit": limit}
+    if bbox is not None:
+        west, south, east, north = bbox
+        where = "WHERE a.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"
+        order = "a.geom <-> ST_SetSRID(ST_MakePoint((:w + :e) / 2, (:s + :n) / 2), 4326)"
+        values.update(w=west, s=south, e=east, n=north)
     with engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT a.id, a.name, a.address, a.location_text, a.opening_hours, "
             "ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat "
             "FROM rc.aeds_available_at(:at) v JOIN rc.aed a ON a.id = v.aed_id "
-            "ORDER BY a.id"), {"at": at}).all()
+            f"{where} ORDER BY {order} LIMIT :limit"), values).all()
     return [dict(r._mapping) for r in rows]
 
 

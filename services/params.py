@@ -123,3 +123,17 @@ def day(value: Any, name: str) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise InvalidInput(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def bbox(value: Any, name: str = "bbox") -> tuple[float, float, float, float] | None:
+    """``west,south,east,north`` in WGS84 degrees, or None."""
+    if value is None:
+        return None
+    parts = str(value).split(",")
+    if len(parts) != 4:
+        raise InvalidInput(f"{name} {value!r} must be west,south,east,north in degrees")
+    west, east = (number(parts[i], f"{name} longitude", low=-180, high=180) for i in (0, 2))
+    south, north = (number(parts[i], f"{name} latitude", low=-90, high=90) for i in (1, 3))
+    if west >= east or south >= north:
+        raise InvalidInput(f"{name} {value!r}: west must be below east, south below north")
+    return west, south, east, north

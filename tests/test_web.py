@@ -189,6 +189,23 @@ def test_finder_in_the_browser(browser, base_url, finder_case, engine):
     assert reported == ["damaged"]
 
 
+def test_the_finder_shows_usable_aeds_before_any_position(browser, base_url):
+    run_flow("finder_overview", base_url, {"at": NOON})
+
+
+def test_available_aeds_in_a_box_come_nearest_its_centre_first(app):
+    client = app.test_client()
+    everything = client.get("/api/aeds/available", query_string={"at": NOON}).get_json()
+    box = client.get("/api/aeds/available", query_string={
+        "at": NOON, "bbox": "114.18,22.63,114.22,22.67", "limit": 5}).get_json()
+    assert 0 < len(box["features"]) <= 5 < len(everything["features"])
+    for feature in box["features"]:
+        lon, lat = feature["geometry"]["coordinates"]
+        assert 114.18 <= lon <= 114.22 and 22.63 <= lat <= 22.67
+    bad = client.get("/api/aeds/available", query_string={"bbox": "114.3,22.6,114.2,22.7"})
+    assert bad.status_code == 400 and "west must be below east" in bad.get_json()["description"]
+
+
 @pytest.fixture(scope="module")
 def dispatch_case(engine, app) -> dict:
     """A dispatcher token and an incident in the core whose plan is full."""

@@ -47,7 +47,36 @@ document.getElementById("view-toggle").addEventListener("click", () => {
   if (!document.body.classList.contains("list-only")) map.resize();
 });
 
+map.addSource("overview", { type: "geojson", data: emptyCollection() });
+map.addLayer({ id: "overview", type: "circle", source: "overview",
+  paint: { "circle-radius": 6, "circle-color": "#2e7d32",
+    "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } });
+map.on("moveend", () => overview());
+
 if (view.given) locate(view.center, false);
+else overview();
+
+/** The AEDs usable now around the view, shown at once and as the view moves, until a position
+ * is given: a stranger beside a collapse sees them before locating (the nearest ones and the
+ * walk come with a position). */
+async function overview() {
+  // once a position is given the nearest list says it all; offline, the saved list does
+  if (state.here || !navigator.onLine) return;
+  const b = map.getBounds();
+  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5));
+  const params = new URLSearchParams({ bbox: bbox.join(","), limit: "300" });
+  if (query.get("at")) params.set("at", query.get("at"));
+  try {
+    const response = await fetch(`/api/aeds/available?${params}`);
+    if (!response.ok) return;
+    const data = await response.json();
+    map.getSource("overview").setData(data);
+    document.body.dataset.overview = String(data.features.length);
+    setStatus(t("overview").replace("{n}", data.features.length));
+  } catch {
+    // offline: the saved list (service worker) is what the finder has
+  }
+}
 
 /** Streets and places by name, nearest to the map first; choosing one looks for AEDs there. */
 async function searchPlaces(q) {
@@ -204,7 +233,7 @@ function listItem(feature, rank) {
     <dl class="details">
       ${row("location", [p.location_text, where].filter(Boolean).join(" — "))}
       ${row("address", p.address)}
-      ${row("access", p.access)}
+      ${row("access", accessText(p.access))}
       ${row("opening_hours", p.opening_hours)}
       ${p.phone ? `<dt>${t("phone")}</dt><dd><a href="tel:${escapeHtml(p.phone)}">${escapeHtml(p.phone)}</a></dd>` : ""}
     </dl>
@@ -219,6 +248,14 @@ function listItem(feature, rank) {
 // unfetched, so the page never calls a third party.
 function ownPhoto(ref) {
   return typeof ref === "string" && /^\/api\/photos\/\d+$/.test(ref);
+}
+
+// OSM's access values in the reader's language; an unknown value stays as written.
+function accessText(value) {
+  if (!value) return value;
+  const key = `access_${value}`;
+  const text = t(key);
+  return text === key ? value : text;
 }
 
 function row(key, value) {

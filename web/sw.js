@@ -4,7 +4,7 @@
 // over a live answer.
 const CACHE = "rc-finder-v1";
 const SHELL = ["/finder", "/web/style.css", "/web/common.js", "/web/finder.js",
-  "/web/vendor/maplibre-gl.js", "/web/vendor/maplibre-gl.css"];
+  "/web/vendor/maplibre-gl.js", "/web/vendor/maplibre-gl.css", "/web/favicon.svg"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
