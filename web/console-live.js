@@ -1,6 +1,7 @@
 // The console's live view of one incident, from GET /api/incidents/{id}/events: the units and
-// their alerts (pending, accepted, declined, timed out, arrived...), volunteers' positions
-// moving on the map with the ETA computed from each, and every event in a timeline.
+// their alerts (pending, accepted, declined, timed out, arrived...), volunteers' and the
+// ambulance's positions moving on the map with the ETA computed from each, and every event in
+// a timeline.
 //
 // Events are numbered 1..n per incident. The view applies each number once, in order: after a
 // dropped connection it reconnects with Last-Event-ID set to the last number it applied, so
@@ -12,6 +13,8 @@ import { readEventStream } from "./event-stream.js";
 const RECONNECT_MS = 1000;
 const AMBULANCE_KINDS = ["dispatched", "en_route", "on_scene", "transporting", "at_hospital",
   "handed_over", "released"];
+const ON_THE_WAY = { volunteer: ["accepted", "arrived"], ambulance: ["dispatched", "en_route", "on_scene"] };
+const UNIT_COLOURS = { volunteer: "#1565c0", ambulance: "#d32f2f" };
 
 export class LiveIncident {
   /**
@@ -30,7 +33,7 @@ export class LiveIncident {
     this.reset(null);
     map.addSource("live", { type: "geojson", data: emptyCollection() });
     map.addLayer({ id: "live", type: "circle", source: "live",
-      paint: { "circle-radius": 8, "circle-color": "#1565c0", "circle-stroke-color": "#fff",
+      paint: { "circle-radius": 8, "circle-color": ["get", "colour"], "circle-stroke-color": "#fff",
                "circle-stroke-width": 3 } });
   }
 
@@ -42,7 +45,9 @@ export class LiveIncident {
     this.closed = false;
     this.alerts = new Map();       // alert id -> {volunteer_id, task, aed_id, status, eta_s}
     this.ambulances = new Map();   // ambulance id -> {status, eta_s}
+    this.drones = new Map();       // drone pad id -> status
     this.positions = new Map();    // volunteer id -> [lon, lat]
+    this.ambulancePositions = new Map();  // ambulance id -> [lon, lat]
     for (const m of Object.values(this.markers || {})) m.remove();
     this.markers = {};
     document.getElementById("timeline").innerHTML = "";
@@ -130,10 +135,16 @@ export class LiveIncident {
     } else if (event.kind === "position" && event.unit_kind === "volunteer") {
       if (alert) alert.eta_s = data.eta_s;
       this.positions.set(event.unit_id, [data.lon, data.lat]);
+    } else if (event.kind === "position" && event.unit_kind === "ambulance") {
+      const known = this.ambulances.get(event.unit_id) || { status: "dispatched" };
+      this.ambulances.set(event.unit_id, { ...known, eta_s: data.eta_s });
+      this.ambulancePositions.set(event.unit_id, [data.lon, data.lat]);
     } else if (event.unit_kind === "ambulance" && AMBULANCE_KINDS.includes(event.kind)) {
       const known = this.ambulances.get(event.unit_id) || {};
       this.ambulances.set(event.unit_id, { ...known, status: event.kind,
         eta_s: data.eta_s ?? known.eta_s });
+    } else if (event.unit_kind === "drone_pad") {
+      this.drones.set(event.unit_id, event.kind);
     } else if (event.kind === "plan_sent") {
       this.onPlan(data.dispatch_id);
     } else if (event.kind === "closed") {
@@ -180,6 +191,10 @@ export class LiveIncident {
       body.appendChild(row({ role: "ambulance", ambulance: id }, this.unitLabel("ambulance", id), "",
         a.status, t(`ev_${a.status}`), a.eta_s));
     }
+    for (const [id, status] of this.drones) {
+      body.appendChild(row({ role: "drone", pad: id }, this.unitLabel("drone_pad", id), "", status,
+        t(`ev_${status}`), null));
+    }
     for (const [alertId, a] of this.alerts) {
       const task = a.task === "fetch_aed"
         ? `${t("fetch_aed")} ${a.aed_id}${a.aed_collected ? " ✔" : ""}` : t("respond");
@@ -189,26 +204,35 @@ export class LiveIncident {
     this.drawPositions();
   }
 
-  /** Volunteers still on the way (or there) at their latest reported position. */
+  /** Volunteers and ambulances still on the way (or there) at their latest position. */
   drawPositions() {
-    const onIt = new Set([...this.alerts.values()]
-      .filter((a) => a.status === "accepted" || a.status === "arrived").map((a) => a.volunteer_id));
+    const engaged = new Set([...this.alerts.values()]
+      .filter((a) => ON_THE_WAY.volunteer.includes(a.status)).map((a) => a.volunteer_id));
+    const units = [
+      ...[...this.positions].map(([id, at]) => ({ kind: "volunteer", id, at, on: engaged.has(id),
+        text: `V${id}` })),
+      ...[...this.ambulancePositions].map(([id, at]) => ({ kind: "ambulance", id, at,
+        on: ON_THE_WAY.ambulance.includes((this.ambulances.get(id) || {}).status),
+        text: this.callSigns[id] || `#${id}` })),
+    ];
     const features = [];
-    for (const [volunteer, lonlat] of this.positions) {
-      const marker = this.markers[volunteer];
-      if (!onIt.has(volunteer)) {
-        if (marker) { marker.remove(); delete this.markers[volunteer]; }
+    for (const unit of units) {
+      const key = `${unit.kind}:${unit.id}`;
+      const marker = this.markers[key];
+      if (!unit.on) {
+        if (marker) { marker.remove(); delete this.markers[key]; }
         continue;
       }
-      features.push({ type: "Feature", properties: { volunteer_id: volunteer },
-        geometry: { type: "Point", coordinates: lonlat } });
-      if (marker) { marker.setLngLat(lonlat); continue; }
+      const colour = UNIT_COLOURS[unit.kind];
+      features.push({ type: "Feature", properties: { kind: unit.kind, id: unit.id, colour },
+        geometry: { type: "Point", coordinates: unit.at } });
+      if (marker) { marker.setLngLat(unit.at); continue; }
       const el = document.createElement("div");
       el.className = "label";
-      el.style.cssText = "border-color:#1565c0;color:#1565c0;font-weight:700";
-      el.textContent = `V${volunteer}`;
-      this.markers[volunteer] = new maplibregl.Marker({ element: el, anchor: "bottom", offset: [0, -10] })
-        .setLngLat(lonlat).addTo(this.map);
+      el.style.cssText = `border-color:${colour};color:${colour};font-weight:700`;
+      el.textContent = unit.text;
+      this.markers[key] = new maplibregl.Marker({ element: el, anchor: "bottom", offset: [0, -10] })
+        .setLngLat(unit.at).addTo(this.map);
     }
     const source = this.map.getSource("live");
     if (source) source.setData({ type: "FeatureCollection", features });

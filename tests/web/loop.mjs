@@ -3,8 +3,9 @@
 // alert reaches the phone (countdown, route, big buttons above the fold) -> a second volunteer
 // sees only their own alerts -> the console's stream is cut and the volunteer accepts meanwhile
 // -> the console resumes with Last-Event-ID and shows "accepted" once -> the phone moves
-// (geolocation), the console shows it moving with the phone's ETA -> "AED collected" if asked,
-// "arrived" -> the dispatcher closes the incident -> the phones are stood down. No reload.
+// (geolocation), the console shows it moving with the phone's ETA -> the ambulance reports
+// positions, the console moves it with its ETA -> "AED collected" if asked, "arrived" -> the
+// dispatcher closes the incident -> the phones are stood down. No reload.
 // Prints INCIDENT=<id> for the Python side.
 // Usage: node tests/web/loop.mjs BASE ARTIFACTS '{"token","tokens","volunteer","lon","lat"}'
 import { args, check, mapIdle, runMany } from "./lib.mjs";
@@ -144,6 +145,37 @@ await runMany("loop", base, artifacts, {
   await mapIdle(desk);
   await shot("dispatcher", "loop-console-moving.png");
   await shot("volunteer", "responder-en-route.png");
+
+  // The ambulance's crew reports en route and two positions along its planned route (as its
+  // vehicle would, through the API); the console moves it and shows its new ETAs.
+  const ambulance = await desk.getAttribute("#live-units tr[data-role=ambulance]", "data-ambulance");
+  check(Number(ambulance) > 0, `the plan sent ambulance ${ambulance}`);
+  const put = (path, body) => desk.evaluate(async ([url, json, token]) => (await fetch(url, {
+    method: "PUT", body: JSON.stringify(json),
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } })).status,
+  [path, body, spec.token]);
+  check(await put(`/api/ambulances/${ambulance}/status`, { status: "en_route" }) === 200, "the crew reports en route");
+  await desk.waitForSelector(`#live-units tr[data-ambulance="${ambulance}"][data-status=en_route]`, { timeout: 20000 });
+  const road = await desk.evaluate(() => window.rcMap.getSource("routes").serialize().data.features
+    .find((f) => f.properties.role === "ambulance").geometry.coordinates);
+  const ambulanceEtas = [];
+  for (const share of [0.3, 0.7]) {
+    const [lon, lat] = road[Math.floor(share * (road.length - 1))];
+    check(await put(`/api/ambulances/${ambulance}/position`, { lon, lat }) === 201,
+      `the ambulance reports a position ${share * 100} % along its route`);
+    await desk.waitForFunction(([id, x, y]) => {
+      const p = window.rcLive.ambulancePositions.get(Number(id));
+      return p && Math.abs(p[0] - x) < 1e-6 && Math.abs(p[1] - y) < 1e-6;
+    }, [ambulance, lon, lat], { timeout: 20000 });
+    ambulanceEtas.push(Number(await desk.getAttribute(`#live-units tr[data-ambulance="${ambulance}"] [data-eta-s]`, "data-eta-s")));
+  }
+  check(ambulanceEtas[0] > ambulanceEtas[1] && ambulanceEtas[1] > 0,
+    `the ambulance's ETA falls as it drives (${ambulanceEtas.join(" -> ")} s)`);
+  const dots = await desk.evaluate(() => window.rcMap.getSource("live").serialize().data.features
+    .map((f) => f.properties.kind).sort().join(","));
+  check(dots === "ambulance,volunteer", `the map shows the ambulance and the volunteer (${dots})`);
+  await mapIdle(desk);
+  await shot("dispatcher", "loop-console-ambulance.png");
 
   if (task === "fetch_aed") {
     await phone.click("#aed-collected");
