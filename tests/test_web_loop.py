@@ -9,6 +9,9 @@ positions (the demo's are minutes old when loaded, and a dispatch ignores positi
 every volunteer near it gets a token the flow can pick from once it sees whom the plan alerted.
 """
 
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +20,7 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from gis.demo_load import load_demo_city
 from gis.tokens import create_token
+from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 from tests.conftest import app_settings, served
 from tests.test_web import browser, run_flow  # noqa: F401 - browser is a fixture
@@ -122,3 +126,15 @@ def test_a_volunteer_reads_and_answers_only_their_own_alerts(engine, loop_settin
     after = client.get(f"/api/responder/alerts/{mine['id']}", headers=as_me).get_json()
     assert (after["status"], after["incident_status"]) == ("stood_down", "closed")
     assert client.get("/api/responder/alerts", headers=as_me).get_json()["alerts"] == []
+
+
+def test_event_stream_reader():
+    """web/event-stream.js under Node: events split anywhere across chunks, CRLF, comments,
+    retry, several data lines; an event cut off by a dropped connection is not delivered."""
+    if shutil.which("node") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is missing in CI")
+        pytest.skip("node is missing")
+    result = subprocess.run(["node", str(PROJECT_ROOT / "tests" / "web" / "event_stream.mjs")],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

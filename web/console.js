@@ -164,8 +164,12 @@ async function dispatch() {
   document.body.dataset.state = "loading";
   message("…");
   try {
-    const plan = await api("/api/dispatch", { method: "POST", token: token(),
-      body: { point: [lon, lat] } });
+    const body = { point: [lon, lat] };
+    const category = document.getElementById("category").value;
+    const floor = parseInt(document.getElementById("floor").value, 10);
+    if (category) body.category = category;           // none: untriaged, the full response
+    if (Number.isInteger(floor) && floor !== 0) body.floor = floor;
+    const plan = await api("/api/dispatch", { method: "POST", token: token(), body });
     await showPlan(plan);
     live.follow(plan.incident_id);
     refreshIncidents();

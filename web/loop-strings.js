@@ -6,12 +6,17 @@ const CATEGORIES_EN = {
   cat_severe_bleeding: "Severe bleeding", cat_unconscious: "Unconscious",
   cat_chest_pain: "Chest pain", cat_stroke: "Stroke", cat_breathing_problem: "Breathing problem",
   cat_trauma: "Trauma", cat_other: "Other emergency", cat_none: "Emergency",
+  cat_untriaged: "Not triaged (full response)", floor_label: "Floor (0 = street level)",
+  // the API counts floors above the street (0 the ground floor); China calls the ground floor 1楼
+  floor_up: "floor {n} above the street", floor_down: "basement level {m}",
 };
 const CATEGORIES_ZH = {
   cat_cardiac_arrest: "心脏骤停", cat_drowning: "溺水", cat_choking: "气道异物梗阻",
   cat_severe_bleeding: "严重出血", cat_unconscious: "意识丧失", cat_chest_pain: "胸痛",
   cat_stroke: "脑卒中", cat_breathing_problem: "呼吸困难", cat_trauma: "创伤",
   cat_other: "其他急症", cat_none: "紧急呼救",
+  cat_untriaged: "未分级（全力响应）", floor_label: "楼层（0为地面层）",
+  floor_up: "{n1}楼", floor_down: "地下{m}层",
 };
 
 export const LOOP_STRINGS = {
@@ -26,7 +31,7 @@ export const LOOP_STRINGS = {
     aed_collected: "AED collected", arrived: "Arrived", navigate: "Open in maps",
     task_respond: "Go to the patient", task_fetch_aed: "Fetch the AED, then go to the patient",
     task_aed_collected: "AED collected: take it to the patient",
-    floor: "floor", aed_at: "AED", r_pending: "answer now", r_accepted: "on your way",
+    aed_at: "AED", r_pending: "answer now", r_accepted: "on your way",
     r_arrived: "Arrived: stay with the patient until the ambulance crew takes over.",
     notice_stood_down: "Stood down: the incident is closed. Thank you.",
     notice_withdrawn: "You are no longer needed for this alert. Thank you.",
@@ -62,7 +67,7 @@ export const LOOP_STRINGS = {
     no_alert: "暂无任务", keep_open: "请保持本页打开：有任务时会在此显示并振动。",
     accept: "接单", decline_alert: "拒绝", cannot_go: "无法前往", aed_collected: "已取到AED",
     arrived: "已到达", navigate: "在地图应用中打开", task_respond: "前往患者处", task_fetch_aed: "先取AED，再前往患者处",
-    task_aed_collected: "已取到AED：请送到患者处", floor: "楼", aed_at: "AED",
+    task_aed_collected: "已取到AED：请送到患者处", aed_at: "AED",
     r_pending: "请立即回复", r_accepted: "正在前往",
     r_arrived: "已到达：请陪伴患者，直到救护人员接手。",
     notice_stood_down: "任务已解除：事件已结束。谢谢！",

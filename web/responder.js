@@ -267,7 +267,7 @@ function render() {
   if (!alert) return;
   document.getElementById("alert").dataset.alertId = alert.id;
   document.getElementById("alert").dataset.task = alert.task;
-  const floor = alert.floor ? ` · ${alert.floor} ${t("floor")}` : "";
+  const floor = alert.floor ? ` · ${floorText(alert.floor)}` : "";
   document.getElementById("alert-what").textContent =
     `${t(`cat_${alert.category || "none"}`)}${floor}`;
   const collected = Boolean(alert.aed_collected_at);
@@ -298,6 +298,12 @@ function render() {
   const note = alert.status === "arrived" ? t("r_arrived") : "";
   message(note);
   renderCountdown();
+}
+
+/** The patient's floor as people say it: ``floor`` counts floors above the street. */
+function floorText(floor) {
+  return t(floor > 0 ? "floor_up" : "floor_down").replace("{n1}", floor + 1)
+    .replace("{n}", floor).replace("{m}", -floor);
 }
 
 function renderCountdown() {

@@ -20,7 +20,8 @@ await runMany("loop", base, artifacts, {
   dispatcher: { viewport: { width: 1280, height: 900 } },
   volunteer: { ...PHONE, permissions: ["geolocation"], geolocation: start },
   other: PHONE,
-}, async ({ contexts, pages }, { shot }) => {
+}, async ({ contexts, pages }, tools) => {
+  const { shot } = tools;
   const { dispatcher: desk, volunteer: phone, other } = pages;
   const me = String(spec.volunteer);
 
@@ -49,6 +50,8 @@ await runMany("loop", base, artifacts, {
   });
   await desk.fill("#lon", String(spec.lon));
   await desk.fill("#lat", String(spec.lat));
+  await desk.selectOption("#category", "cardiac_arrest");
+  await desk.fill("#floor", "3");
   await desk.click("#dispatch");
   await desk.waitForSelector("#plan:not([hidden])", { timeout: 60000 });
   await desk.waitForSelector("#live:not([hidden])");
@@ -65,6 +68,8 @@ await runMany("loop", base, artifacts, {
   // The alert reaches the phone without a reload.
   await phone.waitForSelector("#alert:not([hidden])", { timeout: 30000 });
   const alertId = await phone.getAttribute("#alert", "data-alert-id");
+  const what = await phone.textContent("#alert-what");
+  check(what === "Cardiac arrest · floor 3 above the street", `the phone says what and where: ${what}`);
   const task = await phone.getAttribute("#alert", "data-task");
   const seconds = Number(await phone.getAttribute("#countdown", "data-seconds"));
   check(seconds > 0 && seconds <= spec.alert_timeout_s, `a countdown to the deadline (${seconds} s)`);
@@ -101,6 +106,10 @@ await runMany("loop", base, artifacts, {
   check(!seen.ids.includes(alertId) && seen.shown !== alertId,
     `volunteer ${otherId} does not see alert ${alertId} (sees ${seen.ids.join(", ") || "none"})`);
   check(seen.one === 404 && seen.accept === 404, `nor can read or accept it (${seen.one}, ${seen.accept})`);
+  if (seen.shown) {
+    const zh = await other.textContent("#alert-what");
+    check(zh === "心脏骤停 · 4楼", `in Chinese, the 3rd floor above the street is 4楼: ${zh}`);
+  }
   await shot("other", "responder-other-zh.png");
 
   // The console's connection drops; the volunteer accepts while it is away.
@@ -190,6 +199,24 @@ await runMany("loop", base, artifacts, {
   check(true, "the console shows the volunteer arrived");
   await shot("volunteer", "responder-arrived.png");
 
+  // A second console (another tab: its own sign-in) picks the incident from the open list and
+  // shows the same state, rebuilt from the first event.
+  const second = await contexts.dispatcher.newPage();
+  second.on("pageerror", (error) => tools.consoleErrors.push(`second console: ${error}`));
+  await second.goto(`${base}/console?lang=zh`);
+  await second.waitForFunction(() => window.rcMap && window.rcMap.loaded(), null, { timeout: 60000 });
+  await second.fill("#token", spec.token);
+  await second.click("#sign-in");
+  await second.click(`#incident-list button[data-incident-id="${incidentId}"]`, { timeout: 20000 });
+  await second.waitForSelector(`#live-units tr[data-role=alert][data-volunteer-id="${me}"][data-status=arrived]`,
+    { timeout: 20000 });
+  await second.waitForFunction((n) => window.rcLive.lastSeq >= n,
+    await desk.evaluate(() => window.rcLive.lastSeq), { timeout: 20000 });
+  check(await second.textContent("#plan-id") === await desk.textContent("#plan-id"),
+    "picked from the list, the incident shows its newest plan");
+  check(JSON.stringify(await second.evaluate(() => window.rcLive.seqs))
+    === JSON.stringify(await desk.evaluate(() => window.rcLive.seqs)), "and the same events");
+
   // The dispatcher closes the incident; the phones are stood down.
   await desk.selectOption("#outcome", "treated_on_scene");
   await desk.selectOption("#rosc", "yes");
@@ -199,6 +226,8 @@ await runMany("loop", base, artifacts, {
   await desk.waitForFunction((id) => !document.querySelector(`#incident-list button[data-incident-id="${id}"]`),
     incidentId, { timeout: 20000 });
   check(true, "closed: the console says so and the incident leaves the open list");
+  await second.waitForSelector("#live-state[data-live=closed]", { timeout: 20000 });
+  check(true, "the second console sees it closed too");
   await phone.waitForSelector("#notice[data-kind=notice_stood_down]", { timeout: 20000 });
   await phone.waitForSelector("#idle:not([hidden])");
   check(await phone.isHidden("#alert"), "the volunteer is stood down: no alert");
