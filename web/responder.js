@@ -264,7 +264,10 @@ function render() {
   document.getElementById("alert").hidden = !alert;
   if (signedIn) document.body.dataset.state = alert ? alert.status : "idle";
   drawMap(alert);
-  if (!alert) return;
+  if (!alert) {                                   // the arrival note goes with its alert
+    if (!document.getElementById("message").classList.contains("error")) message("");
+    return;
+  }
   document.getElementById("alert").dataset.alertId = alert.id;
   document.getElementById("alert").dataset.task = alert.task;
   const floor = alert.floor ? ` · ${floorText(alert.floor)}` : "";

@@ -245,7 +245,8 @@ await runMany("loop", base, artifacts, {
   check(true, "the second console sees it closed too");
   await phone.waitForSelector("#notice[data-kind=notice_stood_down]", { timeout: 20000 });
   await phone.waitForSelector("#idle:not([hidden])");
-  check(await phone.isHidden("#alert"), "the volunteer is stood down: no alert");
+  check(await phone.isHidden("#alert") && !(await phone.textContent("#message")),
+    "the volunteer is stood down: no alert, no arrival note left over");
   await shot("volunteer", "responder-stood-down.png");
   check(await other.isHidden("#alert"), `volunteer ${otherId}, who declined, has no alert`);
 
