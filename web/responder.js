@@ -209,6 +209,7 @@ function stopTracking() {
   state.sendTimer = null;
   state.position = null;
   document.getElementById("gps").hidden = true;
+  if (state.markers.me) placeMarker("me", null);   // no longer sent, so no longer shown
 }
 
 function onPosition(position) {
@@ -289,6 +290,7 @@ function render() {
   document.getElementById("navigate").href = `geo:${goal[1]},${goal[0]}?q=${goal[1]},${goal[0]}`;
   document.getElementById("alert-status").textContent = state.etaAt
     ? `(${t("updated")} ${state.etaAt.toLocaleTimeString()})` : "";
+  document.querySelector(".alert-eta").hidden = alert.status === "arrived";
   const pending = alert.status === "pending";
   const enRoute = alert.status === "accepted";
   document.getElementById("accept").hidden = !pending;
