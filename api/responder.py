@@ -1,6 +1,7 @@
 """The responder's API, for a token bound to one volunteer (``rescuecircle token create --role
 volunteer --volunteer ID``): ``GET /api/responder/alerts`` (long-poll with ``?wait=&since=``),
-``POST /api/responder/alerts/{id}/accept|decline|aed-collected|arrived`` and ``POST
+``GET /api/responder/alerts/{id}`` (one of theirs, in any state), ``POST
+/api/responder/alerts/{id}/accept|decline|aed-collected|arrived`` and ``POST
 /api/responder/position``. A volunteer sees only their own alerts."""
 
 from http import HTTPStatus
@@ -33,6 +34,13 @@ def alerts() -> ResponseReturnValue:
     wait_s = params.number(request.args.get("wait", 0), "wait", low=0, high=responder.MAX_WAIT_S)
     return jsonify(responder.alerts(app_state(), _me(), wait_s=wait_s,
                                     since=request.args.get("since")))
+
+
+@blueprint.get("/api/responder/alerts/<int:alert_id>")
+@require_roles("volunteer")
+def one_alert(alert_id: int) -> ResponseReturnValue:
+    """One of the volunteer's own alerts, whatever its state, with its incident's status."""
+    return jsonify(responder.alert(app_state(), _me(), alert_id))
 
 
 @blueprint.post("/api/responder/alerts/<int:alert_id>/<action>")

@@ -1,10 +1,12 @@
-"""The web pages: the public AED finder, the dispatch console and the planner view.
+"""The web pages: the public AED finder, the dispatch console, the responder page and the
+planner view.
 
 Pages and everything they load (MapLibre GL JS copied from npm into ``web/vendor`` by
 ``npm install``, our scripts, styles and translations) come from this server; the basemap is
 our own ``/tiles/basemap`` vector tiles. Nothing is fetched from another host, so the pages
 work on a network cut off from the internet. The pages hold no data: they call the API with
-the caller's token (the console and planner keep it in ``sessionStorage``).
+the caller's token (the console and planner keep it in ``sessionStorage``, the responder page in
+``localStorage``).
 """
 
 from pathlib import Path
@@ -15,7 +17,8 @@ from flask.typing import ResponseReturnValue
 from rescuecircle.paths import PROJECT_ROOT
 
 WEB_DIR = PROJECT_ROOT / "web"
-PAGES = {"finder": "finder.html", "console": "console.html", "planner": "planner.html"}
+PAGES = {"finder": "finder.html", "console": "console.html", "planner": "planner.html",
+         "responder": "responder.html"}
 
 blueprint = Blueprint("web", __name__)
 
@@ -36,6 +39,12 @@ def finder() -> ResponseReturnValue:
 def console() -> ResponseReturnValue:
     """The dispatch console (the dispatcher token is entered in the page)."""
     return _send(WEB_DIR, PAGES["console"], max_age_s=0)
+
+
+@blueprint.get("/responder")
+def responder() -> ResponseReturnValue:
+    """The responder page for volunteers' phones (their token is entered in the page)."""
+    return _send(WEB_DIR, PAGES["responder"], max_age_s=0)
 
 
 @blueprint.get("/planner")

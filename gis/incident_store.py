@@ -177,21 +177,25 @@ def due_alerts(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
         "LIMIT :limit FOR UPDATE SKIP LOCKED"), {"limit": limit})]
 
 
-def volunteer_alerts(engine: Engine, volunteer_id: int, *, active_only: bool
-                     ) -> list[dict[str, Any]]:
-    """A volunteer's alerts, newest first, with where the patient is."""
+def volunteer_alerts(engine: Engine, volunteer_id: int, *, active_only: bool,
+                     alert_id: int | None = None) -> list[dict[str, Any]]:
+    """A volunteer's alerts (only ``alert_id`` when given), newest first, with where the
+    patient is and whether the incident is still open."""
     where = "AND a.status IN ('pending', 'accepted') AND i.status = 'open'" if active_only else ""
+    if alert_id is not None:
+        where += " AND a.id = :alert"
     with engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT a.id, a.incident_id, a.task, a.aed_id, a.status, a.alerted_at, "
             "a.deadline_at, a.answered_at, a.aed_collected_at, a.arrived_at, a.eta_s, a.leg, "
-            "i.category, i.floor, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, "
-            "ST_X(d.geom) AS aed_lon, ST_Y(d.geom) AS aed_lat, d.location_text AS aed_location, "
+            "i.category, i.floor, i.status AS incident_status, ST_X(i.geom) AS lon, "
+            "ST_Y(i.geom) AS lat, ST_X(d.geom) AS aed_lon, ST_Y(d.geom) AS aed_lat, "
+            "d.location_text AS aed_location, "
             "d.level AS aed_level, rc.level_floor(d.level) AS aed_floor "
             "FROM rc.alert a JOIN rc.incident i ON i.id = a.incident_id "
             "LEFT JOIN rc.aed d ON d.id = a.aed_id "
             f"WHERE a.volunteer_id = :volunteer {where} ORDER BY a.id DESC LIMIT 20"),
-            {"volunteer": volunteer_id}).all()
+            {"volunteer": volunteer_id, "alert": alert_id}).all()
     return [dict(r._mapping) for r in rows]
 
 

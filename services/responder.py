@@ -42,6 +42,18 @@ def alerts(context: Context, volunteer_id: int, *, wait_s: float = 0.0,
                 context.engine, volunteer_id, active_only=True)]}
 
 
+def alert(context: Context, volunteer_id: int, alert_id: int) -> dict[str, Any]:
+    """One of the volunteer's alerts in whatever state it is now, with its incident's status:
+    how the responder page learns why an alert left the active list (declined, timed out,
+    withdrawn, stood down) and when an incident they reached is closed. NotFound for an
+    alert of someone else, exactly as for one that does not exist."""
+    found = store.volunteer_alerts(context.engine, volunteer_id, active_only=False,
+                                   alert_id=alert_id)
+    if not found:
+        raise NotFound(f"alert {alert_id} does not exist")
+    return _alert_json(found[0])
+
+
 def answer(context: Context, volunteer_id: int, alert_id: int, action: str) -> dict[str, Any]:
     """Accept, decline, report the AED collected, or arrival; the alert as it is then. A
     decline replans the incident before answering."""
@@ -174,7 +186,8 @@ def _alert_json(alert: dict[str, Any]) -> dict[str, Any]:
     leg = alert["leg"] or {}
     return {
         "id": alert["id"], "incident_id": alert["incident_id"], "task": alert["task"],
-        "status": alert["status"], "category": alert["category"], "floor": alert["floor"],
+        "status": alert["status"], "incident_status": alert["incident_status"],
+        "category": alert["category"], "floor": alert["floor"],
         "patient": [alert["lon"], alert["lat"]],
         "aed": None if alert["aed_id"] is None else {
             "id": alert["aed_id"], "point": [alert["aed_lon"], alert["aed_lat"]],

@@ -69,7 +69,9 @@ def engine(make_database) -> Engine:
 
 @pytest.fixture(scope="module")
 def web_settings(engine) -> Settings:
-    return app_settings(engine)
+    """No alert times out during a flow: a time-out replans, and the console, which follows
+    its incident live, would show that plan under the flow's feet."""
+    return app_settings(engine).model_copy(update={"alert_timeout_s": 600})
 
 
 @pytest.fixture(scope="module")
@@ -153,13 +155,15 @@ def test_nearest_endpoint_rejects_bad_input(app):
 
 def test_pages_and_assets_are_served_locally(app):
     client = app.test_client()
-    for path in ("/finder", "/console", "/planner", "/web/common.js", "/web/finder.js",
-                 "/web/console.js", "/web/planner.js", "/web/style.css", "/finder-sw.js"):
+    for path in ("/finder", "/console", "/planner", "/responder", "/web/common.js",
+                 "/web/finder.js", "/web/console.js", "/web/console-live.js",
+                 "/web/event-stream.js", "/web/loop-strings.js", "/web/responder.js",
+                 "/web/planner.js", "/web/style.css", "/finder-sw.js"):
         with client.get(path) as response:
             assert response.status_code == 200, path
             body = response.get_data()
         assert b"https://" not in body and b"http://" not in body, path
-        if path in ("/finder", "/console", "/planner"):
+        if path in ("/finder", "/console", "/planner", "/responder"):
             assert b"/web/vendor/maplibre-gl.js" in body
     with client.get("/finder-sw.js") as response:
         assert response.headers["Service-Worker-Allowed"] == "/"

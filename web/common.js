@@ -1,9 +1,11 @@
-// Shared by the three pages: translations (zh/en), the offline basemap style on our own
+// Shared by the pages: translations (zh/en), the offline basemap style on our own
 // /tiles/basemap vector tiles (no glyphs needed: labels are HTML), and small helpers.
 /* global maplibregl */
+import { LOOP_STRINGS } from "./loop-strings.js";
 
 export const STRINGS = {
   en: {
+    ...LOOP_STRINGS.en,
     finder_title: "Find an AED", call_120: "Call 120", locate: "Locate me",
     tap_hint: "Tap the map where you are, use “Locate me”, or search a street or place.",
     place_search: "Street or place", search: "Search", no_places: "No street or place found",
@@ -46,6 +48,7 @@ export const STRINGS = {
     kpi_circle: "5-min circle", kpi_aeds_100k: "AEDs /100k",
   },
   zh: {
+    ...LOOP_STRINGS.zh,
     finder_title: "查找AED", call_120: "拨打120", locate: "定位我",
     tap_hint: "点击地图上您所在的位置，使用“定位我”，或搜索街道或地点。",
     place_search: "街道或地点", search: "搜索", no_places: "未找到街道或地点",

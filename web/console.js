@@ -1,12 +1,16 @@
 // The dispatch console: an incident (map click or typed) -> POST /api/dispatch -> every
 // responder's route in its own colour, an ETA table, 5/8/12-minute drive isochrones, and a
 // replan when a volunteer declines or a road is reported blocked (a map click while "blocked
-// road" is ticked; POST /api/dispatch/{id}/replan).
+// road" is ticked; POST /api/dispatch/{id}/replan). Then the incident is followed live
+// (console-live.js: alerts, positions, ETAs, timeline, from the incident's event stream), a
+// plan the server makes after a decline or a time-out is shown as it is sent, and the
+// dispatcher closes the incident with its outcome. Open incidents are listed to pick from.
 /* global maplibregl */
 import {
   api, emptyCollection, escapeHtml, initLanguage, loaded, makeMap, minutes, startView, t,
   wireTokenForm,
 } from "./common.js";
+import { LiveIncident, listIncidents } from "./console-live.js";
 
 const TOKEN_KEY = "rc.dispatcher_token";
 const VOLUNTEER_COLOURS = ["#1565c0", "#00838f", "#6a1b9a"];
@@ -14,6 +18,7 @@ const COLOURS = { ambulance: "#d32f2f", runner_to_aed: "#ef6c00", runner_to_pati
   drone: "#c2185b" };
 const ISO_COLOURS = ["match", ["get", "minutes"], 5, "#2e7d32", 8, "#f9a825", "#c62828"];
 const state = { incident: null, plan: null, markers: [], pads: {}, blocked: [] };
+const INCIDENTS_EVERY_MS = 15000;
 
 const view = await startView();
 const map = makeMap("map", view);
@@ -42,7 +47,14 @@ map.addLayer({ id: "blocked", type: "circle", source: "blocked",
   paint: { "circle-radius": 7, "circle-color": "#000", "circle-stroke-color": "#ffeb3b",
            "circle-stroke-width": 3 } });
 
+const live = new LiveIncident(map, { token, onPlan: planSent, onClosed: incidentClosed });
+window.rcLive = live; // for the browser tests
 wireTokenForm(TOKEN_KEY, showToken);
+setInterval(refreshIncidents, INCIDENTS_EVERY_MS);
+document.getElementById("close-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  closeIncident();
+});
 map.on("click", (event) => {
   const blocking = document.getElementById("block-road");
   if (blocking.checked && state.plan) {
@@ -68,12 +80,71 @@ async function showToken() {
   document.getElementById("sign-out").hidden = !signedIn;
   document.getElementById("token").hidden = signedIn;
   document.getElementById("sign-in").hidden = signedIn;
-  if (!signedIn) { who.textContent = ""; return; }
+  if (!signedIn) { who.textContent = ""; live.stop(); return; }
   try {
     const me = await api("/api/whoami", { token: token() });
     who.textContent = `${me.role}${me.label ? ` · ${me.label}` : ""}`;
   } catch (error) {
     who.textContent = `${t("error")}: ${error.message}`;
+  }
+  refreshIncidents();
+}
+
+function refreshIncidents() {
+  if (token()) listIncidents(token(), pick, live.incidentId);
+}
+
+/** Show an open incident from the list: its newest plan, then follow it live. */
+async function pick(incidentId) {
+  document.body.dataset.state = "loading";
+  try {
+    const incident = await api(`/api/incidents/${incidentId}`, { token: token() });
+    state.incident = [incident.lon, incident.lat];
+    state.blocked = [];
+    showBlocked();
+    state.plan = null;
+    if (incident.dispatch_id != null) await showPlan(await storedPlan(incident.dispatch_id));
+    else renderPlan();
+    live.follow(incidentId);
+    refreshIncidents();
+  } catch (error) {
+    message(`${t("error")} ${error.status || ""}: ${error.message}`, true);
+  }
+  document.body.dataset.state = "ready";
+}
+
+async function storedPlan(dispatchId) {
+  const stored = await api(`/api/dispatch/${dispatchId}`, { token: token() });
+  return { id: stored.id, incident_id: stored.incident_id, ...stored.plan };
+}
+
+/** A plan was sent for the incident followed (a replan after a decline or a time-out, or
+ * one this console asked for): show it unless a newer one is on screen already. */
+async function planSent(dispatchId) {
+  if (state.plan && dispatchId <= state.plan.id) return;
+  const followed = live.incidentId;
+  try {
+    const plan = await storedPlan(dispatchId);
+    if (live.incidentId !== followed || (state.plan && plan.id <= state.plan.id)) return;
+    await showPlan(plan, { fit: false });
+  } catch (error) {
+    message(`${t("error")} ${error.status || ""}: ${error.message}`, true);
+  }
+}
+
+function incidentClosed() {
+  message(t("incident_closed"));
+  refreshIncidents();
+}
+
+async function closeIncident() {
+  const rosc = document.getElementById("rosc").value;
+  const body = { outcome: document.getElementById("outcome").value };
+  if (rosc) body.rosc = rosc === "yes";
+  try {
+    await api(`/api/incidents/${live.incidentId}/close`, { method: "POST", token: token(), body });
+  } catch (error) {
+    message(`${t("error")} ${error.status || ""}: ${error.message}`, true);
   }
 }
 
@@ -93,9 +164,15 @@ async function dispatch() {
   document.body.dataset.state = "loading";
   message("…");
   try {
-    const plan = await api("/api/dispatch", { method: "POST", token: token(),
-      body: { point: [lon, lat] } });
+    const body = { point: [lon, lat] };
+    const category = document.getElementById("category").value;
+    const floor = parseInt(document.getElementById("floor").value, 10);
+    if (category) body.category = category;           // none: untriaged, the full response
+    if (Number.isInteger(floor) && floor !== 0) body.floor = floor;
+    const plan = await api("/api/dispatch", { method: "POST", token: token(), body });
     await showPlan(plan);
+    live.follow(plan.incident_id);
+    refreshIncidents();
     if (document.getElementById("isochrones").checked) await loadIsochrones();
   } catch (error) {
     message(`${t("error")} ${error.status || ""}: ${error.message}`, true);
@@ -136,11 +213,14 @@ async function addDroneFlight(plan) {
     geometry: { type: "LineString", coordinates: [state.pads[id], state.incident] } }];
 }
 
-async function showPlan(plan) {
+async function showPlan(plan, { fit = true } = {}) {
   await addDroneFlight(plan);
   state.plan = plan;
+  if (plan.ambulance) live.noteAmbulance(plan.ambulance.ambulance_id, plan.ambulance.call_sign);
   message("");
   renderPlan();
+  live.render();
+  if (!fit) return;
   const bounds = new maplibregl.LngLatBounds(state.incident, state.incident);
   for (const f of routeFeatures(plan)) {
     for (const c of f.geometry.coordinates) bounds.extend(c);

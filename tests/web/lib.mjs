@@ -106,3 +106,66 @@ export function args() {
   if (!base || !artifacts) fail("usage: node FLOW.mjs BASE_URL ARTIFACTS_DIR [JSON]");
   return { base: base.replace(/\/$/, ""), artifacts, spec: json ? JSON.parse(json) : {} };
 }
+
+/**
+ * Run `flow({contexts, pages}, tools)` with several browser contexts of one browser, each as
+ * isolated as another device (a dispatcher's desk and volunteers' phones on one incident):
+ * `specs` maps a name to Playwright context options. Every request of every context is
+ * recorded, and anything leaving `base`'s origin is blocked and fails the run, as in run().
+ * `tools.shot(name, file)` screenshots that context's page.
+ */
+export async function runMany(name, base, artifacts, specs, flow) {
+  mkdirSync(artifacts, { recursive: true });
+  const origin = new URL(base).origin;
+  const isLocal = (url) => url.startsWith(`${origin}/`) || url === origin
+    || url.startsWith("data:") || url.startsWith("blob:");
+  const requests = [];
+  const foreign = [];
+  const consoleErrors = [];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS,
+    ignoreDefaultArgs: ["--headless=new"] });
+  const contexts = {};
+  const pages = {};
+  try {
+    for (const [key, options] of Object.entries(specs)) {
+      const context = await browser.newContext({ locale: "en-US", ...options });
+      context.on("request", (request) => {
+        requests.push(`${key} ${request.url()}`);
+        if (!isLocal(request.url())) foreign.push(request.url());
+      });
+      await context.route("**/*", (route) => {
+        const url = route.request().url();
+        if (isLocal(url)) return route.continue();
+        foreign.push(url);
+        return route.abort("blockedbyclient");
+      });
+      const page = await context.newPage();
+      page.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(`${key}: ${msg.text()}`); });
+      page.on("pageerror", (error) => consoleErrors.push(`${key}: ${error}`));
+      contexts[key] = context;
+      pages[key] = page;
+    }
+    const shot = async (key, file) => {
+      const path = join(artifacts, file);
+      await pages[key].screenshot({ path, fullPage: false });
+      console.log(`screenshot: ${path}`);
+    };
+    try {
+      await flow({ contexts, pages }, { shot, requests, consoleErrors });
+    } catch (error) {
+      console.error(`page errors: ${consoleErrors.join(" | ") || "none"}`);
+      console.error(`requests: ${requests.slice(-20).join(" ")}`);
+      for (const key of Object.keys(pages)) await shot(key, `${name}-${key}-failure.png`).catch(() => {});
+      throw error;
+    }
+    check(requests.length > 0, `${name}: ${requests.length} requests recorded`);
+    check(foreign.length === 0,
+      `${name}: zero requests outside ${origin}${foreign.length ? `; got ${[...new Set(foreign)].join(", ")}` : ""}`);
+    // 40x are replies the flow checks; a request while a context is offline fails by design
+    const pageErrors = consoleErrors.filter((e) => !/Failed to load resource.*40[134]/.test(e)
+      && !/ERR_INTERNET_DISCONNECTED/.test(e));
+    check(pageErrors.length === 0, `${name}: no page errors${pageErrors.length ? `: ${pageErrors.join(" | ")}` : ""}`);
+  } finally {
+    await browser.close();
+  }
+}
