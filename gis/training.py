@@ -4,9 +4,11 @@ enrolments (personal data), attendance, and the training record an attended cour
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from planning.inputs import Points
 from rescuecircle.errors import Conflict, NotFound
 
 
@@ -17,6 +19,13 @@ def training_sites(engine: Engine) -> list[dict[str, Any]]:
             "SELECT id, name, address, ST_X(geom) AS lon, ST_Y(geom) AS lat "
             "FROM rc.training_site ORDER BY id")).all()
     return [dict(r._mapping) for r in rows]
+
+
+def training_points(engine: Engine) -> Points:
+    """Every training site as a point, for planning."""
+    sites = training_sites(engine)
+    return Points(np.array([s["lon"] for s in sites], float),
+                  np.array([s["lat"] for s in sites], float))
 
 
 def upcoming_sessions(engine: Engine, site_ids: list[int], after: datetime

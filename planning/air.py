@@ -36,7 +36,8 @@ class AirInputs:
 
 @dataclass(frozen=True)
 class AirKpi:
-    """One district's air indicators; shares are of its people (None without people)."""
+    """One district's air indicators; shares are of its people (None without people, or
+    without an air base)."""
 
     name: str
     kind: str
@@ -77,7 +78,7 @@ def air_table(network: Network, districts: Sequence[District], people: Points,
         population = float(weights[inside].sum())
         tertiary = shapely.contains(shape, hospitals) & air.hospitals.values["tertiary"]
 
-        shares = [None if population <= 0 else
+        shares = [None if population <= 0 or not len(air.bases.lon) else
                   float(weights[inside & (reach_s <= minutes * 60)].sum() / population)
                   for minutes in AIR_MINUTES]
         rows.append(AirKpi(
@@ -111,3 +112,11 @@ def air_csv(rows: Sequence[AirKpi]) -> str:
         writer.writerow(["" if v is None else round(v, 4) if isinstance(v, float) else v
                          for v in astuple(row)])
     return out.getvalue()
+
+
+def air_note(air: AirInputs) -> str | None:
+    """What to load when there is no air base, else None."""
+    if len(air.bases.lon):
+        return None
+    return ("no air base with a helicopter is loaded, so helicopter reach is empty: run "
+            "`rescuecircle import helipads FILE` (kind air_base)")

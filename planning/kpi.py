@@ -13,7 +13,8 @@ populations add up to the people inside the districts.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import shapely
@@ -65,12 +66,24 @@ class DistrictKpi:
 
 @dataclass(frozen=True)
 class KpiTable:
-    """The rows, the people outside every district, and the gaps (local metres)."""
+    """The rows, the people outside every district, and the gaps (local metres); ``extra``
+    holds more columns per district name (air rescue, training), after the standard ones."""
 
     rows: list[DistrictKpi]
     population_total: float
     population_outside: float
     gaps: list[Gap]
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def with_columns(self, columns: dict[str, dict[str, Any]]) -> "KpiTable":
+        """The table with ``columns`` (district name -> column -> value) added."""
+        merged = {row.name: {**self.extra.get(row.name, {}), **columns.get(row.name, {})}
+                  for row in self.rows}
+        return replace(self, extra=merged)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every row as a dict: the standard columns, then the extra ones."""
+        return [{**asdict(row), **self.extra.get(row.name, {})} for row in self.rows]
 
 
 @dataclass(frozen=True, eq=False)

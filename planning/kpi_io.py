@@ -17,13 +17,16 @@ COLUMNS = [f.name for f in dataclasses.fields(DistrictKpi)]
 
 
 def table_csv(table: KpiTable) -> str:
-    """One line per district, the columns of ``DistrictKpi`` (empty where not defined);
+    """One line per district, the columns of ``DistrictKpi`` and then the table's extra ones
+    (empty where not defined);
     people as whole numbers, shares and rates to four decimals, as a spreadsheet shows them."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    records = table.records()
+    columns = list(dict.fromkeys([*COLUMNS, *(k for r in records for k in r)]))
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
-    for row in table.rows:
-        writer.writerow({k: _cell(k, v) for k, v in dataclasses.asdict(row).items()})
+    for record in records:
+        writer.writerow({k: _cell(k, v) for k, v in record.items()})
     return out.getvalue()
 
 
@@ -50,7 +53,7 @@ def gaps_geojson(table: KpiTable, network: Network) -> dict[str, Any]:
 def table_json(table: KpiTable, network: Network) -> dict[str, Any]:
     """Rows, totals and gaps in one document (the API's answer)."""
     return {
-        "districts": [dataclasses.asdict(row) for row in table.rows],
+        "districts": table.records(),
         "population_total": table.population_total,
         "population_outside_districts": table.population_outside,
         "gaps": gaps_geojson(table, network),
@@ -66,7 +69,7 @@ def kpi_layers(
     return {
         "district_kpi": (
             [_multipolygon_wkb(outline[row.name]) for row in table.rows],
-            [dataclasses.asdict(row) for row in table.rows]),
+            table.records()),
         "coverage_gaps": (
             [_multipolygon_wkb(network.to_lonlat(gap.geometry)) for gap in table.gaps],
             [{"rank": rank, "people": round(gap.people, 1), "area_km2": round(gap.area_km2, 4)}

@@ -4,7 +4,7 @@ All of them read the network through the context, so the configured speed factor
 limit hold whether an analyst asks over HTTP or on the command line.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,11 +12,13 @@ from formats.areas import FieldNames, district_rows, field_of, read_areas
 from gis.air import load_air
 from gis.planning import load_districts, load_inputs, read_points_csv
 from gis.planning import volunteer_density as density_cells
-from planning.air import AirInputs, AirKpi, air_table
+from gis.training import training_points
+from planning.air import AirInputs, AirKpi, air_note, air_table
 from planning.inputs import District, PlanningInputs, Points
 from planning.kpi import KpiTable, kpi_table
 from planning.layers import NO_POPULATION, build_layer, layer_notes
 from planning.sites import SitePlan, plan_sites
+from planning.training_kpi import training_columns, training_note
 from rescuecircle.errors import InvalidInput
 from routing.air import helicopter
 from routing.coverage import CoverageLayer
@@ -86,10 +88,18 @@ def kpis(context: Context, *, at: datetime, hour: int | None,
                            "districts FILE` (or pass a districts file)")
     network, inputs = planning_inputs(context, at)
     table, _ = kpi_table(network, districts, inputs, hour=hour)
+    sites = training_points(context.engine)
+    air, air_inputs = _air_rows(context, network, districts, inputs.people)
+    table = table.with_columns(training_columns(network, districts, inputs.people, sites,
+                                                hour=hour)).with_columns(
+        {row.name: {k: v for k, v in asdict(row).items() if k not in ("name", "kind",
+                                                                     "population")}
+         for row in air})
     empty = [row.name for row in table.rows if row.population <= 0]
     notes = _missing_people(inputs) or ([
         f"{len(empty)} districts hold no population, so their shares are empty: "
         + ", ".join(empty[:10])] if empty else [])
+    notes += [note for note in (training_note(len(sites.lon)), air_note(air_inputs)) if note]
     return Kpis(network, districts, table, notes)
 
 
@@ -100,9 +110,14 @@ def air_kpis(context: Context, *, at: datetime) -> list[AirKpi]:
         raise InvalidInput("there are no districts to report on: run `rescuecircle import "
                            "districts FILE`")
     network, inputs = planning_inputs(context, at)
+    return _air_rows(context, network, districts, inputs.people)[0]
+
+
+def _air_rows(context: Context, network: Network, districts: list[District],
+              people: Points) -> tuple[list[AirKpi], AirInputs]:
     sites, bases, specs, hospitals = load_air(context.engine)
-    return air_table(network, districts, inputs.people, AirInputs(
-        sites, bases, [helicopter(*spec) for spec in specs], hospitals))
+    air = AirInputs(sites, bases, [helicopter(*spec) for spec in specs], hospitals)
+    return air_table(network, districts, people, air), air
 
 
 @dataclass(frozen=True)

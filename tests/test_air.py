@@ -114,3 +114,15 @@ def test_a_helicopter_is_proposed_only_when_the_ambulance_would_be_late(engine):
     with engine.connect() as conn:
         near = conn.execute(text("SELECT id FROM rc.helipad WHERE name = 'Near Base'")).scalar()
     assert late["helicopter"]["base_id"] == near
+
+
+def test_the_kpi_table_shows_the_helipad_indicators(client, analyst):
+    table = client.get("/api/planning/kpi", headers=analyst).json
+    row = table["districts"][0]
+    for column in ("landing_sites", "helicopter_share_20min", "helicopter_share_30min",
+                   "tertiary_hospitals", "tertiary_with_helipad", "air_bases"):
+        assert column in row, column
+    assert all(r["air_bases"] >= 1 for r in table["districts"])
+    header = client.get("/api/planning/kpi?format=csv", headers=analyst).get_data(
+        as_text=True).splitlines()[0]
+    assert header.startswith("name,kind,population,") and header.endswith(",air_bases")

@@ -112,3 +112,20 @@ def test_attendance_becomes_the_volunteers_training_record(engine, client, admin
     assert until.isoformat() == expires
     assert client.post(f"/api/enrolments/{enrolled['id']}/attendance",
                        json={"attended": True}).status_code == 401
+
+
+def test_the_kpi_table_shows_training_indicators_per_district(engine, client):
+    analyst = {"Authorization": f"Bearer {create_token(engine, role='analyst')}"}
+    table = client.get("/api/planning/kpi", headers=analyst).json
+    rows = table["districts"]
+    with engine.connect() as conn:
+        sites = conn.execute(text("SELECT count(*) FROM rc.training_site")).scalar_one()
+    assert sum(r["training_sites"] for r in rows) == sites
+    peopled = [r for r in rows if r["population"] > 0]
+    assert all(0 <= r["training_share_30min_drive"] <= 1 for r in peopled)
+    assert any(r["training_share_30min_drive"] > 0 for r in peopled)
+    with_sites = [r for r in peopled if r["training_sites"]]
+    assert all(r["training_sites_per_100k"] == pytest.approx(
+        r["training_sites"] / r["population"] * 100_000) for r in with_sites)
+    assert any(f"{sites} training sites city-wide: short of Shenzhen's target of at least 74"
+               in note for note in table["notes"])
