@@ -1,6 +1,7 @@
 """AED proposals: ``POST /api/aed-proposals`` (anyone, multipart form with an optional
 ``photo``; rate-limited per address like fault reports), ``GET /api/aed-proposals`` (the
-moderation queue: admins, and owners for their own AEDs), ``POST
+moderation queue: admins, and owners for their own AEDs), ``GET
+/api/aed-proposals/{id}/photo`` (the photo sent, for that moderator), ``POST
 /api/aed-proposals/{id}/accept|reject`` and ``GET /api/photos/{id}`` (published photos)."""
 
 from http import HTTPStatus
@@ -53,6 +54,14 @@ def create_blueprint(state: Context) -> Blueprint:
         return jsonify(proposals.decide(app_state(), proposal_id, body,
                                         accept=decision == "accept", actor=actor(),
                                         organisation_id=_organisation()))
+
+    @blueprint.get("/api/aed-proposals/<int:proposal_id>/photo")
+    @require_roles(*MODERATORS)
+    def proposal_photo(proposal_id: int) -> ResponseReturnValue:
+        """The photo sent with a proposal, shown to its moderator before deciding; never
+        cached (it is not public until accepted)."""
+        data, media_type = proposals.moderator_photo(app_state(), proposal_id, _organisation())
+        return Response(data, mimetype=media_type, headers={"Cache-Control": "no-store"})
 
     @blueprint.get("/api/photos/<int:photo_id>")
     def photo(photo_id: int) -> ResponseReturnValue:

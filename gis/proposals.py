@@ -108,3 +108,21 @@ def public_photo(engine: Engine, photo_id: int) -> tuple[bytes, str]:
         raise NotFound(f"photo {photo_id} does not exist")
     return bytes(row.bytes), str(row.media_type)
 
+
+def moderator_photo(engine: Engine, proposal_id: int, organisation_id: int | None
+                    ) -> tuple[bytes, str]:
+    """The photo sent with a proposal, for the one who decides it: an admin
+    (``organisation_id`` None) or the owner of the AED it is about (Forbidden for others);
+    NotFound when the proposal or its photo does not exist."""
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT f.bytes, f.media_type, d.organisation_id FROM rc.aed_proposal p "
+            "LEFT JOIN rc.photo f ON f.id = p.photo_id LEFT JOIN rc.aed d ON d.id = p.aed_id "
+            "WHERE p.id = :id"), {"id": proposal_id}).first()
+    if row is None:
+        raise NotFound(f"proposal {proposal_id} does not exist")
+    if organisation_id is not None and row.organisation_id != organisation_id:
+        raise Forbidden(f"proposal {proposal_id} is not about one of your AEDs")
+    if row.bytes is None:
+        raise NotFound(f"proposal {proposal_id} came without a photo")
+    return bytes(row.bytes), str(row.media_type)

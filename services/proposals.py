@@ -69,6 +69,13 @@ def photo(context: Context, photo_id: int) -> tuple[bytes, str]:
     return proposals.public_photo(context.engine, photo_id)
 
 
+def moderator_photo(context: Context, proposal_id: int, organisation_id: int | None
+                    ) -> tuple[bytes, str]:
+    """The photo sent with a proposal (pending ones included), for its moderator only: the
+    public sees a photo only once its proposal is accepted."""
+    return proposals.moderator_photo(context.engine, proposal_id, organisation_id)
+
+
 def _text(form: dict[str, str], name: str) -> str | None:
     value = (form.get(name) or "").strip()
     if len(value) > TEXT_LIMIT:

@@ -146,3 +146,34 @@ def test_a_flood_of_proposals_is_refused(engine):
     answers = [propose(strict, name=f"flood {i}", lon="0.001", lat="0").status_code
                for i in range(5)]
     assert answers == [201, 201, 201, 429, 429]
+
+
+def test_the_moderator_sees_the_pending_photo_and_no_one_else(client, admin, engine):
+    """GET /api/aed-proposals/{id}/photo: the admin, and the owner of the AED concerned, see
+    the photo before deciding; the public, analysts and other owners do not."""
+    mall = organisation_named(engine, "Photo Mall")
+    owner = {"Authorization": "Bearer " + create_token(engine, role="owner",
+                                                       organisation_id=mall)}
+    stranger = {"Authorization": "Bearer " + create_token(
+        engine, role="owner", organisation_id=organisation_named(engine, "Photo Bank"))}
+    analyst = {"Authorization": "Bearer " + create_token(engine, role="analyst")}
+    mine = client.post("/api/aeds", headers=owner, json={"name": "Photo Mall AED",
+                                                         "point": [0.0013, 0.0]}).json["id"]
+    moved = propose(client, png_bytes(), kind="moved", aed_id=str(mine), lon="0.0014",
+                    lat="0.0").json["id"]
+    new = propose(client, png_bytes(), name="Kiosk AED", lon="0.0017", lat="0.0").json["id"]
+    bare = propose(client, name="Bare AED", lon="0.0018", lat="0.0").json["id"]
+    url = f"/api/aed-proposals/{moved}/photo"
+    for headers in (admin, owner):
+        seen = client.get(url, headers=headers)
+        assert seen.status_code == 200 and seen.mimetype == "image/png"
+        assert seen.data.startswith(b"\x89PNG") and b"tEXt" not in seen.data
+        assert seen.headers["Cache-Control"] == "no-store"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=analyst).status_code == 403
+    assert client.get(url, headers=stranger).status_code == 403
+    # a new AED belongs to no one yet: only admins moderate it
+    assert client.get(f"/api/aed-proposals/{new}/photo", headers=owner).status_code == 403
+    assert client.get(f"/api/aed-proposals/{new}/photo", headers=admin).status_code == 200
+    assert client.get(f"/api/aed-proposals/{bare}/photo", headers=admin).status_code == 404
+    assert client.get("/api/aed-proposals/999999/photo", headers=admin).status_code == 404
