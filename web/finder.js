@@ -1,11 +1,14 @@
 // The public AED finder: where am I (tap, ?lon=&lat=, geolocation, or a street or place found
 // by name with GET /api/places) -> the nearest AEDs
 // usable now by walking time (GET /api/aeds/nearest), the walking route drawn, details,
-// "report a problem" (POST /api/aeds/{id}/reports). The service worker keeps the last list.
+// "report a problem" (POST /api/aeds/{id}/reports), proposals from the public (propose.js).
+// The service worker keeps the last list.
 /* global maplibregl */
 import {
   api, emptyCollection, escapeHtml, initLanguage, loaded, makeMap, minutes, startView, t,
 } from "./common.js";
+import "./community.js"; // the proposals' strings
+import { changeButton, initProposals, takeMapClick } from "./propose.js";
 
 const query = new URLSearchParams(location.search);
 const state = { here: null, result: null, selected: null, markers: [], me: null };
@@ -29,7 +32,10 @@ map.addLayer({ id: "route", type: "line", source: "route",
   layout: { "line-cap": "round", "line-join": "round" },
   paint: { "line-color": "#1565c0", "line-width": 5, "line-dasharray": [1, 1.5] } });
 
-map.on("click", (event) => locate([event.lngLat.lng, event.lngLat.lat]));
+map.on("click", (event) => {
+  if (!takeMapClick(event.lngLat)) locate([event.lngLat.lng, event.lngLat.lat]);
+});
+initProposals(map, () => state.here);
 document.getElementById("locate").addEventListener("click", () => {
   if (!navigator.geolocation) return;
   navigator.geolocation.getCurrentPosition(
@@ -241,6 +247,7 @@ function listItem(feature, rank) {
     <div class="toolbar"><button type="button" class="report-open" data-i18n="report">${t("report")}</button></div>`;
   if (p.available) li.querySelector(".aed-head").addEventListener("click", () => select(feature.id));
   li.querySelector(".report-open").addEventListener("click", () => openReport(li, feature.id));
+  li.querySelector(".toolbar").appendChild(changeButton(li, feature));
   return li;
 }
 

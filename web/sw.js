@@ -2,12 +2,13 @@
 // cached, so the list still shows (marked offline) when the network is gone. API answers are
 // always fetched fresh first: availability changes, and a stale "available" must never win
 // over a live answer.
-const CACHE = "rc-finder-v3";
-// every module and file the finder loads (common.js imports loop-strings.js; the favicon):
-// one missing and the page cannot start offline, or logs an error
+const CACHE = "rc-finder-v4";
+// every module and file the finder loads (common.js imports loop-strings.js; the favicon; the
+// proposals' community.js, .css and propose.js): one missing and the page cannot start
+// offline, or logs an error
 const SHELL = ["/finder", "/web/style.css", "/web/common.js", "/web/loop-strings.js",
   "/web/finder.js", "/web/vendor/maplibre-gl.js", "/web/vendor/maplibre-gl.css",
-  "/web/favicon.svg"];
+  "/web/favicon.svg", "/web/community.css", "/web/community.js", "/web/propose.js"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
