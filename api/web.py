@@ -1,12 +1,13 @@
-"""The web pages: the public AED finder, the dispatch console, the responder page and the
-planner view.
+"""The web pages: the public AED finder, the dispatch console, the responder page, the
+planner view, and the community pages (the AED owners' page, the public training-site
+finder).
 
 Pages and everything they load (MapLibre GL JS copied from npm into ``web/vendor`` by
 ``npm install``, our scripts, styles and translations) come from this server; the basemap is
 our own ``/tiles/basemap`` vector tiles. Nothing is fetched from another host, so the pages
 work on a network cut off from the internet. The pages hold no data: they call the API with
-the caller's token (the console and planner keep it in ``sessionStorage``, the responder page in
-``localStorage``).
+the caller's token (the console and planner keep it in ``sessionStorage``; the responder page
+and the owner page in ``localStorage``, on the person's or organisation's own device).
 """
 
 from pathlib import Path
@@ -18,7 +19,7 @@ from rescuecircle.paths import PROJECT_ROOT
 
 WEB_DIR = PROJECT_ROOT / "web"
 PAGES = {"finder": "finder.html", "console": "console.html", "planner": "planner.html",
-         "responder": "responder.html"}
+         "responder": "responder.html", "owner": "owner.html", "training": "training.html"}
 
 blueprint = Blueprint("web", __name__)
 
@@ -51,6 +52,19 @@ def responder() -> ResponseReturnValue:
 def planner() -> ResponseReturnValue:
     """The planner view (districts, layers, exports)."""
     return _send(WEB_DIR, PAGES["planner"], max_age_s=0)
+
+
+@blueprint.get("/owner")
+def owner() -> ResponseReturnValue:
+    """AED owners: their AEDs and what needs doing, and the moderation queue (token in the
+    page)."""
+    return _send(WEB_DIR, PAGES["owner"], max_age_s=0)
+
+
+@blueprint.get("/training")
+def training() -> ResponseReturnValue:
+    """The public training-site finder with enrolment and the volunteer application."""
+    return _send(WEB_DIR, PAGES["training"], max_age_s=0)
 
 
 @blueprint.get("/finder-sw.js")
