@@ -39,6 +39,7 @@ export function changeButton(li, feature) {
 /** While a proposal that needs a position is open, a tap on the map moves its marker (and
  * does not search again); true when the tap was taken. */
 export function takeMapClick(lngLat) {
+  if (open && !open.isConnected) closeOpen(); // the finder redrew its list under the form
   if (!marker || !open || !open.querySelector(".position:not([hidden])")) return false;
   marker.setLngLat(lngLat);
   showPosition();
