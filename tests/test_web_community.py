@@ -151,9 +151,11 @@ def test_an_owner_sees_only_its_aeds_and_decides_their_proposals(
     with engine.connect() as conn:
         bank_names = conn.execute(text("SELECT name FROM rc.aed WHERE id = ANY(:ids)"),
                                   {"ids": owners["bank_aeds"]}).scalars().all()
+        moved_name = conn.execute(text("SELECT name FROM rc.aed WHERE id = :id"),
+                                  {"id": owners["clinic_aeds"][1]}).scalar_one()
     spec = {"token": owners["clinic"], "aeds": owners["clinic_aeds"],
             "bank_aeds": owners["bank_aeds"], "bank_names": bank_names,
-            "moved": mine.json["id"], "about_bank": about_bank.json["id"],
+            "moved": mine.json["id"], "moved_name": moved_name, "about_bank": about_bank.json["id"],
             "inspect": owners["clinic_aeds"][0], "fault": owners["clinic_aeds"][1]}
     run_flow("community_owner", base_url, spec)
     with engine.connect() as conn:

@@ -192,7 +192,7 @@ function proposalItem(proposal) {
   li.innerHTML = `
     <div class="aed-head"><span class="rank" style="background:#d32f2f">?</span>
       <span class="aed-name">${escapeHtml(proposal.kind === "new" ? (proposal.fields?.name || t("propose_title"))
-        : `AED ${proposal.aed_id}`)}</span>
+        : aedName(proposal.aed_id))}</span>
       <span class="muted">${escapeHtml(t(proposal.kind === "new" ? "propose_title" : `k_${proposal.kind}`))}</span></div>
     <dl class="details">${fields}
       ${proposal.note ? `<dt>${t("proposal_note")}</dt><dd>${escapeHtml(proposal.note)}</dd>` : ""}
@@ -212,6 +212,12 @@ function proposalItem(proposal) {
     decide(proposal.id, "reject", { reason: new FormData(form).get("reason").trim() });
   });
   return li;
+}
+
+/** The AED a change is about, by name when it is one of the owner's (an admin sees ids). */
+function aedName(aedId) {
+  const aed = state.aeds.find((a) => a.id === aedId);
+  return aed && aed.name ? `${aed.name} (AED ${aedId})` : `AED ${aedId}`;
 }
 
 /** The pending photo needs the moderator's token, so it is fetched here and shown from a

@@ -3,7 +3,7 @@
 // follows), records an inspection with new dates, registers an AED by a click on the map,
 // and decides a proposal about its AED (photo shown) while one about another's never shows.
 // Usage: node tests/web/community_owner.mjs BASE ARTIFACTS
-//   '{"token","aeds","bank_aeds","bank_names","moved","about_bank","inspect","fault"}'
+//   '{"token","aeds","bank_aeds","bank_names","moved","moved_name","about_bank","inspect","fault"}'
 import { args, check, mapIdle, run } from "./lib.mjs";
 
 const { base, artifacts, spec } = args();
@@ -72,6 +72,8 @@ await run("community_owner", base, artifacts, async (page, context, { shot }) =>
   check(queued.includes(spec.moved), `the queue holds proposal ${spec.moved} about its AED`);
   check(!queued.includes(spec.about_bank), `proposal ${spec.about_bank} about another's AED is not shown`);
   const card = page.locator(`#queue-list > li[data-proposal-id="${spec.moved}"]`);
+  check((await card.locator(".aed-name").textContent()).startsWith(spec.moved_name),
+    `the proposal names the owner's AED "${spec.moved_name}"`);
   await card.locator("img.pending-photo").waitFor({ timeout: 15000 });
   check(await card.locator("img.pending-photo").evaluate((img) => img.naturalWidth) > 0,
     "the owner sees the photo sent with the proposal");
