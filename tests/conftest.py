@@ -5,9 +5,11 @@ test run never touches the database ``make run`` serves. ``RC_TEST_DATABASE_URL`
 suite at an existing database instead; the suite then drops and rebuilds its ``rc`` schema.
 """
 
+import gc
 import os
 import socket
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +28,7 @@ from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+TEST_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()  # every fixture database's engine
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +55,24 @@ def make_database(settings: Settings) -> Iterator[Callable[[str], Engine]]:
             engine = make_engine(settings, database.local_url(settings, f"rc_test_{name}"))
         migrate(engine)
         engines[name] = engine
+        TEST_ENGINES.add(engine)
         return engine
 
     if not external:
         cluster.init(settings)
     yield factory
     for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def release_connections() -> Iterator[None]:
+    """After each module: collect the apps it left (their alert clocks stop with them) and
+    close the idle pooled connections of every test database, so the session's databases
+    never add up to the cluster's connection limit."""
+    yield
+    gc.collect()
+    for engine in list(TEST_ENGINES):
         engine.dispose()
 
 
