@@ -60,4 +60,5 @@ def _load_extras(conn: Connection, extras: dict) -> dict[str, float]:
                                json.dumps(extras["training_sites"])),
         "districts": call("_demo_points", "district", json.dumps(extras["districts"])),
         "volunteers": call("_demo_points", "volunteer", json.dumps(extras["volunteers"])),
+        "helipads and air bases": call("_demo_hospitals_and_air"),
     }

@@ -14,8 +14,12 @@ DEGREE_M = 111_320.0
 
 @pytest.fixture(scope="module")
 def engine(make_database) -> Engine:
+    """The demo city without its own helipads and air base: each test places its own."""
     engine = make_database("air")
     load_demo_city(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM rc.helipad"))
+        conn.execute(text("UPDATE rc.hospital SET grade = NULL, helipad = NULL"))
     return engine
 
 

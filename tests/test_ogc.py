@@ -66,8 +66,8 @@ def test_landing_page_conformance_and_openapi(client):
 def test_collections_are_the_public_layers_only(client):
     ids = {c["id"] for c in client.get("/ogc/collections?f=json").json["collections"]}
     assert ids == {layer.collection for layer in LAYERS}
-    assert {"stations", "aeds", "hospitals", "drone_pads", "training_sites", "districts",
-            "road_edges"} == ids
+    assert {"stations", "aeds", "hospitals", "drone_pads", "helipads", "training_sites",
+            "districts", "road_edges"} == ids
     assert not ids & PRIVATE
     openapi_paths = " ".join(client.get("/ogc/openapi?f=json").json["paths"])
     assert not any(f"/collections/{name}" in openapi_paths for name in PRIVATE)

@@ -73,3 +73,33 @@ BEGIN
     RETURN loaded;
 END;
 $$;
+
+CREATE OR REPLACE FUNCTION rc._demo_hospitals_and_air()
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    main_id integer;
+    loaded integer;
+BEGIN
+    -- The demo's hospitals all take ambulances; the first is the tertiary centre with a chest
+    -- pain and stroke unit, a rooftop helipad and the city's air-ambulance base beside it, so
+    -- plans name destinations and the air rescue indicators have something to count.
+    SELECT min(id) INTO main_id FROM rc.hospital;
+    UPDATE rc.hospital SET emergency = true,
+        grade = CASE WHEN id = main_id THEN '3a' ELSE '2' END,
+        capabilities = CASE WHEN id = main_id THEN ARRAY['chest_pain', 'stroke', 'trauma']
+                       ELSE ARRAY[]::text[] END,
+        helipad = (id = main_id);
+    DELETE FROM rc.helipad WHERE source = 'demo';
+    INSERT INTO rc.helipad (name, kind, helicopters, source, geom)
+    SELECT coalesce(h.name, 'Hospital') || ' ' || k.label, k.kind, k.helicopters, 'demo',
+           ST_Translate(h.geom, k.dx, 0)
+    FROM rc.hospital h,
+         (VALUES ('helipad', 'helipad', 0, 0.0), ('air base', 'air_base', 1, 0.002))
+             AS k (label, kind, helicopters, dx)
+    WHERE h.id = main_id;
+    GET DIAGNOSTICS loaded = ROW_COUNT;
+    RETURN loaded;
+END;
+$$;
+COMMENT ON FUNCTION rc._demo_hospitals_and_air() IS
+    'Demo loader helper: emergency departments, a tertiary centre with its capabilities, its helipad and an air base';
