@@ -113,9 +113,11 @@ def _site(args: argparse.Namespace, settings: Settings) -> None:
             candidates_file=Path(args.candidates) if args.candidates else None,
             cruise_kmh=args.cruise_kmh, range_km=args.range_km))
     s = plan.siting
+    rural = (f" ({plan.rural_limit_minutes:g} in rural districts)"
+             if plan.rural_limit_minutes is not None else "")
     print(f"{plan.model}: {len(plan.chosen_lonlat)} new {plan.kind} within "
-          f"{plan.limit_minutes:g} min cover {s.covered_people:,.0f} of {s.total_people:,.0f} "
-          f"people ({s.uncoverable_people:,.0f} beyond every candidate)")
+          f"{plan.limit_minutes:g} min{rural} cover {s.covered_people:,.0f} of "
+          f"{s.total_people:,.0f} people ({s.uncoverable_people:,.0f} beyond every candidate)")
     text = json.dumps(sites_geojson(plan))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -182,7 +184,8 @@ def add_commands(commands: Any) -> None:
     how.add_argument("--cover-all", action="store_true",
                      help="the fewest new sites covering everyone coverable")
     site.add_argument("--minutes", type=float, default=None,
-                      help="coverage limit (default: 8 drive for stations, 5 walk for AEDs)")
+                      help="coverage limit (default: 8 drive for stations, 12 in rural districts; "
+                           "5 walk for AEDs)")
     site.add_argument("--candidates", default=None,
                       help="CSV with lon,lat columns (default: a road vertex per km2)")
     site.add_argument("--cruise-kmh", type=float, default=None,

@@ -137,7 +137,11 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
         Column("pads_expire_on", ("pads_expiry", "pad_expiry"), _day),
         Column("photo_ref", ("photo", "image"))),
         unique_keys=("serial",), osm_kind="aed"),
-    Kind("stations", "station", (_NAME, Column("ref"), _ADDRESS), osm_kind="station"),
+    Kind("stations", "station", (
+        _NAME, Column("ref"), _ADDRESS,
+        # rc.station.kind: rural sentinel posts and mobile units load as stations of a kind
+        Column("kind", ("type",), _one_of("ambulance", "fire", "sentinel", "mobile"))),
+        osm_kind="station"),
     Kind("hospitals", "hospital", (
         _NAME, Column("ref"), Column("grade", ("level", "等级")),
         Column("emergency", ("emergency_department", "ed"), _flag),

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from gis.dispatch_store import no_fly_zones
 from gis.population import PopulationPoints, load_population_points
-from planning.inputs import District, PlanningInputs, Points
+from planning.inputs import BASE_KINDS, POST_KINDS, District, PlanningInputs, Points
 from rescuecircle.errors import InvalidInput
 
 
@@ -36,20 +36,22 @@ def load_districts(engine: Engine) -> list[District]:
 def load_inputs(
     engine: Engine, *, at: datetime, population: PopulationPoints | None = None
 ) -> PlanningInputs:
-    """Stations (with ambulances), AEDs (with availability at ``at``), drone pads, people
-    (``population`` when the caller holds it already, else read from rc.population) and the
-    no-fly zones."""
+    """Stations and posts (with ambulances), AEDs (available at ``at``, usable that day),
+    drone pads, people (``population`` when the caller holds it already, else read from
+    rc.population) and the no-fly zones."""
     with engine.connect() as conn:
         stations = conn.execute(text("SELECT * FROM rc.planning_stations()")).all()
         aeds = conn.execute(text("SELECT * FROM rc.planning_aeds(:at)"), {"at": at}).all()
         pads = conn.execute(text("SELECT * FROM rc.planning_drone_pads()")).all()
     people = population if population is not None else load_population_points(engine)
     return PlanningInputs(
-        stations=_points(stations, "ambulances", "negative_pressure"),
-        aeds=_points(aeds, "available"),
+        stations=_points([s for s in stations if s.kind in BASE_KINDS],
+                         "ambulances", "negative_pressure"),
+        aeds=_points(aeds, "available", "usable"),
         drone_pads=_points(pads, "range_km", "cruise_speed_kmh"),
         people=Points(people.lon, people.lat, {"people": people.people}),
         no_fly=tuple(no_fly_zones(engine)),
+        posts=_points([s for s in stations if s.kind in POST_KINDS], "kind", "ambulances"),
     )
 
 

@@ -152,7 +152,7 @@ def site(context: Context, question: SiteQuestion) -> SitePlan:
                           takeoff_s=settings.drone_takeoff_s, landing_s=settings.drone_landing_s)
     return plan_sites(network, inputs, question.kind, add=question.add,
                       candidates=candidates, minutes=question.minutes, hour=question.hour,
-                      drone=drone)
+                      drone=drone, districts=load_districts(context.engine))
 
 
 def _missing_people(inputs: PlanningInputs) -> list[str]:
