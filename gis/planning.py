@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from gis.dispatch_store import no_fly_zones
 from gis.population import PopulationPoints, load_population_points
-from planning.inputs import BASE_KINDS, POST_KINDS, District, PlanningInputs, Points
+from planning.inputs import BASE_KINDS, POST_KINDS, District, PlanningInputs, Points, Venue
 from rescuecircle.errors import InvalidInput
 
 
@@ -53,6 +53,23 @@ def load_inputs(
         no_fly=tuple(no_fly_zones(engine)),
         posts=_points([s for s in stations if s.kind in POST_KINDS], "kind", "ambulances"),
     )
+
+
+def load_usable_aeds(engine: Engine, *, at: datetime) -> Points:
+    """The public, usable AEDs on the day of ``at`` (ready, in date, public access)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT lon, lat FROM rc.planning_aeds(:at) WHERE usable"),
+                            {"at": at}).all()
+    return _points(rows)
+
+
+def load_aed_venues(engine: Engine) -> list[Venue]:
+    """The venues that must have an AED (``rc.aed_venue``), with their outlines."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM rc.planning_aed_venues()")).all()
+    return [Venue(r.id, r.name, r.kind, r.lon, r.lat,
+                  None if r.outline is None else shapely.from_wkb(bytes(r.outline)))
+            for r in rows]
 
 
 def read_points_csv(path: Path) -> Points:

@@ -29,6 +29,18 @@ class Points:
     values: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Venue:
+    """A duty venue: where it is (WGS84), what it is, and its outline when mapped as an area."""
+
+    id: int
+    name: str | None
+    kind: str
+    lon: float
+    lat: float
+    outline: Geometry | None = None   # an AED inside it serves the venue
+
+
 def no_points() -> Points:
     """An empty layer."""
     return Points(np.zeros(0), np.zeros(0))
