@@ -1,10 +1,10 @@
 """The standards a district is checked against, urban or rural (issue 16, item 4).
 
 Urban districts: an ambulance within 8 minutes, a station per 80,000 people within 3 km of
-them, an ambulance per 25,000 people. Rural districts, after Hangzhou's plan for its
-townships (建制乡镇): "one station per township or within an 8 km radius, 1-2 ambulances per
-township, a 12-minute response", with "fixed + mobile" sentinel posts (village clinics,
-docks) beside the stations. A rural district is one township here; load townships as the
+them, an ambulance per 25,000 people. Rural districts, after Hangzhou's plan as issue 16
+quotes it: "rural areas get one station per township (建制乡镇) or per 8 km radius, 1-2
+ambulances per township, a 12-minute response; 'fixed + mobile' sentinel posts (村卫生室,
+docks)". A rural district is one township here; load townships as the
 districts to check each of a county's townships.
 
 Which kind a district is comes from its file or from the Degree of Urbanisation
