@@ -37,8 +37,8 @@ def load_inputs(
     engine: Engine, *, at: datetime, population: PopulationPoints | None = None
 ) -> PlanningInputs:
     """Stations and posts (with ambulances), AEDs (available at ``at``, usable that day),
-    drone pads, people (``population`` when the caller holds it already, else read from
-    rc.population) and the no-fly zones."""
+    drone pads, AED duty venues, people (``population`` when the caller holds it already,
+    else read from rc.population) and the no-fly zones."""
     with engine.connect() as conn:
         stations = conn.execute(text("SELECT * FROM rc.planning_stations()")).all()
         aeds = conn.execute(text("SELECT * FROM rc.planning_aeds(:at)"), {"at": at}).all()
@@ -52,6 +52,7 @@ def load_inputs(
         people=Points(people.lon, people.lat, {"people": people.people}),
         no_fly=tuple(no_fly_zones(engine)),
         posts=_points([s for s in stations if s.kind in POST_KINDS], "kind", "ambulances"),
+        venues=tuple(load_aed_venues(engine)),
     )
 
 

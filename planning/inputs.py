@@ -63,6 +63,7 @@ class PlanningInputs:
     people: Points         # values: people
     no_fly: tuple[Geometry, ...] = ()   # zones drones must not cross (WGS84)
     posts: Points = field(default_factory=no_points)   # values: kind, ambulances (POST_KINDS)
+    venues: tuple[Venue, ...] = ()   # places that must have an AED
 
     def available_aeds(self) -> Points:
         """The AEDs usable at the chosen time (all of them when availability is not given)."""

@@ -7,7 +7,8 @@ there within 5 minutes, carried on foot or flown by drone); against the district
 ambulance per 25,000; rural 12 minutes, a station per township or within 8 km, 1-2
 ambulances per township) the stations and ambulances it needs and has, and the share within
 the standard's radius (straight line); the rural "fixed + mobile" sentinel posts; public,
-usable AEDs per 100,000 (standard: 80). And the largest populated areas no station reaches
+usable AEDs per 100,000 (standard: 80); the venues that must have an AED and have no usable
+one within a 1-minute walk (``planning.venues``). And the largest populated areas no station reaches
 within the district's standard time as polygons.
 
 People are weighted points (raster cells, or traffic zones cut on a grid: areal weighting in
@@ -26,6 +27,7 @@ from shapely import Geometry
 
 from planning.inputs import District, PlanningInputs, Points
 from planning.standards import STANDARDS
+from planning.venues import check_venues
 from routing.coverage import (
     Gap,
     drone_coverage_grid,
@@ -72,6 +74,8 @@ class DistrictKpi:
     aeds: int                      # every registered AED
     usable_aeds: int               # public, ready, battery and pads in date
     usable_aeds_per_100k: float | None      # of the usable ones (standard: 80)
+    aed_venues: int                # places that must have an AED
+    aed_venues_uncovered: int      # of them, with no usable AED within a 1-minute walk
 
 
 @dataclass(frozen=True)
@@ -170,13 +174,17 @@ def kpi_table(
     limit_s = np.full(len(px), np.inf)
     assigned = np.zeros(len(px), bool)
     reach = Reach(people, station_s, aed_s, circle_s, near_m)
+    checks = check_venues(network, inputs.venues, inputs.usable_aeds())
+    venues = Points(np.array([c.venue.lon for c in checks]),
+                    np.array([c.venue.lat for c in checks]),
+                    {"covered": np.array([c.covered for c in checks], bool)})
     rows = []
     for district in districts:
         inside = shapely.contains_xy(district.geometry, inputs.people.lon, inputs.people.lat)
         inside &= ~assigned  # a point on a shared border counts once
         assigned |= inside
         limit_s[inside] = STANDARDS[district.kind].minutes * 60
-        rows.append(district_row(district, inside, reach, inputs))
+        rows.append(district_row(district, inside, reach, inputs, venues))
     # Gaps: people in the districts whose station time exceeds their district's standard.
     within = PeopleXY(px[assigned], py[assigned], people[assigned])
     found = gaps(within, station_s[assigned] <= limit_s[assigned], top=top_gaps)
@@ -196,8 +204,9 @@ class Reach:
 
 
 def district_row(district: District, inside: np.ndarray, reach: Reach,
-                 inputs: PlanningInputs) -> DistrictKpi:
-    """One district's row against the standard of its kind (``planning.standards``)."""
+                 inputs: PlanningInputs, venues: Points) -> DistrictKpi:
+    """One district's row against the standard of its kind (``planning.standards``);
+    ``venues`` are the AED duty venues, each with whether it is ``covered``."""
     standard = STANDARDS[district.kind]
     weight = reach.people[inside]
     total = float(weight.sum())
@@ -216,6 +225,7 @@ def district_row(district: District, inside: np.ndarray, reach: Reach,
         + _fleet(inputs.posts, "ambulances", at_posts)
     n_negative = _fleet(inputs.stations, "negative_pressure", at_stations)
     n_usable = _count_in(district.geometry, inputs.usable_aeds())
+    at_venues = _in(district.geometry, venues)
     return DistrictKpi(
         name=district.name, kind=district.kind, standard=standard.summary, population=total,
         standard_minutes=standard.minutes,
@@ -236,6 +246,8 @@ def district_row(district: District, inside: np.ndarray, reach: Reach,
         negative_pressure_share=n_negative / n_ambulances if n_ambulances else None,
         aeds=_count_in(district.geometry, inputs.aeds), usable_aeds=n_usable,
         usable_aeds_per_100k=per(n_usable, PER_AEDS),
+        aed_venues=int(at_venues.sum()),
+        aed_venues_uncovered=int((at_venues & ~venues.values["covered"]).sum()),
     )
 
 

@@ -14,13 +14,17 @@ from sqlalchemy import text
 
 from cli.main import main
 from formats.venue_tags import floor_area_m2, may_be_large, venue_kind, way_venue
+from gis.network_loader import load_network_arrays
 from gis.osm_import import import_osm
+from gis.planning import load_inputs
 from gis.record_import import import_file
 from gis.tokens import create_token
 from planning.inputs import Points, Venue
+from planning.kpi import kpi_table
 from planning.venues import DUTY_WALK_S, check_venues
+from routing.network import Network
 from services.context import Context
-from services.planning import aed_venues
+from services.planning import aed_venues, read_districts_file
 from tests.conftest import app_settings, client_for
 from tests.test_coverage import lattice
 
@@ -197,6 +201,23 @@ def test_futian_venues_are_checked_by_walking_not_by_straight_line(futian):
             conn.execute(text(f"UPDATE rc.aed SET {change} WHERE id = :id"), {"id": aed_id})
         assert (walk_s() is not None) == covered, change
     assert walk_s() == pytest.approx(0, abs=1)   # at the venue: no walk
+
+
+@pytest.mark.realdata
+def test_the_kpi_table_counts_each_districts_uncovered_venues(futian, shared_data):
+    engine = futian
+    districts = read_districts_file(
+        shared_data / "shenzhen" / "boundaries" / "districts_wgs84.json", name_field="qh")
+    table, _ = kpi_table(Network(load_network_arrays(engine)), districts,
+                         load_inputs(engine, at=AT))
+    checks = aed_venues(Context.from_settings(app_settings(engine), engine=engine), at=AT)
+    for row, district in zip(table.rows, districts, strict=True):
+        mine = [c for c in checks
+                if shapely.contains_xy(district.geometry, c.venue.lon, c.venue.lat)]
+        assert (row.aed_venues, row.aed_venues_uncovered) == (
+            len(mine), sum(not c.covered for c in mine)), row.name
+    futian_row = next(row for row in table.rows if row.name == "福田")
+    assert 0 < futian_row.aed_venues_uncovered < futian_row.aed_venues
 
 
 def test_a_list_of_venues_is_checked(tmp_path: Path, make_database):
