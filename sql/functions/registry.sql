@@ -84,14 +84,12 @@ COMMENT ON FUNCTION rc._aed_unusable_reason(rc.aed, date) IS
 
 CREATE OR REPLACE FUNCTION rc._aed_unavailable_reason(a rc.aed, local_ts timestamp)
 RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT CASE
-        WHEN rc._aed_unusable_reason(a, local_ts::date) IS NOT NULL
-            THEN rc._aed_unusable_reason(a, local_ts::date)
+    SELECT coalesce(rc._aed_unusable_reason(a, local_ts::date), CASE
         WHEN a.hours_state = 'pending' THEN 'opening hours not parsed yet'
         WHEN a.hours_state = 'malformed' THEN 'opening hours unreadable: ' || a.opening_hours
         WHEN a.hours_state = 'schedule' AND NOT rc._aed_open(a.id, local_ts, a.hours_holiday)
             THEN 'closed at that time (' || a.opening_hours || ')'
-    END;
+    END);
 $$;
 COMMENT ON FUNCTION rc._aed_unavailable_reason(rc.aed, timestamp) IS
     'Helper: why an AED cannot be fetched at local time local_ts, NULL when it can';
