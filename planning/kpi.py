@@ -62,6 +62,7 @@ class DistrictKpi:
     circle_share_5min: float | None
     stations: int
     stations_needed: int           # one per 80,000 people (urban) or per township (rural)
+    stations_met: bool             # enough stations, or (rural) everyone within 8 km of one
     stations_per_80k: float | None
     station_radius_km: float       # 3 urban, 8 rural
     station_share_radius: float | None
@@ -226,6 +227,7 @@ def district_row(district: District, inside: np.ndarray, reach: Reach,
     n_negative = _fleet(inputs.stations, "negative_pressure", at_stations)
     n_usable = _count_in(district.geometry, inputs.usable_aeds())
     at_venues = _in(district.geometry, venues)
+    within_radius = share(reach.station_m <= standard.station_radius_km * 1000)
     return DistrictKpi(
         name=district.name, kind=district.kind, standard=standard.summary, population=total,
         standard_minutes=standard.minutes,
@@ -236,9 +238,9 @@ def district_row(district: District, inside: np.ndarray, reach: Reach,
         aed_share_5min_walk=share(reach.aed_s <= AED_WALK_MINUTES * 60),
         circle_share_5min=share(reach.circle_s <= AED_WALK_MINUTES * 60),
         stations=n_stations, stations_needed=standard.stations_needed(total),
+        stations_met=standard.stations_met(total, n_stations, within_radius),
         stations_per_80k=per(n_stations, PER_STATION),
-        station_radius_km=standard.station_radius_km,
-        station_share_radius=share(reach.station_m <= standard.station_radius_km * 1000),
+        station_radius_km=standard.station_radius_km, station_share_radius=within_radius,
         sentinel_posts=int((post_kinds == "sentinel").sum()),
         mobile_posts=int((post_kinds == "mobile").sum()),
         ambulances=n_ambulances, ambulances_needed=standard.ambulances_needed(total),

@@ -37,6 +37,15 @@ class Standard:
             return 1
         return math.ceil(people / self.people_per_station) if people > 0 else 0
 
+    def stations_met(self, people: float, stations: int, share_within_radius: float | None
+                     ) -> bool:
+        """Whether the district has the stations it needs; a rural one also meets the rule
+        when everyone lives within the radius of a station ("per township or within 8 km"),
+        be that station across the township's border."""
+        if stations >= self.stations_needed(people):
+            return True
+        return self.people_per_station is None and share_within_radius == 1.0
+
     def ambulances_needed(self, people: float) -> int:
         """Ambulances the district needs at least: one per ``people_per_ambulance``, or the
         lower end of the township range."""

@@ -20,6 +20,7 @@ from gis.record_import import import_file
 from planning.inputs import District
 from planning.kpi import kpi_table
 from planning.sites import plan_sites
+from planning.standards import STANDARDS
 from routing.network import Network
 from tests.test_coverage import SIDE, lattice
 from tests.test_siting import planning_inputs
@@ -48,12 +49,15 @@ def test_each_district_is_checked_against_the_standard_of_its_kind(demo):
             assert (row.standard_minutes, row.station_radius_km) == (12, 8)
             assert row.station_share_standard == row.station_share_12min
             assert row.stations_needed == 1 and row.ambulances_needed == 1   # per township
+            assert row.stations_met == (row.stations >= 1
+                                        or row.station_share_radius == pytest.approx(1))
             assert "per township" in row.standard
         else:
             assert (row.standard_minutes, row.station_radius_km) == (8, 3)
             assert row.station_share_standard == row.station_share_8min
             assert row.stations_needed == math.ceil(row.population / 80_000)
             assert row.ambulances_needed == math.ceil(row.population / 25_000)
+            assert row.stations_met == (row.stations >= row.stations_needed)
             assert "80,000" in row.standard
         # The radius share by hand: geodesic metres from each person to the nearest station.
         inside = shapely.contains_xy(district.geometry, inputs.people.lon, inputs.people.lat)
@@ -68,6 +72,15 @@ def test_each_district_is_checked_against_the_standard_of_its_kind(demo):
     # Rural districts lie far out: their 8 km share is what the 3 km rule would miss.
     rural = [row for row in table.rows if row.kind == "rural"]
     assert any(row.station_share_radius > row.station_share_8min for row in rural)
+
+
+def test_a_rural_district_meets_the_station_rule_by_township_or_by_radius():
+    rural, urban = STANDARDS["rural"], STANDARDS["urban"]
+    assert rural.stations_met(30_000, 1, 0.4)         # a station in the township
+    assert rural.stations_met(30_000, 0, 1.0)         # everyone within 8 km of one outside
+    assert not rural.stations_met(30_000, 0, 0.97)
+    assert urban.stations_met(170_000, 3, 0.5)        # 3 per 80,000 for 170,000 people
+    assert not urban.stations_met(170_000, 2, 1.0)    # the radius is no substitute in town
 
 
 def test_posts_load_as_station_kinds_and_count_apart(demo, tmp_path: Path):
