@@ -16,6 +16,9 @@
 * ``GET /api/planning/qc?from=DATE&to=DATE``: quality control of the stored incidents received
   in that period (local dates, both optional), from their events: the indicators by group,
   year, month and district as JSON, or with ``format=html`` the report page;
+* ``GET /api/planning/aed-venues``: the venues that must have an AED, each with the walk
+  from its nearest public, usable AED (``walk_s``, null beyond a minute) and ``covered``;
+  ``uncovered=true`` only those without; GeoJSON, ``format=csv`` or ``format=gpkg``;
 * ``GET /api/planning/coverage/<layer>`` (stations, aeds, drone-pads, circle): the bands with
   population as GeoJSON, or with ``format=geotiff`` the travel-time surface (COG, seconds).
 
@@ -42,6 +45,7 @@ from planning.kpi_io import kpi_layers, table_csv, table_json
 from planning.layers import band_geojson
 from planning.qc_report import html_report, qc_json
 from planning.sites import sites_geojson
+from planning.venues import venue_layers, venues_csv, venues_geojson
 from rescuecircle.errors import InvalidInput
 from services import params, planning, quality
 from services.exports import COG_MEDIA_TYPE
@@ -170,3 +174,24 @@ def qc() -> ResponseReturnValue:
         page = html_report(result, source=f"stored incidents, {period.describe()}")
         return Response(page, mimetype="text/html")
     return jsonify(qc_json(result))
+
+
+@blueprint.get("/api/planning/aed-venues")
+@require_roles("analyst", "admin")
+def aed_venues() -> ResponseReturnValue:
+    """Venues that must have an AED, and whether a usable one is within a 1-minute walk."""
+    at, _ = _at_and_hour()
+    uncovered = request.args.get("uncovered", "false").lower()
+    if uncovered not in ("true", "false"):
+        raise InvalidInput(f"uncovered must be true or false, not "
+                           f"{request.args.get('uncovered')!r}")
+    output = request.args.get("format", "geojson")
+    if output not in ("geojson", "csv", "gpkg"):
+        raise InvalidInput(f"format '{output}' is unknown; use geojson, csv or gpkg")
+    checks = planning.aed_venues(app_state(), at=at, uncovered_only=uncovered == "true")
+    if output == "csv":
+        return attachment(venues_csv(checks), FORMATS["csv"].media_type, "aed_venues.csv")
+    if output == "gpkg":
+        return attachment(geopackage_bytes(venue_layers(checks), "Point"), GPKG,
+                          "aed_venues.gpkg")
+    return jsonify(venues_geojson(checks))

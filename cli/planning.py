@@ -4,8 +4,10 @@
 [--gaps gaps.geojson]`` computes the table over ``rc.district`` (or the districts of FILE);
 ``coverage stations|aeds|drone-pads|circle [--minutes ...] [--raster F.tif] [--bands F.gpkg]``
 writes a city-wide layer; ``site stations|aeds|drone-pads --add N|--cover-all`` proposes sites;
-``qc --calls FILE | --events [--from DATE --to DATE] [-o report.html]`` writes the
-quality-control report of a call log or of the incidents stored here.
+``aed-venues [--uncovered] [-o F.geojson|.gpkg|.csv]`` lists the venues that must have an AED
+and have none within a 1-minute walk; ``qc --calls FILE | --events [--from DATE --to DATE]
+[-o report.html]`` writes the quality-control report of a call log or of the incidents stored
+here.
 """
 
 import argparse
@@ -94,6 +96,33 @@ def _coverage(args: argparse.Namespace, settings: Settings) -> None:
         print(f"wrote {written}", file=sys.stderr)
 
 
+def _aed_venues(args: argparse.Namespace, settings: Settings) -> None:
+    from gis.export import geopackage_bytes
+    from planning.venues import venue_layers, venues_csv, venues_geojson
+    from services.context import opened
+    from services.planning import aed_venues
+
+    with opened(settings) as context:
+        checks = aed_venues(context, at=_at(args.at, context.now()))
+    uncovered = [c for c in checks if not c.covered]
+    print(f"{len(checks)} AED duty venues: {len(checks) - len(uncovered)} with a public, usable "
+          f"AED within a 1-minute walk, {len(uncovered)} without")
+    for check in uncovered:
+        venue = check.venue
+        print(f"  {venue.id}\t{venue.kind}\t{venue.name or '(unnamed)'}\t"
+              f"{venue.lon:.6f},{venue.lat:.6f}")
+    shown = uncovered if args.uncovered else checks
+    if args.output:
+        path = Path(args.output)
+        if path.suffix.lower() == ".gpkg":
+            path.write_bytes(geopackage_bytes(venue_layers(shown), "Point"))
+        elif path.suffix.lower() == ".csv":
+            path.write_text(venues_csv(shown), encoding="utf-8")
+        else:
+            path.write_text(json.dumps(venues_geojson(shown)), encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+
+
 def _at(value: str | None, now: datetime) -> datetime:
     """``--at`` as an aware date-time (default now)."""
     from services import params
@@ -113,9 +142,11 @@ def _site(args: argparse.Namespace, settings: Settings) -> None:
             candidates_file=Path(args.candidates) if args.candidates else None,
             cruise_kmh=args.cruise_kmh, range_km=args.range_km))
     s = plan.siting
+    rural = (f" ({plan.rural_limit_minutes:g} in rural districts)"
+             if plan.rural_limit_minutes is not None else "")
     print(f"{plan.model}: {len(plan.chosen_lonlat)} new {plan.kind} within "
-          f"{plan.limit_minutes:g} min cover {s.covered_people:,.0f} of {s.total_people:,.0f} "
-          f"people ({s.uncoverable_people:,.0f} beyond every candidate)")
+          f"{plan.limit_minutes:g} min{rural} cover {s.covered_people:,.0f} of "
+          f"{s.total_people:,.0f} people ({s.uncoverable_people:,.0f} beyond every candidate)")
     text = json.dumps(sites_geojson(plan))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -142,7 +173,8 @@ def _qc(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def add_commands(commands: Any) -> None:
-    """Register ``kpi``, ``coverage``, ``site`` and ``qc`` on the top-level subparsers."""
+    """Register ``kpi``, ``coverage``, ``site``, ``aed-venues`` and ``qc`` on the top-level
+    subparsers."""
     kpi = commands.add_parser("kpi", help="district KPI table against the standards (CSV)")
     kpi.add_argument("--districts", default=None,
                      help="a vector file of districts (WGS84); default: rc.district")
@@ -182,7 +214,8 @@ def add_commands(commands: Any) -> None:
     how.add_argument("--cover-all", action="store_true",
                      help="the fewest new sites covering everyone coverable")
     site.add_argument("--minutes", type=float, default=None,
-                      help="coverage limit (default: 8 drive for stations, 5 walk for AEDs)")
+                      help="coverage limit (default: 8 drive for stations, 12 in rural districts; "
+                           "5 walk for AEDs)")
     site.add_argument("--candidates", default=None,
                       help="CSV with lon,lat columns (default: a road vertex per km2)")
     site.add_argument("--cruise-kmh", type=float, default=None,
@@ -194,6 +227,17 @@ def add_commands(commands: Any) -> None:
     site.add_argument("--at", default=None, help="AED availability at (ISO 8601)")
     site.add_argument("-o", "--output", default=None, help="GeoJSON of the chosen sites")
     site.set_defaults(handler=_site)
+
+    venues = commands.add_parser(
+        "aed-venues", help="venues that must have an AED, and those without a public, usable "
+        "one within a 1-minute walk (listed)")
+    venues.add_argument("--at", default=None,
+                        help="the day AEDs must be usable (ISO 8601, default now)")
+    venues.add_argument("--uncovered", action="store_true",
+                        help="write only the venues without one")
+    venues.add_argument("-o", "--output", default=None,
+                        help="the venues as a map layer: .geojson, .gpkg or .csv")
+    venues.set_defaults(handler=_aed_venues)
 
     qc = commands.add_parser(
         "qc", help="quality-control report (HTML) of a call log or of the stored incidents")

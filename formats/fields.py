@@ -15,6 +15,7 @@ from typing import Any
 
 from formats.osm_tags import PoiKind
 from formats.records import Record
+from formats.venue_tags import VENUE_KINDS
 
 
 class Rejected(ValueError):
@@ -137,7 +138,11 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
         Column("pads_expire_on", ("pads_expiry", "pad_expiry"), _day),
         Column("photo_ref", ("photo", "image"))),
         unique_keys=("serial",), osm_kind="aed"),
-    Kind("stations", "station", (_NAME, Column("ref"), _ADDRESS), osm_kind="station"),
+    Kind("stations", "station", (
+        _NAME, Column("ref"), _ADDRESS,
+        # rc.station.kind: rural sentinel posts and mobile units load as stations of a kind
+        Column("kind", ("type",), _one_of("ambulance", "fire", "sentinel", "mobile"))),
+        osm_kind="station"),
     Kind("hospitals", "hospital", (
         _NAME, Column("ref"), Column("grade", ("level", "等级")),
         Column("emergency", ("emergency_department", "ed"), _flag),
@@ -145,6 +150,11 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
         Column("helipad", parse=_flag),
         Column("prenotice_contact", ("prenotice", "notify"))),
         unique_keys=("ref",), osm_kind="hospital"),
+    # venues that must have an AED, from a city's own list (kind 'listed' unless given)
+    Kind("aed-venues", "aed_venue", (
+        _NAME, Column("kind", ("type", "category"), _one_of(*VENUE_KINDS, "listed")),
+        Column("daily_visitors", ("visitors", "visitors_per_day"), _positive),
+        Column("floor_area_m2", ("floor_area", "area_m2"), _positive), _ADDRESS)),
     Kind("drone-pads", "drone_pad", (
         Column("name", ("title",), required=True),
         Column("status", parse=_one_of("ready", "busy", "out_of_service")),

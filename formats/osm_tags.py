@@ -395,8 +395,8 @@ def way_profile(tags: Tags, *, country: str | None = None) -> WayProfile | None:
     return WayProfile(highway, tags.get("name"), maxspeed, **rules)
 
 
-PoiKind = Literal["aed", "hospital", "station"]
-POI_KINDS: tuple[PoiKind, ...] = ("aed", "hospital", "station")
+PoiKind = Literal["aed", "hospital", "station", "venue"]  # venue: formats.venue_tags
+POI_KINDS: tuple[PoiKind, ...] = ("aed", "hospital", "station", "venue")
 StationKind = Literal["ambulance", "fire"]
 STATION_KINDS: tuple[StationKind, ...] = ("ambulance", "fire")
 DEFAULT_STATION_KINDS: tuple[StationKind, ...] = ("ambulance",)  # fire stations: on request

@@ -2,10 +2,11 @@
 
 Read with pyosmium: highway ways with their node locations, and the nodes and ways tagged as AEDs,
 hospitals or ambulance stations (and fire stations, as co-located ambulance posts, when asked
-for). Ways are split into edges at intersections (a node used twice or
-more by road ways, including twice by one way), at way ends and at POI nodes lying on a road (so
-a station on a road node is a vertex). Vertex ids are OSM node ids; edge ids run 1..n per import
-and each edge keeps its ``osm_way_id``. Lengths are geodesic metres on WGS84 (pyproj, the
+for), and the venues that must have an AED (``formats.venue_tags``). Ways are split into edges
+at intersections (a node used twice or more by road ways, including twice by one way), at way
+ends and at POI nodes lying on a road (so a station on a road node is a vertex; venues are no
+vertices). Vertex ids are OSM node ids; edge ids run 1..n per import and each edge keeps its
+``osm_way_id``. Lengths are geodesic metres on WGS84 (pyproj, the
 ellipsoid and algorithm of PostGIS's ``ST_Length(geography)``). Tag meaning is in
 ``formats.osm_tags``; islands (small pieces outside a mode's largest weakly connected component)
 are marked with scipy in memory, which the benchmark shows faster than pgr_connectedComponents.
@@ -21,7 +22,7 @@ import json
 import sys
 import time
 from array import array
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -52,6 +53,7 @@ from formats.osm_tags import (
     way_profile,
 )
 from formats.place_locale import Locale, locale_of
+from formats.venue_tags import VENUE_KEYS, may_be_large, venue_fields, venue_kind, way_venue
 from gis.aed_registry import sync_opening_hours
 from rescuecircle.errors import InvalidInput
 
@@ -60,7 +62,8 @@ _COORD_SCALE = 1e7  # osmium stores coordinates as integers of 1e-7 degrees
 _GEOD = pyproj.Geod(ellps="WGS84")
 ISLAND_MAX_VERTICES = 1000
 _CLOSED = -1.0  # cost of a direction a mode may not travel (pgRouting: negative = no edge)
-_POI_LABELS: dict[PoiKind, str] = {"aed": "AEDs", "hospital": "hospitals", "station": "stations"}
+_POI_LABELS: dict[PoiKind, str] = {"aed": "AEDs", "hospital": "hospitals", "station": "stations",
+                                   "venue": "AED duty venues"}
 _EDGE_COLUMNS = (
     "id", "osm_way_id", "source", "target", "road_class", "name", "length_m", "maxspeed_kmh",
     "speed_drive_kmh", "speed_walk_kmh", "speed_bike_kmh",
@@ -103,7 +106,7 @@ class Poi:
     osm_id: int
     lon: float
     lat: float
-    fields: dict[str, str | bool | None]
+    fields: Mapping[str, str | bool | float | None]
 
 
 @dataclass
@@ -171,7 +174,8 @@ def import_osm(
         node_ids = np.frombuffer(extract.node_ids, dtype=np.int64)
         lon, lat = _node_lonlat(extract)
         way_of_node = _way_of_node(extract.way_start, len(node_ids))
-        poi_nodes = np.array([p.osm_id for p in extract.pois if p.osm_type == "n"], np.int64)
+        poi_nodes = np.array([p.osm_id for p in extract.pois  # venues need no vertex
+                              if p.osm_type == "n" and p.kind != "venue"], np.int64)
         first, last = split_ways(node_ids, way_of_node, poi_nodes)
         network = Network(first, last, way_of_node[first], edge_lengths(lon, lat, first, last))
         bar.update()
@@ -228,9 +232,9 @@ def read_extract(path: Path, *, country: str | None = None) -> Extract:
     ``country`` is passed to ``way_profile`` (the access defaults of the file's country).
     """
     osm_file = _open_osm_file(path)
-    poi_tags = osmium.filter.KeyFilter("amenity", "emergency")
+    poi_tags = osmium.filter.KeyFilter("amenity", "emergency", *VENUE_KEYS)
     poi_tags.enable_for(osmium.osm.NODE)
-    way_tags = osmium.filter.KeyFilter("highway", "amenity", "emergency")
+    way_tags = osmium.filter.KeyFilter("highway", "amenity", "emergency", *VENUE_KEYS)
     way_tags.enable_for(osmium.osm.WAY)
     processor = (osmium.FileProcessor(osm_file, osmium.osm.NODE | osmium.osm.WAY)
                  .with_locations().with_filter(poi_tags).with_filter(way_tags))
@@ -283,6 +287,8 @@ def _add_way(extract: Extract, way: osmium.osm.Way, country: str | None) -> None
     kind = poi_kind(way.tags)
     if kind is not None:
         _add_way_poi(extract, way, kind)
+    else:
+        _add_way_venue(extract, way)
     profile = way_profile(way.tags, country=country)
     if profile is None:
         return
@@ -306,10 +312,27 @@ def _add_way(extract: Extract, way: osmium.osm.Way, country: str | None) -> None
 
 
 def _add_node_poi(extract: Extract, node: osmium.osm.Node) -> None:
+    if not node.location.valid():
+        return
     kind = poi_kind(node.tags)
-    if kind is not None and node.location.valid():
+    venue = venue_kind(node.tags) if kind is None else None
+    if kind is not None:
         extract.pois.append(Poi(kind, "n", node.id, node.location.lon, node.location.lat,
                                 poi_fields(kind, node.tags)))
+    elif venue is not None:
+        extract.pois.append(Poi("venue", "n", node.id, node.location.lon, node.location.lat,
+                                venue_fields(node.tags, venue, None)))
+
+
+def _add_way_venue(extract: Extract, way: osmium.osm.Way) -> None:
+    """A venue mapped as a way, or a building large enough to be one (formats.venue_tags)."""
+    if venue_kind(way.tags) is None and not (may_be_large(way.tags) and way.is_closed()):
+        return
+    coords = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
+    venue = way_venue(way.tags, coords, closed=way.is_closed())
+    if venue is not None:
+        centre, fields = venue
+        extract.pois.append(Poi("venue", "w", way.id, centre.x, centre.y, fields))
 
 
 def _add_way_poi(extract: Extract, way: osmium.osm.Way, kind: PoiKind) -> None:

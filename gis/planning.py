@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from gis.dispatch_store import no_fly_zones
 from gis.population import PopulationPoints, load_population_points
-from planning.inputs import District, PlanningInputs, Points
+from planning.inputs import BASE_KINDS, POST_KINDS, District, PlanningInputs, Points, Venue
 from rescuecircle.errors import InvalidInput
 
 
@@ -36,21 +36,41 @@ def load_districts(engine: Engine) -> list[District]:
 def load_inputs(
     engine: Engine, *, at: datetime, population: PopulationPoints | None = None
 ) -> PlanningInputs:
-    """Stations (with ambulances), AEDs (with availability at ``at``), drone pads, people
-    (``population`` when the caller holds it already, else read from rc.population) and the
-    no-fly zones."""
+    """Stations and posts (with ambulances), AEDs (available at ``at``, usable that day),
+    drone pads, AED duty venues, people (``population`` when the caller holds it already,
+    else read from rc.population) and the no-fly zones."""
     with engine.connect() as conn:
         stations = conn.execute(text("SELECT * FROM rc.planning_stations()")).all()
         aeds = conn.execute(text("SELECT * FROM rc.planning_aeds(:at)"), {"at": at}).all()
         pads = conn.execute(text("SELECT * FROM rc.planning_drone_pads()")).all()
     people = population if population is not None else load_population_points(engine)
     return PlanningInputs(
-        stations=_points(stations, "ambulances", "negative_pressure"),
-        aeds=_points(aeds, "available"),
+        stations=_points([s for s in stations if s.kind in BASE_KINDS],
+                         "ambulances", "negative_pressure"),
+        aeds=_points(aeds, "available", "usable"),
         drone_pads=_points(pads, "range_km", "cruise_speed_kmh"),
         people=Points(people.lon, people.lat, {"people": people.people}),
         no_fly=tuple(no_fly_zones(engine)),
+        posts=_points([s for s in stations if s.kind in POST_KINDS], "kind", "ambulances"),
+        venues=tuple(load_aed_venues(engine)),
     )
+
+
+def load_usable_aeds(engine: Engine, *, at: datetime) -> Points:
+    """The public, usable AEDs on the day of ``at`` (ready, in date, public access)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT lon, lat FROM rc.planning_aeds(:at) WHERE usable"),
+                            {"at": at}).all()
+    return _points(rows)
+
+
+def load_aed_venues(engine: Engine) -> list[Venue]:
+    """The venues that must have an AED (``rc.aed_venue``), with their outlines."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM rc.planning_aed_venues()")).all()
+    return [Venue(r.id, r.name, r.kind, r.lon, r.lat,
+                  None if r.outline is None else shapely.from_wkb(bytes(r.outline)))
+            for r in rows]
 
 
 def read_points_csv(path: Path) -> Points:

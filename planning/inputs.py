@@ -29,20 +29,53 @@ class Points:
     values: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Venue:
+    """A duty venue: where it is (WGS84), what it is, and its outline when mapped as an area."""
+
+    id: int
+    name: str | None
+    kind: str
+    lon: float
+    lat: float
+    outline: Geometry | None = None   # an AED inside it serves the venue
+
+
+def no_points() -> Points:
+    """An empty layer."""
+    return Points(np.zeros(0), np.zeros(0))
+
+
+# Station kinds (rc.station.kind): ambulance stations and fire stations as co-located posts
+# send ambulances; sentinel posts (fixed, village clinics) and mobile units' standby points
+# (docks) are the rural "fixed + mobile" posts, counted apart.
+BASE_KINDS = ("ambulance", "fire")
+POST_KINDS = ("sentinel", "mobile")
+
+
 @dataclass(frozen=True, eq=False)
 class PlanningInputs:
     """Everything a KPI table is computed from."""
 
-    stations: Points       # values: ambulances
-    aeds: Points           # values: available (at the chosen time)
+    stations: Points       # values: ambulances, negative_pressure (kinds BASE_KINDS)
+    aeds: Points           # values: available (at the chosen time), usable (that day)
     drone_pads: Points     # values: range_km, cruise_speed_kmh
     people: Points         # values: people
     no_fly: tuple[Geometry, ...] = ()   # zones drones must not cross (WGS84)
+    posts: Points = field(default_factory=no_points)   # values: kind, ambulances (POST_KINDS)
+    venues: tuple[Venue, ...] = ()   # places that must have an AED
 
     def available_aeds(self) -> Points:
         """The AEDs usable at the chosen time (all of them when availability is not given)."""
         available = self.aeds.values.get("available", np.ones(len(self.aeds.lon), bool))
         keep = np.asarray(available, bool)
+        return Points(self.aeds.lon[keep], self.aeds.lat[keep])
+
+    def usable_aeds(self) -> Points:
+        """The public, usable AEDs (ready, in date, public access; opening hours aside): what
+        the AEDs-per-100,000 standard and the duty venues count (all when not given)."""
+        usable = self.aeds.values.get("usable", np.ones(len(self.aeds.lon), bool))
+        keep = np.asarray(usable, bool)
         return Points(self.aeds.lon[keep], self.aeds.lat[keep])
 
 

@@ -2,10 +2,14 @@
 
 Per district: population; share of people within 5/8/12 minutes' drive of a station, within a
 5-minute walk of an AED available at the chosen time, and inside the "5-minute circle" (an AED
-there within 5 minutes, carried on foot or flown by drone); stations per 80,000 people and the
-share within 3 km (straight line) of one; ambulances per 25,000; AEDs per 100,000. And the
-largest populated areas no station reaches within the district standard (8 minutes urban,
-12 rural) as polygons.
+there within 5 minutes, carried on foot or flown by drone); against the district's standard
+(``planning.standards``: urban 8 minutes, a station per 80,000 people within 3 km, an
+ambulance per 25,000; rural 12 minutes, a station per township or within 8 km, 1-2
+ambulances per township) the stations and ambulances it needs and has, and the share within
+the standard's radius (straight line); the rural "fixed + mobile" sentinel posts; public,
+usable AEDs per 100,000 (standard: 80); the venues that must have an AED and have no usable
+one within a 1-minute walk (``planning.venues``). And the largest populated areas no station reaches
+within the district's standard time as polygons.
 
 People are weighted points (raster cells, or traffic zones cut on a grid: areal weighting in
 ``rc.population_points``); a point belongs to the district that contains it, so district
@@ -22,6 +26,8 @@ from scipy.spatial import cKDTree
 from shapely import Geometry
 
 from planning.inputs import District, PlanningInputs, Points
+from planning.standards import STANDARDS
+from planning.venues import check_venues
 from routing.coverage import (
     Gap,
     drone_coverage_grid,
@@ -35,9 +41,7 @@ from routing.isochrone import PeopleXY, TimeGrid
 from routing.network import Network
 
 STATION_MINUTES = (5.0, 8.0, 12.0)
-STANDARD_MINUTES = {"urban": 8.0, "rural": 12.0}
 AED_WALK_MINUTES = 5.0
-STATION_RADIUS_M = 3000.0
 PER_STATION, PER_AMBULANCE, PER_AEDS = 80_000, 25_000, 100_000
 
 
@@ -47,7 +51,9 @@ class DistrictKpi:
 
     name: str
     kind: str
+    standard: str                  # the rules of its kind, in words
     population: float
+    standard_minutes: float        # 8 urban, 12 rural
     station_share_5min: float | None
     station_share_8min: float | None
     station_share_12min: float | None
@@ -55,13 +61,22 @@ class DistrictKpi:
     aed_share_5min_walk: float | None
     circle_share_5min: float | None
     stations: int
+    stations_needed: int           # one per 80,000 people (urban) or per township (rural)
+    stations_met: bool             # enough stations, or (rural) everyone within 8 km of one
     stations_per_80k: float | None
-    station_share_3km: float | None
-    ambulances: int
+    station_radius_km: float       # 3 urban, 8 rural
+    station_share_radius: float | None
+    sentinel_posts: int            # fixed rural posts (village clinics)
+    mobile_posts: int              # mobile units' standby points
+    ambulances: int                # in service, based at the district's stations and posts
+    ambulances_needed: int         # one per 25,000 people (urban), 1 (of 1-2) per township
     ambulances_per_25k: float | None
     negative_pressure_share: float | None   # of the ambulances, for infectious patients
-    aeds: int
-    aeds_per_100k: float | None
+    aeds: int                      # every registered AED
+    usable_aeds: int               # public, ready, battery and pads in date
+    usable_aeds_per_100k: float | None      # of the usable ones (standard: 80)
+    aed_venues: int                # places that must have an AED
+    aed_venues_uncovered: int      # of them, with no usable AED within a 1-minute walk
 
 
 @dataclass(frozen=True)
@@ -159,51 +174,89 @@ def kpi_table(
         near_m = np.full(len(px), np.inf)
     limit_s = np.full(len(px), np.inf)
     assigned = np.zeros(len(px), bool)
+    reach = Reach(people, station_s, aed_s, circle_s, near_m)
+    checks = check_venues(network, inputs.venues, inputs.usable_aeds())
+    venues = Points(np.array([c.venue.lon for c in checks]),
+                    np.array([c.venue.lat for c in checks]),
+                    {"covered": np.array([c.covered for c in checks], bool)})
     rows = []
     for district in districts:
         inside = shapely.contains_xy(district.geometry, inputs.people.lon, inputs.people.lat)
         inside &= ~assigned  # a point on a shared border counts once
         assigned |= inside
-        limit_s[inside] = STANDARD_MINUTES[district.kind] * 60
-        weight = people[inside]
-        total = float(weight.sum())
-
-        def share(reached: np.ndarray, weight: np.ndarray = weight, total: float = total,
-                  inside: np.ndarray = inside) -> float | None:
-            return float(weight[reached[inside]].sum()) / total if total > 0 else None
-
-        def per(count: int, unit: int, total: float = total) -> float | None:
-            return count / (total / unit) if total > 0 else None
-
-        n_stations = _count_in(district.geometry, inputs.stations)
-        at_stations = _in(district.geometry, inputs.stations)
-        n_ambulances = _fleet(inputs, "ambulances", at_stations)
-        n_negative = _fleet(inputs, "negative_pressure", at_stations)
-        n_aeds = _count_in(district.geometry, inputs.aeds)
-        rows.append(DistrictKpi(
-            name=district.name, kind=district.kind, population=total,
-            station_share_5min=share(station_s <= 300),
-            station_share_8min=share(station_s <= 480),
-            station_share_12min=share(station_s <= 720),
-            station_share_standard=share(station_s <= STANDARD_MINUTES[district.kind] * 60),
-            aed_share_5min_walk=share(aed_s <= AED_WALK_MINUTES * 60),
-            circle_share_5min=share(circle_s <= AED_WALK_MINUTES * 60),
-            stations=n_stations, stations_per_80k=per(n_stations, PER_STATION),
-            station_share_3km=share(near_m <= STATION_RADIUS_M),
-            ambulances=n_ambulances, ambulances_per_25k=per(n_ambulances, PER_AMBULANCE),
-            negative_pressure_share=n_negative / n_ambulances if n_ambulances else None,
-            aeds=n_aeds, aeds_per_100k=per(n_aeds, PER_AEDS),
-        ))
+        limit_s[inside] = STANDARDS[district.kind].minutes * 60
+        rows.append(district_row(district, inside, reach, inputs, venues))
     # Gaps: people in the districts whose station time exceeds their district's standard.
     within = PeopleXY(px[assigned], py[assigned], people[assigned])
     found = gaps(within, station_s[assigned] <= limit_s[assigned], top=top_gaps)
     return KpiTable(rows, float(people.sum()), float(people[~assigned].sum()), found), grids
 
 
-def _fleet(inputs: PlanningInputs, count: str, at_stations: np.ndarray) -> int:
-    """Ambulances (or one kind of them) based at the chosen stations."""
-    counts = inputs.stations.values.get(count)
-    return 0 if counts is None else int(counts[at_stations].sum())
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Per population point: people, seconds from the nearest station (drive), available AED
+    (walk) and 5-minute circle, and metres to the nearest station in a straight line."""
+
+    people: np.ndarray
+    station_s: np.ndarray
+    aed_s: np.ndarray
+    circle_s: np.ndarray
+    station_m: np.ndarray
+
+
+def district_row(district: District, inside: np.ndarray, reach: Reach,
+                 inputs: PlanningInputs, venues: Points) -> DistrictKpi:
+    """One district's row against the standard of its kind (``planning.standards``);
+    ``venues`` are the AED duty venues, each with whether it is ``covered``."""
+    standard = STANDARDS[district.kind]
+    weight = reach.people[inside]
+    total = float(weight.sum())
+
+    def share(reached: np.ndarray) -> float | None:
+        return float(weight[reached[inside]].sum()) / total if total > 0 else None
+
+    def per(count: int, unit: int) -> float | None:
+        return count / (total / unit) if total > 0 else None
+
+    at_stations = _in(district.geometry, inputs.stations)
+    at_posts = _in(district.geometry, inputs.posts)
+    post_kinds = inputs.posts.values.get("kind", np.zeros(0, object))[at_posts]
+    n_stations = int(at_stations.sum())
+    n_ambulances = _fleet(inputs.stations, "ambulances", at_stations) \
+        + _fleet(inputs.posts, "ambulances", at_posts)
+    n_negative = _fleet(inputs.stations, "negative_pressure", at_stations)
+    n_usable = _count_in(district.geometry, inputs.usable_aeds())
+    at_venues = _in(district.geometry, venues)
+    within_radius = share(reach.station_m <= standard.station_radius_km * 1000)
+    return DistrictKpi(
+        name=district.name, kind=district.kind, standard=standard.summary, population=total,
+        standard_minutes=standard.minutes,
+        station_share_5min=share(reach.station_s <= 300),
+        station_share_8min=share(reach.station_s <= 480),
+        station_share_12min=share(reach.station_s <= 720),
+        station_share_standard=share(reach.station_s <= standard.minutes * 60),
+        aed_share_5min_walk=share(reach.aed_s <= AED_WALK_MINUTES * 60),
+        circle_share_5min=share(reach.circle_s <= AED_WALK_MINUTES * 60),
+        stations=n_stations, stations_needed=standard.stations_needed(total),
+        stations_met=standard.stations_met(total, n_stations, within_radius),
+        stations_per_80k=per(n_stations, PER_STATION),
+        station_radius_km=standard.station_radius_km, station_share_radius=within_radius,
+        sentinel_posts=int((post_kinds == "sentinel").sum()),
+        mobile_posts=int((post_kinds == "mobile").sum()),
+        ambulances=n_ambulances, ambulances_needed=standard.ambulances_needed(total),
+        ambulances_per_25k=per(n_ambulances, PER_AMBULANCE),
+        negative_pressure_share=n_negative / n_ambulances if n_ambulances else None,
+        aeds=_count_in(district.geometry, inputs.aeds), usable_aeds=n_usable,
+        usable_aeds_per_100k=per(n_usable, PER_AEDS),
+        aed_venues=int(at_venues.sum()),
+        aed_venues_uncovered=int((at_venues & ~venues.values["covered"]).sum()),
+    )
+
+
+def _fleet(points: Points, count: str, chosen: np.ndarray) -> int:
+    """Ambulances (or one kind of them) based at the chosen stations or posts."""
+    counts = points.values.get(count)
+    return 0 if counts is None or not len(chosen) else int(counts[chosen].sum())
 
 
 def _in(area: Geometry, points: Points) -> np.ndarray:

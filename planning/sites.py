@@ -7,16 +7,21 @@ sites are given, or else one road vertex per ``candidate_cell_m`` cell (a defaul
 the vertex nearest the cell's centre): every part of the network gets a candidate, none
 off-road. Drone pads carry AEDs where walking to one takes too long: their demand is only the
 people beyond a 5-minute walk of an available AED, and a pad covers what its drone reaches
-by air within the limit (take-off, flight, landing; range).
+by air within the limit (take-off, flight, landing; range). Stations are sited against each
+district's standard (``planning.standards``): people in rural districts are covered within
+12 minutes, everyone else within 8, unless one limit is asked for.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shapely
 
-from planning.inputs import PlanningInputs, Points
+from planning.inputs import District, PlanningInputs, Points
 from planning.kpi import AED_WALK_MINUTES, network_grid, pad_specs
+from planning.standards import STANDARDS
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.coverage import time_at
 from routing.drone import DroneSpec
@@ -32,7 +37,8 @@ from routing.siting import (
 
 # kind: (mode, standard minutes, default candidate spacing in metres: about a third of the
 # distance covered within the standard, so every demand point has candidates in reach)
-KINDS = {"stations": ("drive", 8.0, 1000.0), "aeds": ("walk", AED_WALK_MINUTES, 150.0),
+KINDS = {"stations": ("drive", STANDARDS["urban"].minutes, 1000.0),
+         "aeds": ("walk", AED_WALK_MINUTES, 150.0),
          "drone-pads": ("air", AED_WALK_MINUTES, 1000.0)}
 
 
@@ -45,6 +51,7 @@ class SitePlan:
     limit_minutes: float
     chosen_lonlat: list[tuple[float, float]]
     siting: Siting
+    rural_limit_minutes: float | None = None   # the limit of people in rural districts
 
 
 def demand_points(network: Network, people: Points, *, cell_m: float) -> tuple[
@@ -77,19 +84,23 @@ def plan_sites(
     network: Network, inputs: PlanningInputs, kind: str, *, add: int | None,
     candidates: Points | None = None, minutes: float | None = None, hour: int | None = None,
     demand_cell_m: float = 250.0, candidate_cell_m: float | None = None,
-    drone: DroneSpec | None = None,
+    drone: DroneSpec | None = None, districts: Sequence[District] = (),
 ) -> SitePlan:
     """MCLP with ``add`` new sites, or LSCP (the fewest covering everyone) when ``add`` is
     None; existing facilities of ``kind`` are kept open. ``minutes`` defaults to the standard
-    (8 for stations, a 5-minute walk for AEDs, 5 minutes for a drone's AED). New pads fly
-    ``drone`` (default: the existing pads' most common drone, else ``DroneSpec()``)."""
+    (stations: 8, or 12 for people in a rural district of ``districts``; a 5-minute walk for
+    AEDs, 5 minutes for a drone's AED). New pads fly ``drone`` (default: the existing pads'
+    most common drone, else ``DroneSpec()``)."""
     if kind not in KINDS:
         raise InvalidInput(f"kind '{kind}' is unknown; use one of {', '.join(KINDS)}")
     mode, standard, spacing_m = KINDS[kind]
-    minutes = standard if minutes is None else minutes
-    if not 0 < minutes <= 60:
+    if minutes is not None and not 0 < minutes <= 60:
         raise InvalidInput(f"minutes {minutes} is outside the allowed range 0-60")
     dx, dy, weight = demand_points(network, inputs.people, cell_m=demand_cell_m)
+    rural = (_in_rural(network, districts, dx, dy) if kind == "stations" and minutes is None
+             else np.zeros(len(dx), bool))
+    minutes = standard if minutes is None else minutes
+    limit_s = np.where(rural, STANDARDS["rural"].minutes, minutes) * 60.0
     if candidates is None:
         cx, cy = candidate_vertices(network, cell_m=candidate_cell_m or spacing_m)
         clon, clat = network.projection.to_lonlat(cx, cy)
@@ -100,17 +111,34 @@ def plan_sites(
                                hour, drone)
     else:
         matrix, keep = _by_road(network, inputs, kind, clon, clat, dx, dy, weight,
-                                minutes * 60, hour)
+                                limit_s, hour)
     siting = mclp(matrix, add=add) if add is not None else lscp(matrix)
     chosen = [(float(clon[keep[j]]), float(clat[keep[j]])) for j in siting.chosen]
-    return SitePlan(kind, "mclp" if add is not None else "lscp", minutes, chosen, siting)
+    return SitePlan(kind, "mclp" if add is not None else "lscp", minutes, chosen, siting,
+                    STANDARDS["rural"].minutes if np.any(rural) else None)
+
+
+def _in_rural(network: Network, districts: Sequence[District], x: np.ndarray,
+              y: np.ndarray) -> np.ndarray:
+    """Which demand points (local metres) lie in a rural district; outside every district
+    the urban standard holds, the stricter one."""
+    rural = np.zeros(len(x), bool)
+    if not len(x):
+        return rural
+    lon, lat = network.projection.to_lonlat(x, y)
+    for district in districts:
+        if district.kind == "rural":
+            rural |= shapely.contains_xy(district.geometry, lon, lat)
+    return rural
 
 
 def _by_road(
     network: Network, inputs: PlanningInputs, kind: str, clon: np.ndarray, clat: np.ndarray,
-    dx: np.ndarray, dy: np.ndarray, weight: np.ndarray, limit_s: float, hour: int | None,
+    dx: np.ndarray, dy: np.ndarray, weight: np.ndarray, limit_s: np.ndarray,
+    hour: int | None,
 ) -> tuple[CoverageMatrix, list[int]]:
-    """Stations by car, AEDs on foot: coverage by network time; the candidates on a road."""
+    """Stations by car, AEDs on foot: coverage by network time (a limit per demand point);
+    the candidates on a road."""
     mode = KINDS[kind][0]
     existing = inputs.stations if kind == "stations" else inputs.aeds
     dlon, dlat = network.projection.to_lonlat(dx, dy)
@@ -123,8 +151,8 @@ def _by_road(
     keep = [i for i, s in enumerate(snapped) if s is not None]
     matrix = coverage_matrix(
         network, sites_existing, [s for s in snapped if s is not None],
-        [s for s in demand if s is not None], weight[on_road], mode, limit_s=limit_s,
-        hour=hour)
+        [s for s in demand if s is not None], weight[on_road], mode,
+        limit_s=limit_s[on_road], hour=hour)
     return matrix, keep
 
 
@@ -159,7 +187,9 @@ def sites_geojson(plan: SitePlan) -> dict[str, Any]:
     model's summary beside them: what the API answers and the CLI writes."""
     s = plan.siting
     return {"type": "FeatureCollection", "kind": plan.kind, "model": plan.model,
-            "limit_minutes": plan.limit_minutes, "covered_people": round(s.covered_people, 1),
+            "limit_minutes": plan.limit_minutes,
+            "rural_limit_minutes": plan.rural_limit_minutes,
+            "covered_people": round(s.covered_people, 1),
             "total_people": round(s.total_people, 1),
             "uncoverable_people": round(s.uncoverable_people, 1),
             "features": [{"type": "Feature",

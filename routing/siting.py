@@ -48,16 +48,19 @@ class Siting:
 
 def reach_times(
     network: Network, sites: Sequence[Snap], demand: Sequence[Snap], mode: str, *,
-    limit_s: float, hour: int | None = None,
+    limit_s: float | np.ndarray, hour: int | None = None,
 ) -> np.ndarray:
-    """Seconds from each site to each demand point (demand x sites; inf beyond ``limit_s``),
-    by one bounded search per site, one-way streets included.
+    """Seconds from each site to each demand point (demand x sites; inf beyond ``limit_s``,
+    one limit for all or one per demand point: rural people wait longer by standard), by one
+    bounded search per site, one-way streets included.
 
     A demand point is entered through the ends of its edge, even when the site lies on the
     same edge: conservative by at most that edge's length.
     """
-    if limit_s <= 0:
-        raise InvalidInput(f"limit_s {limit_s} must be positive")
+    limits = np.broadcast_to(np.asarray(limit_s, float), (len(demand),))
+    if len(limits) and not limits.min() > 0:
+        raise InvalidInput(f"limit_s {limits.min()} must be positive")
+    search_s = float(limits.max()) if len(limits) else 0.0
     seeds = [network.arrival_seeds(d, mode, hour) for d in demand]
     width = max((len(s) for s in seeds), default=1)
     seed_vertex = np.zeros((len(demand), width), np.int64)
@@ -67,18 +70,19 @@ def reach_times(
             seed_vertex[i, k], seed_s[i, k] = seed.vertex, seed.time_s
     times = np.full((len(demand), len(sites)), np.inf)
     for j, site in enumerate(sites):
-        vertex_s = network.search_from(site, mode, limit_s=limit_s, hour=hour).time_s
+        vertex_s = network.search_from(site, mode, limit_s=search_s, hour=hour).time_s
         times[:, j] = (vertex_s[seed_vertex] + seed_s).min(axis=1)
-    times[times > limit_s] = np.inf
+    times[times > limits[:, None]] = np.inf
     return times
 
 
 def coverage_matrix(
     network: Network, existing: Sequence[Snap], candidates: Sequence[Snap],
-    demand: Sequence[Snap], weight: np.ndarray, mode: str, *, limit_s: float,
+    demand: Sequence[Snap], weight: np.ndarray, mode: str, *, limit_s: float | np.ndarray,
     hour: int | None = None,
 ) -> CoverageMatrix:
-    """Which demand point each site (existing first) reaches within ``limit_s``."""
+    """Which demand point each site (existing first) reaches within ``limit_s`` (one limit,
+    or one per demand point)."""
     if len(weight) != len(demand):
         raise InvalidInput("weight must give one value per demand point")
     times = reach_times(network, [*existing, *candidates], demand, mode, limit_s=limit_s,

@@ -1,4 +1,4 @@
-"""Planning use cases: city-wide coverage layers, district KPIs and siting.
+"""Planning use cases: city-wide coverage layers, district KPIs, siting and AED duty venues.
 
 All of them read the network through the context, so the configured speed factors and snap
 limit hold whether an analyst asks over HTTP or on the command line.
@@ -10,7 +10,13 @@ from pathlib import Path
 
 from formats.areas import FieldNames, district_rows, field_of, read_areas
 from gis.air import load_air
-from gis.planning import load_districts, load_inputs, read_points_csv
+from gis.planning import (
+    load_aed_venues,
+    load_districts,
+    load_inputs,
+    load_usable_aeds,
+    read_points_csv,
+)
 from gis.planning import volunteer_density as density_cells
 from gis.training import training_points
 from planning.air import AirInputs, AirKpi, air_note, air_table
@@ -19,6 +25,7 @@ from planning.kpi import KpiTable, kpi_table
 from planning.layers import NO_POPULATION, build_layer, layer_notes
 from planning.sites import SitePlan, plan_sites
 from planning.training_kpi import training_columns, training_note
+from planning.venues import VenueCheck, check_venues
 from rescuecircle.errors import InvalidInput
 from routing.air import helicopter
 from routing.coverage import CoverageLayer
@@ -152,7 +159,20 @@ def site(context: Context, question: SiteQuestion) -> SitePlan:
                           takeoff_s=settings.drone_takeoff_s, landing_s=settings.drone_landing_s)
     return plan_sites(network, inputs, question.kind, add=question.add,
                       candidates=candidates, minutes=question.minutes, hour=question.hour,
-                      drone=drone)
+                      drone=drone, districts=load_districts(context.engine))
+
+
+def aed_venues(context: Context, *, at: datetime, uncovered_only: bool = False
+               ) -> list[VenueCheck]:
+    """The venues that must have an AED, each with the walk from its nearest public, usable
+    AED on the day of ``at`` (None beyond a minute); only those without one when asked."""
+    venues = load_aed_venues(context.engine)
+    if not venues:
+        raise InvalidInput("no AED duty venues are loaded: run `rescuecircle import osm FILE` "
+                           "(they come with the roads) or `rescuecircle import aed-venues FILE`")
+    checks = check_venues(context.networks.current(), venues,
+                          load_usable_aeds(context.engine, at=at))
+    return [c for c in checks if not c.covered] if uncovered_only else checks
 
 
 def _missing_people(inputs: PlanningInputs) -> list[str]:

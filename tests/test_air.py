@@ -129,4 +129,4 @@ def test_the_kpi_table_shows_the_helipad_indicators(client, analyst):
     assert all(r["air_bases"] >= 1 for r in table["districts"])
     header = client.get("/api/planning/kpi?format=csv", headers=analyst).get_data(
         as_text=True).splitlines()[0]
-    assert header.startswith("name,kind,population,") and header.endswith(",air_bases")
+    assert header.startswith("name,kind,standard,population,") and header.endswith(",air_bases")

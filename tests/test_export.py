@@ -234,7 +234,8 @@ def test_cli_kpi_as_a_geopackage_and_csv(engine, monkeypatch, tmp_path):
     assert layers == {"district_kpi": "MultiPolygon", "coverage_gaps": "MultiPolygon"}
     info = pyogrio.read_info(tmp_path / "kpi.gpkg", layer="district_kpi")
     assert info["features"] == count(engine, "district")
-    assert {"aeds_per_100k", "station_share_8min", "circle_share_5min"} <= set(info["fields"])
+    assert {"usable_aeds_per_100k", "station_share_8min",
+            "circle_share_5min"} <= set(info["fields"])
     assert (tmp_path / "kpi.csv").read_text().count("\n") == count(engine, "district") + 1
 
 

@@ -27,7 +27,7 @@ from tests.conftest import app_settings, client_for
 
 SHARES = ("station_share_5min", "station_share_8min", "station_share_12min",
           "station_share_standard", "aed_share_5min_walk", "circle_share_5min",
-          "station_share_3km")
+          "station_share_radius")
 
 
 def station_file(folder: Path, out: Path) -> Path:
@@ -85,7 +85,9 @@ def test_shenzhen_kpi_table_is_consistent(shenzhen, shared_data):
     assert futian.stations >= 9 and 0 < futian.station_share_8min <= 1
     assert futian.stations_per_80k == pytest.approx(futian.stations / futian.population * 8e4)
     assert futian.aeds > 0 and futian.aed_share_5min_walk > 0
-    assert futian.aeds_per_100k == pytest.approx(futian.aeds / futian.population * 1e5)
+    assert 0 < futian.usable_aeds <= futian.aeds
+    assert futian.usable_aeds_per_100k == pytest.approx(
+        futian.usable_aeds / futian.population * 1e5)
     # Beyond Futian's roads no one is reached: the gaps hold people outside Futian.
     assert table.gaps and table.gaps[0].people > 0
 

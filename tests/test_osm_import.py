@@ -96,7 +96,7 @@ def test_toy_counts(toy):
     # bike: as walk, minus the steps
     assert summary.edges_per_mode == {"drive": 11, "walk": 11, "bike": 10}
     assert summary.islands_per_mode == {"drive": 1, "walk": 1, "bike": 1}
-    assert summary.pois == {"aed": 1, "hospital": 1, "station": 1}
+    assert summary.pois == {"aed": 1, "hospital": 1, "station": 1, "venue": 0}
     assert "16 edges" in str(summary) and "\n" not in str(summary)
     with engine.connect() as conn:
         network = conn.execute(text(

@@ -45,7 +45,7 @@ export const STRINGS = {
     population: "Population density (from zoom 10)",
     needs_token: "needs an analyst token", kpi_population: "People",
     kpi_ambulance: "Ambulance in target", kpi_aed: "AED ≤5 min walk",
-    kpi_circle: "5-min circle", kpi_aeds_100k: "AEDs /100k",
+    kpi_circle: "5-min circle", kpi_aeds_100k: "Usable AEDs /100k",
   },
   zh: {
     ...LOOP_STRINGS.zh,
@@ -83,7 +83,7 @@ export const STRINGS = {
     volunteer_density: "志愿者分布（每500米，5人以上）",
     population: "人口密度（10级以上）",
     needs_token: "需要分析员令牌", kpi_population: "人口", kpi_ambulance: "救护车达标",
-    kpi_aed: "AED步行≤5分钟", kpi_circle: "5分钟救援圈", kpi_aeds_100k: "AED/10万人",
+    kpi_aed: "AED步行≤5分钟", kpi_circle: "5分钟救援圈", kpi_aeds_100k: "可用AED/10万人",
   },
 };
 

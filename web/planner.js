@@ -106,7 +106,7 @@ const KPI_COLUMNS = [
   ["station_share_standard", "kpi_ambulance", percent],
   ["aed_share_5min_walk", "kpi_aed", percent],
   ["circle_share_5min", "kpi_circle", percent],
-  ["aeds_per_100k", "kpi_aeds_100k", (v) => (v == null ? "–" : v.toFixed(1))],
+  ["usable_aeds_per_100k", "kpi_aeds_100k", (v) => (v == null ? "–" : v.toFixed(1))],
 ];
 
 function percent(value) { return value == null ? "–" : `${Math.round(value * 100)}%`; }

@@ -66,3 +66,25 @@ COMMENT ON FUNCTION rc._osm_upsert_stations(jsonb) IS
     'OSM import helper: insert or update stations by osm_type/osm_id: ambulance stations '
     '(emergency=ambulance_station, kind ambulance) and fire stations (amenity=fire_station, '
     'kind fire) as co-located ambulance posts';
+
+CREATE OR REPLACE FUNCTION rc._osm_upsert_venues(pois jsonb)
+RETURNS integer LANGUAGE sql VOLATILE AS $$
+    WITH written AS (
+        INSERT INTO rc.aed_venue AS v (osm_type, osm_id, source, kind, name, address,
+                                       floor_area_m2, geom, outline)
+        SELECT p.osm_type, p.osm_id, 'osm', p.kind, p.name, p.address, p.floor_area_m2,
+               ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326),
+               ST_SetSRID(ST_GeomFromWKB(decode(p.outline, 'hex')), 4326)
+        FROM jsonb_to_recordset(pois) AS p (
+            osm_type char(1), osm_id bigint, lon double precision, lat double precision,
+            kind text, name text, address text, floor_area_m2 double precision, outline text)
+        ON CONFLICT (osm_type, osm_id) DO UPDATE SET
+            kind = EXCLUDED.kind, name = EXCLUDED.name, address = EXCLUDED.address,
+            floor_area_m2 = EXCLUDED.floor_area_m2, geom = EXCLUDED.geom,
+            outline = EXCLUDED.outline
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM written;
+$$;
+COMMENT ON FUNCTION rc._osm_upsert_venues(jsonb) IS
+    'OSM import helper: insert or update venues that must have an AED (formats.venue_tags: stations, metro entrances, airports, stadiums, malls, schools, buildings over 40,000 m2) by osm_type/osm_id';

@@ -1,10 +1,10 @@
 -- Planning inputs, read once per KPI table or coverage run (issue 7).
 
 CREATE OR REPLACE FUNCTION rc.planning_stations()
-RETURNS TABLE (id integer, lon double precision, lat double precision, ambulances integer,
-               negative_pressure integer)
+RETURNS TABLE (id integer, lon double precision, lat double precision, kind text,
+               ambulances integer, negative_pressure integer)
 LANGUAGE sql STABLE AS $$
-    SELECT s.id, ST_X(s.geom), ST_Y(s.geom),
+    SELECT s.id, ST_X(s.geom), ST_Y(s.geom), s.kind,
            count(a.id)::integer,
            count(a.id) FILTER (WHERE a.kind = 'negative_pressure')::integer
     FROM rc.station s
@@ -13,22 +13,26 @@ LANGUAGE sql STABLE AS $$
     ORDER BY s.id;
 $$;
 COMMENT ON FUNCTION rc.planning_stations() IS
-    'Ambulance stations (SRID 4326 lon/lat) with the ambulances based there that are in service, and how many of those are negative-pressure ambulances';
+    'Stations and posts (SRID 4326 lon/lat) with their kind (ambulance, fire, sentinel, mobile), the ambulances based there that are in service, and how many of those are negative-pressure ambulances';
 
 CREATE OR REPLACE FUNCTION rc.planning_aeds(at timestamptz)
-RETURNS TABLE (id integer, lon double precision, lat double precision, available boolean)
+RETURNS TABLE (id integer, lon double precision, lat double precision, available boolean,
+               usable boolean)
 -- plpgsql: its body is checked when run, after registry.sql (applied later) has defined
--- rc.aed_available_at.
+-- rc.aed_available_at and rc._aed_unusable_reason.
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    local_day date := rc._local_time(at, NULL)::date;
 BEGIN
     RETURN QUERY
-    SELECT a.id, ST_X(a.geom), ST_Y(a.geom), rc.aed_available_at(a.id, at)
+    SELECT a.id, ST_X(a.geom), ST_Y(a.geom), rc.aed_available_at(a.id, at),
+           rc._aed_unusable_reason(a, local_day) IS NULL
     FROM rc.aed a
     ORDER BY a.id;
 END;
 $$;
 COMMENT ON FUNCTION rc.planning_aeds(timestamptz) IS
-    'Every registered AED (SRID 4326 lon/lat) and whether rc.aed_available_at accepts it at at';
+    'Every registered AED (SRID 4326 lon/lat), whether rc.aed_available_at accepts it at at, and whether it is a public, usable device that day (ready, in date, public access: rc._aed_unusable_reason)';
 
 CREATE OR REPLACE FUNCTION rc.planning_drone_pads()
 RETURNS TABLE (id integer, lon double precision, lat double precision,
@@ -80,3 +84,14 @@ LANGUAGE sql STABLE AS $$
     HAVING count(*) >= min_count
     ORDER BY count(*) DESC, i, j;
 $$;
+
+CREATE OR REPLACE FUNCTION rc.planning_aed_venues()
+RETURNS TABLE (id integer, name text, kind text, lon double precision, lat double precision,
+               outline bytea)
+LANGUAGE sql STABLE AS $$
+    SELECT v.id, v.name, v.kind, ST_X(v.geom), ST_Y(v.geom), ST_AsBinary(v.outline)
+    FROM rc.aed_venue v
+    ORDER BY v.id;
+$$;
+COMMENT ON FUNCTION rc.planning_aed_venues() IS
+    'Venues that must have an AED (SRID 4326 lon/lat) with their outline as WKB where mapped as an area';

@@ -68,19 +68,28 @@ COMMENT ON FUNCTION rc._aed_open(integer, timestamp, boolean) IS
     'Helper: is the AED''s parsed schedule open at local time local_ts (holiday hours on '
     'public holidays when it has holiday rules)?';
 
-CREATE OR REPLACE FUNCTION rc._aed_unavailable_reason(a rc.aed, local_ts timestamp)
+CREATE OR REPLACE FUNCTION rc._aed_unusable_reason(a rc.aed, local_day date)
 RETURNS text LANGUAGE sql STABLE AS $$
     SELECT CASE
         WHEN a.status <> 'ready' THEN 'status is ' || a.status
-        WHEN a.battery_expires_on < local_ts::date
-            THEN 'battery expired on ' || a.battery_expires_on
-        WHEN a.pads_expire_on < local_ts::date THEN 'pads expired on ' || a.pads_expire_on
+        WHEN a.battery_expires_on < local_day THEN 'battery expired on ' || a.battery_expires_on
+        WHEN a.pads_expire_on < local_day THEN 'pads expired on ' || a.pads_expire_on
         WHEN NOT rc._aed_access_public(a.access) THEN 'access is ' || a.access
+    END;
+$$;
+COMMENT ON FUNCTION rc._aed_unusable_reason(rc.aed, date) IS
+    'Helper: why an AED is no public, usable device on local day local_day (status not ready, '
+    'battery or pads expired, access not public), NULL when it is one; opening hours aside. '
+    'What the AEDs-per-100,000 KPI and the duty-venue check count';
+
+CREATE OR REPLACE FUNCTION rc._aed_unavailable_reason(a rc.aed, local_ts timestamp)
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce(rc._aed_unusable_reason(a, local_ts::date), CASE
         WHEN a.hours_state = 'pending' THEN 'opening hours not parsed yet'
         WHEN a.hours_state = 'malformed' THEN 'opening hours unreadable: ' || a.opening_hours
         WHEN a.hours_state = 'schedule' AND NOT rc._aed_open(a.id, local_ts, a.hours_holiday)
             THEN 'closed at that time (' || a.opening_hours || ')'
-    END;
+    END);
 $$;
 COMMENT ON FUNCTION rc._aed_unavailable_reason(rc.aed, timestamp) IS
     'Helper: why an AED cannot be fetched at local time local_ts, NULL when it can';
