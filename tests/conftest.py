@@ -9,7 +9,6 @@ import gc
 import os
 import socket
 import threading
-import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -72,11 +71,7 @@ def release_connections() -> Iterator[None]:
     close the idle pooled connections of every test database, so the session's databases
     never add up to the cluster's connection limit."""
     yield
-    with warnings.catch_warnings():
-        # pygeoapi's own pools (one per app) hold connections nobody closes: collected here,
-        # on purpose, rather than at a random later moment inside another test
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+    gc.collect()
     for engine in list(TEST_ENGINES):
         engine.dispose()
 
