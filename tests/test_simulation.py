@@ -12,6 +12,9 @@ minutes are slept. The story, played once for the module:
 4. Two hours after the load, dispatches still get 2-3 volunteers.
 """
 
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -144,3 +147,22 @@ def test_answers_are_seeded_and_follow_the_set_probabilities():
     assert shares[None] / 2000 == pytest.approx(0.15, abs=0.04)
     assert all(5.0 <= delay_s <= 20.0 for _, delay_s in answers)
     assert answers != [answer_of(8, alert_id, behaviour) for alert_id in range(2000)]
+
+
+def test_the_command_keeps_the_demo_city_reporting(make_database):
+    engine = make_database("simulation_cli")
+    load_demo_city(engine)
+    env = {**os.environ, "RC_DATABASE_URL": app_settings(engine).database_url or ""}
+    with engine.connect() as conn:
+        started = conn.execute(text("SELECT now()")).scalar_one()
+    done = subprocess.run([sys.executable, "-m", "cli.main", "simulate", "--seed", "1",
+                           "--stop-after", "4"], env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.startswith("simulating 175 available volunteers and 9 ambulances")
+    with engine.connect() as conn:
+        fresh = conn.execute(text(
+            "SELECT (SELECT count(DISTINCT volunteer_id) FROM rc.volunteer_position "
+            "        WHERE observed_at >= :started), "
+            "       (SELECT count(DISTINCT ambulance_id) FROM rc.ambulance_position "
+            "        WHERE observed_at >= :started)"), {"started": started}).one()
+    assert tuple(fresh) == (175, 9)
