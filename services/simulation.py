@@ -41,6 +41,7 @@ LOGGER = logging.getLogger(__name__)
 ACTOR = "simulator"
 REPORT_EVERY_S = 30.0          # volunteers' phones and the ambulances' AVL, when idle
 MAX_OPEN_S = 1800.0            # an incident with no ambulance is closed after this
+OFF_THE_ROAD = ("busy", "out_of_service")      # ambulances the simulator leaves alone
 CATEGORIES = {"cardiac_arrest": 4, "unconscious": 2, "breathing_problem": 1, "chest_pain": 1,
               "trauma": 1, "other": 1}
 
@@ -114,7 +115,7 @@ class Volunteer(Mover):
 
 @dataclass
 class Ambulance(Mover):
-    """An ambulance, its status as last reported, and the incident it serves."""
+    """An ambulance, its status as the simulator last set it, and the incident it serves."""
 
     status: str = "available"
     incident_id: int | None = None
@@ -143,10 +144,9 @@ class Simulator:
                 self.volunteers[person.id] = Volunteer(
                     person.id, spot, spot, random.Random(f"{seed}:volunteer:{person.id}"))
         for row in fleet.ambulances(self.context):
-            if row["status"] in ("available", "dispatched"):
-                station = (row["station_lon"], row["station_lat"])
-                self.ambulances[row["id"]] = Ambulance(
-                    row["id"], station, station, random.Random(f"{seed}:ambulance:{row['id']}"))
+            station = (row["station_lon"], row["station_lat"])
+            self.ambulances[row["id"]] = Ambulance(
+                row["id"], station, station, random.Random(f"{seed}:ambulance:{row['id']}"))
         self.hospitals = world.hospitals(engine)
         self.incident_rng = random.Random(f"{seed}:incidents")
         self.next_incident_s = self._incident_gap_s()
@@ -287,10 +287,14 @@ class Simulator:
             ambulance.where(self.world_s)
             status = statuses.get(ambulance.id, "out_of_service")
             incident = sent.get(ambulance.id)
+            if status in OFF_THE_ROAD and ambulance.incident_id is None:
+                continue                                   # no AVL from the garage
             if status == "dispatched" and incident is not None:
                 self._set_off(ambulance, incident)
             elif ambulance.incident_id is not None and incident is None:
-                self._go_home(ambulance, network)          # stood down or freed meanwhile
+                if status != "available":                  # the incident closed under it:
+                    self._status(ambulance, "available")   # the crew reports back free
+                self._go_home(ambulance, network)
             elif ambulance.incident_id is not None:
                 self._mission_step(ambulance, network)
             elif ambulance.trip is not None and ambulance.arrived(self.world_s):

@@ -158,11 +158,11 @@ def test_the_command_keeps_the_demo_city_reporting(make_database):
     done = subprocess.run([sys.executable, "-m", "cli.main", "simulate", "--seed", "1",
                            "--stop-after", "4"], env=env, capture_output=True, text=True,
                           timeout=120, check=True)
-    assert done.stdout.startswith("simulating 175 available volunteers and 9 ambulances")
+    assert done.stdout.startswith("simulating 175 available volunteers and 16 ambulances")
     with engine.connect() as conn:
         fresh = conn.execute(text(
             "SELECT (SELECT count(DISTINCT volunteer_id) FROM rc.volunteer_position "
             "        WHERE observed_at >= :started), "
             "       (SELECT count(DISTINCT ambulance_id) FROM rc.ambulance_position "
             "        WHERE observed_at >= :started)"), {"started": started}).one()
-    assert tuple(fresh) == (175, 9)
+    assert tuple(fresh) == (175, 9)       # the 7 busy or out of service send no AVL
