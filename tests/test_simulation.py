@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from gis.demo_load import load_demo_city
-from services import incidents, responder
+from services import fleet, incidents, responder
 from services.context import Context, utc_now
 from services.dispatch import plan_dispatch
 from services.simulation import Behaviour, Simulator, answer_of
@@ -56,6 +56,7 @@ class Story:
     events: Counter[tuple[str, str | None]] = field(default_factory=Counter)
     ambulance_events: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
+    context: Context | None = None
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +108,7 @@ def story(engine) -> Story:
             {"ids": [p["incident_id"] for p in told.after_45_min]}).scalars())
     play(simulator, clock, loaded_at + timedelta(hours=2))
     told.after_2_h = dispatch_everywhere(context, clock.now)
+    told.context = context
     return told
 
 
@@ -135,6 +137,30 @@ def test_an_ambulance_drives_through_its_statuses_and_the_incidents_close(story)
 
 def test_two_hours_after_the_load_dispatches_still_get_2_to_3_volunteers(story):
     assert [2 <= len(p["volunteers"]) <= 3 for p in story.after_2_h] == [True] * 4
+
+
+def test_a_crew_whose_incident_closes_under_it_reports_back_available(story):
+    context = story.context
+    assert context is not None
+    clock = context.clock
+    assert isinstance(clock, Clock)
+    simulator = Simulator(context, seed=5, behaviour=QUICK)
+    plan = story.after_2_h[0]
+    ambulance_id = plan["ambulance"]["ambulance_id"]
+
+    def status() -> str:
+        return next(a["status"] for a in fleet.ambulances(context) if a["id"] == ambulance_id)
+
+    for _ in range(360):                      # at most an hour of driving
+        if status() == "on_scene":
+            break
+        play(simulator, clock, clock.now + TICK)
+    assert status() == "on_scene"
+    incidents.close_incident(context, plan["incident_id"], {"outcome": "treated_on_scene"},
+                             actor="test")
+    assert status() == "on_scene"            # closing leaves a crew at the scene as it is
+    play(simulator, clock, clock.now + TICK)
+    assert status() == "available"
 
 
 def test_answers_are_seeded_and_follow_the_set_probabilities():
