@@ -1,6 +1,5 @@
 """What the live-loop simulator starts from: who it plays (active volunteers, where each was
-last seen) and where ambulances take patients (hospitals). Read only: the simulator writes
-through the use cases, as real phones and crews do."""
+last seen). Read only: the simulator writes through the use cases, as real phones do."""
 
 from dataclasses import dataclass
 
@@ -28,10 +27,3 @@ def people(engine: Engine) -> list[Person]:
             "WHERE v.status = 'active' ORDER BY v.id")).all()
     return [Person(int(r.id), str(r.availability), float(r.lon), float(r.lat)) for r in rows]
 
-
-def hospitals(engine: Engine) -> list[tuple[int, float, float]]:
-    """Every hospital as (id, lon, lat)."""
-    with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM rc.hospital ORDER BY id")).all()
-    return [(int(r.id), float(r.lon), float(r.lat)) for r in rows]

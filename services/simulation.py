@@ -9,7 +9,8 @@ dispatch through the same use cases as real phones and crews.
   accepts walks the alert's route at its walking time (via the AED for ``fetch_aed``: "AED
   collected", then "arrived"), reporting positions through ``services.responder``.
 - Ambulances report AVL positions; one dispatched drives its plan's route (en route, on scene
-  at the ETA), takes the patient to the nearest hospital (transporting, at hospital), hands
+  at the ETA), takes the patient to the plan's destination hospital (else the nearest one:
+  transporting, at hospital), hands
   over (available) and drives back to its station, through ``services.fleet``. Once its
   ambulance has handed over (or, with none sent, after MAX_OPEN_S), the simulator closes the
   incident as the dispatcher would, freeing its volunteers.
@@ -30,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gis import simulation as world
+from gis.hospitals import load_hospitals
 from rescuecircle.errors import Conflict, InvalidInput, NoRoute, NotFound
 from routing.motion import Trip, step_m
 from routing.network import Network
@@ -119,6 +121,7 @@ class Ambulance(Mover):
 
     status: str = "available"
     incident_id: int | None = None
+    hospital_id: int | None = None               # the plan's destination
 
 
 @dataclass
@@ -147,7 +150,7 @@ class Simulator:
             station = (row["station_lon"], row["station_lat"])
             self.ambulances[row["id"]] = Ambulance(
                 row["id"], station, station, random.Random(f"{seed}:ambulance:{row['id']}"))
-        self.hospitals = world.hospitals(engine)
+        self.hospitals = {h["id"]: (h["lon"], h["lat"]) for h in load_hospitals(engine)}
         self.incident_rng = random.Random(f"{seed}:incidents")
         self.next_incident_s = self._incident_gap_s()
 
@@ -307,6 +310,7 @@ class Simulator:
         coords = [c for r in leg.get("routes", []) for c in r["geometry"]["coordinates"]]
         duration_s = sum(r["properties"]["duration_s"] for r in leg.get("routes", []))
         ambulance.incident_id = incident["id"]
+        ambulance.hospital_id = (plan.get("destination") or {}).get("hospital_id")
         ambulance.trip = Trip.of(coords or [ambulance.position], duration_s=duration_s)
         ambulance.trip_started_s = self.world_s
         self._status(ambulance, "en_route")
@@ -321,13 +325,14 @@ class Simulator:
                     else self.behaviour.at_hospital_s)
             ambulance.resume_s = self.world_s + stay
         elif ambulance.status == "on_scene" and self.world_s >= ambulance.resume_s:
-            hospital = min(self.hospitals, key=lambda h: step_m(ambulance.position, h[1:]),
-                           default=None)
-            trip = None if hospital is None else _route_trip(
-                network, ambulance.position, hospital[1:], "drive")
+            hospital_id = ambulance.hospital_id or min(      # none proposed: the nearest
+                self.hospitals, key=lambda h: step_m(ambulance.position, self.hospitals[h]),
+                default=None)
+            trip = None if hospital_id is None else _route_trip(
+                network, ambulance.position, self.hospitals[hospital_id], "drive")
             ambulance.trip = trip or Trip.of([ambulance.position], duration_s=0.0)
             ambulance.trip_started_s = self.world_s
-            self._status(ambulance, "transporting")
+            self._status(ambulance, "transporting", hospital_id=hospital_id)
         elif ambulance.status == "at_hospital" and self.world_s >= ambulance.resume_s:
             self._status(ambulance, "available")       # handed over: the incident frees it
             self.handed_over.add(ambulance.incident_id or 0)
@@ -339,9 +344,13 @@ class Simulator:
         ambulance.trip = _route_trip(network, ambulance.position, ambulance.home, "drive")
         ambulance.trip_started_s = self.world_s
 
-    def _status(self, ambulance: Ambulance, status: str) -> None:
+    def _status(self, ambulance: Ambulance, status: str, *, hospital_id: int | None = None
+                ) -> None:
+        body: dict[str, Any] = {"status": status}
+        if hospital_id is not None:
+            body["hospital_id"] = hospital_id
         with contextlib.suppress(Conflict, NotFound):
-            fleet.change_status(self.context, ambulance.id, {"status": status}, actor=ACTOR)
+            fleet.change_status(self.context, ambulance.id, body, actor=ACTOR)
             self.counts[f"ambulance {status}"] += 1
         ambulance.status = status
         ambulance.next_report = None

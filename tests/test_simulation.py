@@ -102,7 +102,8 @@ def story(engine) -> Story:
             "SELECT kind, unit_kind FROM rc.incident_event")))
         told.ambulance_events = list(conn.execute(text(
             "SELECT kind FROM rc.incident_event WHERE incident_id = :i "
-            "AND unit_kind = 'ambulance' ORDER BY seq"), {"i": first}).scalars())
+            "AND unit_kind = 'ambulance' AND kind <> 'position' ORDER BY seq"),
+            {"i": first}).scalars())
         told.closed = list(conn.execute(text(
             "SELECT outcome FROM rc.incident WHERE id = ANY(:ids)"),
             {"ids": [p["incident_id"] for p in told.after_45_min]}).scalars())
@@ -127,6 +128,7 @@ def test_alerted_volunteers_accept_decline_or_time_out_and_walk_to_the_patient(s
     for kind in ("accepted", "declined", "timed_out", "on_scene", "position"):
         assert story.events[(kind, "volunteer")] > 0, kind
     assert story.events[("aed_collected", "aed")] > 0
+    assert story.events[("position", "ambulance")] > 0       # AVL on the way: new ETAs
 
 
 def test_an_ambulance_drives_through_its_statuses_and_the_incidents_close(story):
