@@ -199,8 +199,11 @@ def gateway(http_: Http, token: str, homes: np.ndarray, rng: np.random.Generator
         batch = [{"volunteer_id": int(i) + 1, "lon": round(float(x), 7),
                   "lat": round(float(y), 7), "accuracy_m": 10}
                  for i, (x, y) in zip(due, moved, strict=True)]
-        ms, status, _ = http_.call("POST", "/api/volunteers/positions", token,
-                                   {"positions": batch})
+        try:
+            ms, status, _ = http_.call("POST", "/api/volunteers/positions", token,
+                                       {"positions": batch})
+        except OSError:
+            ms, status = 0.0, 0
         with tally.lock:
             tally.statuses[f"positions {status}"] += 1
             if status in (200, 201):
@@ -425,7 +428,7 @@ def main() -> None:
         for thread in threads:
             thread.start()
         load_during = []
-        while time.monotonic() - loaded_began < args.minutes * 60:
+        while time.monotonic() - loaded_began < args.minutes * 60 and server.poll() is None:
             time.sleep(min(30.0, max(args.minutes * 60 - (time.monotonic() - loaded_began),
                                      0.1)))
             load_during.append(os.getloadavg()[0])
@@ -437,8 +440,11 @@ def main() -> None:
         for thread in threads:
             thread.join()
         loaded_s = time.monotonic() - loaded_began
-        for incident_id in list(tally.open_incidents):
-            close(http_, token, incident_id)
+        if server.poll() is not None:       # the report says so: its figures stop there
+            tally.statuses[f"server exited with {server.returncode}"] += 1
+        else:
+            for incident_id in list(tally.open_incidents):
+                close(http_, token, incident_id)
     finally:
         server.terminate()
         server.wait(timeout=30)
