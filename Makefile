@@ -9,13 +9,16 @@ PYTEST_ARGS ?=
 
 .PHONY: run test deps test-deps venv web db lint bench-env bench clean
 
+# On the demo city the simulator plays its volunteers and ambulances beside the server (it
+# stops with the recipe's shell, that is with the server); a real city gets none.
 run: deps venv web db
 ifdef OSM
 	$(RC) import osm "$(OSM)"
+	$(RC) serve
 else
 	$(RC) demo load
+	$(RC) simulate --stop-with-parent & $(RC) serve
 endif
-	$(RC) serve
 
 test: test-deps venv web lint
 	$(RC) db init

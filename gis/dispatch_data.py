@@ -88,6 +88,19 @@ def load_candidates(engine: Engine, search: Search) -> CandidateRows:
     )
 
 
+def newest_position_age_s(engine: Engine, at: datetime) -> float | None:
+    """How old, at ``at``, the newest volunteer position of the whole city is (None: there is
+    none): tells "nobody near" from "every position is stale". Asked only when no volunteer
+    near the patient has a fresh position."""
+    with engine.connect() as conn:
+        age = conn.execute(text(
+            "SELECT extract(epoch FROM CAST(:at AS timestamptz) - max(observed_at)) "
+            "FROM rc.volunteer_position "
+            "WHERE observed_at <= CAST(:at AS timestamptz) + interval '5 minutes'"),
+            {"at": at}).scalar()
+    return None if age is None else max(float(age), 0.0)
+
+
 def area_kind(engine: Engine, lon: float, lat: float) -> str:
     """'urban' or 'rural', from the district the point lies in."""
     with engine.connect() as conn:

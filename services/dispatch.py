@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from formats.china_crs import Crs
-from gis.dispatch_data import CandidateRows, Search, area_kind, load_candidates, loaded_counts
+from gis.dispatch_data import (
+    CandidateRows,
+    Search,
+    area_kind,
+    load_candidates,
+    loaded_counts,
+    newest_position_age_s,
+)
 from gis.dispatch_grade import Grade, grade_of
 from gis.dispatch_store import (
     Sent,
@@ -124,6 +131,7 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous, incident
     kind = area_kind(state.engine, lon, lat)
     zones = no_fly_zones(state.engine)
     loaded = loaded_counts(state.engine)
+    stale_s = None if rows.volunteers else newest_position_age_s(state.engine, at)
     timings["candidates"] = _ms(started) - timings["network"]
     declined = set(inputs["declined"])
     candidates = Candidates(
@@ -150,7 +158,7 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous, incident
                               - timings["plan"])
     return Decision(decided, network, search, rows, loaded, kind, inputs["k"],
                     sum(row[0] in declined for row in rows.volunteers), timings, grade,
-                    hospitals)
+                    hospitals, newest_position_age_s=stale_s)
 
 
 def _without(rows: CandidateRows, taken: set[Unit], grade: Grade) -> CandidateRows:

@@ -34,6 +34,7 @@ class Decision:
     timings_ms: dict[str, float]
     grade: Grade = UNTRIAGED
     destinations: list[Destination] = field(default_factory=list)
+    newest_position_age_s: float | None = None   # asked when no volunteer nearby is fresh
 
     def patient_on_island(self, mode: str) -> bool:
         """Whether the patient's road is cut off from the rest of ``mode``'s network: asked
@@ -167,6 +168,15 @@ def _volunteer_reason(decision: Decision) -> str | None:
     if decision.patient_on_island("walk"):
         return island_note("the patient", "walk") + ": only a volunteer on it could walk there"
     nearby = len(rows.volunteers) - decision.declined
+    if not rows.volunteers and _all_stale(decision):
+        age_s = decision.newest_position_age_s
+        return ("every volunteer position is stale: " + (
+            "none was ever reported" if age_s is None else
+            f"the newest is {age_s / 60:.0f} minutes old") +
+            f" and dispatch uses positions of the last {search.max_position_age_s / 60:g} "
+            "minutes. Positions stay fresh while volunteers' phones report them (POST "
+            "/api/responder/position, or a gateway's POST /api/volunteers/positions); on the "
+            "demo city `rescuecircle simulate` reports them (`make run` starts it)")
     if nearby <= 0:
         return (f"no available volunteer within {search.volunteer_radius_m / 1000:g} km has "
                 f"reported a position in the last {search.max_position_age_s / 60:g} minutes"
@@ -179,6 +189,12 @@ def _volunteer_reason(decision: Decision) -> str | None:
                 f"within {WALK_LIMIT_MIN:g} minutes")
     return (f"the other volunteers nearby cannot walk to the patient within "
             f"{WALK_LIMIT_MIN:g} minutes")
+
+
+def _all_stale(decision: Decision) -> bool:
+    """Whether no volunteer anywhere has a position fresh enough for dispatch."""
+    age_s = decision.newest_position_age_s
+    return age_s is None or age_s > decision.search.max_position_age_s
 
 
 def _leg_json(network: Network, leg: Leg | None, key: str) -> dict[str, Any] | None:
