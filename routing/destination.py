@@ -15,6 +15,7 @@ from rescuecircle.errors import NoRoute
 from routing.network import Network
 
 LIMIT_S = 2 * 3600.0      # farther than two hours' drive is no destination for an ambulance
+FIRST_LIMIT_S = 1200.0    # the first search's reach, tripled until enough are found
 ALTERNATIVES = 2
 
 
@@ -53,21 +54,23 @@ def destinations(network: Network, lon: float, lat: float, hospitals: Sequence[H
     if not departments:
         return []
     scene = network.snap(lon, lat, "drive")
-    try:
-        found = network.search_from(scene, "drive", limit_s=LIMIT_S, hour=hour)
-    except NoRoute:
-        return []
     snaps = network.snap_many(np.array([h.lon for h in departments]),
                               np.array([h.lat for h in departments]), "drive")
-    reached = []
-    for hospital, snap in zip(departments, snaps, strict=True):
-        if snap is None:
-            continue
-        eta_s = network.arrival_time_s(found, snap, "drive", hour)
-        if np.isfinite(eta_s):
-            reached.append(Destination(hospital, eta_s,
-                                       need is None or need in hospital.capabilities))
-    reached.sort(key=lambda d: d.eta_s)
+    placed = [(h, s) for h, s in zip(departments, snaps, strict=True) if s is not None]
+    limit_s = FIRST_LIMIT_S
+    while True:        # a city's hospitals are near: search far only when they are not
+        try:
+            found = network.search_from(scene, "drive", limit_s=limit_s, hour=hour)
+        except NoRoute:
+            return []
+        reached = sorted((Destination(h, eta_s, need is None or need in h.capabilities)
+                          for h, s in placed
+                          if np.isfinite(eta_s := network.arrival_time_s(found, s, "drive",
+                                                                          hour))),
+                         key=lambda d: d.eta_s)
+        if limit_s >= LIMIT_S or sum(d.capable for d in reached) > ALTERNATIVES:
+            break
+        limit_s = min(LIMIT_S, limit_s * 3)
     capable = [d for d in reached if d.capable]
     if not capable:
         return reached[:1 + ALTERNATIVES]
