@@ -21,6 +21,7 @@ from routing.network import Network, Route, Snap
 CIRCLE_S = 300.0           # the 5-minute rescue circle
 AED_CANDIDATES = 3         # nearest AEDs (by time to the patient) considered for the runner
 BACKUPS = 3
+AMBULANCE_REACH_S = (600.0, 1800.0, 3600.0)   # drive searched for an ambulance, in turn
 
 
 @dataclass(frozen=True)
@@ -288,11 +289,17 @@ def _helicopter(network: Network, patient: Snap, bases: Sequence[Pad], ambulance
 def _ambulance(
     network: Network, lon: float, lat: float, ambulances: Sequence[Site], options: Options
 ) -> Leg | None:
-    """The free ambulance with the shortest drive to the patient (and up to the floor)."""
+    """The free ambulance with the shortest drive to the patient (and up to the floor),
+    searched in growing reaches: the nearest found within a reach is the nearest of all, and
+    a city's ambulances are seldom an hour away, so the search rarely covers the network."""
     hour = options.hour
     patient = network.snap(lon, lat, "drive")
     sites = _responders(network, ambulances, "drive")
-    found = approaches(network, patient, sites, mode="drive", limit_s=3600, hour=hour)
+    found = []
+    for limit_s in AMBULANCE_REACH_S:
+        found = approaches(network, patient, sites, mode="drive", limit_s=limit_s, hour=hour)
+        if found:
+            break
     if not found:
         return None
     fastest = found[0]
