@@ -2,7 +2,10 @@
 
 Searches start from *seeds*: vertices with an initial time (a point snapped part-way along an
 edge reaches both ends with different times). Seeds enter through one virtual vertex appended
-for the search, so one run of scipy's Dijkstra answers a multi-source query exactly.
+for the search, so one run of scipy's Dijkstra answers a multi-source query exactly; groups of
+seeds (facilities) each get their own virtual vertex, so that one run also says which group
+reached each vertex first (``search_labelled``), or one run per group fills a row of a matrix
+(``search_rows``).
 """
 
 from collections.abc import Sequence
@@ -23,6 +26,7 @@ class Seed:
 
     vertex: int
     time_s: float
+    length_m: float = 0.0  # the distance covered to get there (part of the snapped edge)
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,15 +137,64 @@ class ModeGraph:
         if not seeds:
             raise ValueError("a search needs at least one seed")
         virtual = self.n_vertices
-        indptr = self.indptr.copy()
-        indptr[-1] += len(seeds)
-        indices = np.concatenate([self.indices, np.array([s.vertex for s in seeds], np.int32)])
         costs = self.cost_s if edge_factor is None else self.cost_s * edge_factor[self.edge]
-        data = np.concatenate([costs, np.array([s.time_s for s in seeds], np.float64)])
-        matrix = csr_matrix((data, indices, indptr), shape=(virtual + 1, virtual + 1))
+        matrix = self._with_virtual_vertices([seeds], costs)
         time_s, predecessor = dijkstra(
             matrix, directed=True, indices=virtual, return_predecessors=True, limit=limit_s)
         return SearchResult(time_s[:virtual], predecessor[:virtual], virtual)
+
+    def search_labelled(
+        self, groups: Sequence[Sequence[Seed]], *, limit_s: float = np.inf
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One Dijkstra from every group of seeds at once: seconds from the nearest group to
+        each vertex (inf beyond ``limit_s``) and that group's index (-1 where unreached).
+
+        Each group enters through its own virtual vertex and scipy's ``min_only`` search
+        reports which of them each vertex was reached from, so the labels cost nothing extra.
+        A group without seeds reaches nothing.
+        """
+        seeded = [k for k, group in enumerate(groups) if group]
+        if not seeded:
+            raise ValueError("a search needs at least one seed")
+        matrix = self._with_virtual_vertices([groups[k] for k in seeded], self.cost_s)
+        time_s, _, source = dijkstra(
+            matrix, directed=True, indices=self.n_vertices + np.arange(len(seeded)),
+            min_only=True, return_predecessors=True, limit=limit_s)
+        source = source[:self.n_vertices]
+        label = np.full(self.n_vertices, -1, np.int64)
+        reached = source >= self.n_vertices
+        label[reached] = np.array(seeded)[source[reached] - self.n_vertices]
+        return time_s[:self.n_vertices], label
+
+    def search_rows(
+        self, groups: Sequence[Sequence[Seed]], *, limit_s: float = np.inf
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One Dijkstra per group of seeds, all in one call to scipy: seconds from group k to
+        every vertex in row k (inf where unreached), the predecessors (``NO_VERTEX`` at the
+        roots) and the virtual vertices' numbers (rows k's root is ``n_vertices + k``).
+
+        Memory is a row of ``n_vertices + len(groups)`` per group: callers cut large
+        requests into chunks of groups.
+        """
+        matrix = self._with_virtual_vertices(groups, self.cost_s)
+        virtual = self.n_vertices + np.arange(len(groups))
+        time_s, predecessor = dijkstra(
+            matrix, directed=True, indices=virtual, return_predecessors=True, limit=limit_s)
+        return time_s, predecessor, virtual
+
+    def _with_virtual_vertices(
+        self, groups: Sequence[Sequence[Seed]], costs: np.ndarray
+    ) -> csr_matrix:
+        """The graph as a scipy matrix with one virtual vertex per group after the real ones,
+        joined to its seeds by their times."""
+        n = self.n_vertices + len(groups)
+        counts = np.array([len(group) for group in groups], np.int64)
+        indptr = np.concatenate([self.indptr[:self.n_vertices + 1],
+                                 self.indptr[self.n_vertices] + np.cumsum(counts)])
+        seed_vertex = np.array([s.vertex for g in groups for s in g], np.int32)
+        seed_s = np.array([s.time_s for g in groups for s in g], np.float64)
+        return csr_matrix((np.concatenate([costs, seed_s]),
+                           np.concatenate([self.indices, seed_vertex]), indptr), shape=(n, n))
 
     def entry(self, tail: int, head: int) -> int:
         """The CSR entry for the step ``tail -> head`` (the cheapest of parallel edges)."""

@@ -18,7 +18,9 @@ from rasterio.transform import Affine, from_origin
 from scipy import ndimage
 from shapely import MultiPolygon, Polygon
 
-from rescuecircle.errors import InvalidInput
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing import direction as directions
+from routing.direction import Direction
 from routing.network import OFF_NETWORK_SPEED_KMH, Network, Snap
 from routing.polygonise import polygonise
 
@@ -40,12 +42,15 @@ class EdgeReach:
 @dataclass(frozen=True, eq=False)
 class TimeGrid:
     """Seconds to reach each cell (inf where not reached), north-up, in local metres; ``edge``
-    is where the search behind it first reached the edge of the network (None: never)."""
+    is where the search behind it first reached the edge of the network (None: never);
+    ``facility``, for a search from several facilities, the index of the nearest one per cell
+    (-1 where none reaches)."""
 
     time_s: np.ndarray
     transform: Affine
     cell_m: float
     edge: EdgeReach | None = None
+    facility: np.ndarray | None = None
 
     def to_geotiff(self, crs_wkt: str) -> bytes:
         """The surface as a tiled, compressed GeoTIFF (float32 seconds, nodata -1)."""
@@ -66,13 +71,15 @@ class TimeGrid:
 @dataclass(frozen=True)
 class Band:
     """The area reachable within ``minutes``, in local metres, and the people living in it;
-    ``truncated`` when it reached the edge of the loaded network with time left."""
+    ``truncated`` when it reached the edge of the loaded network with time left; ``facility``,
+    when the band is one facility's part of a band of several, that facility's index."""
 
     minutes: float
     geometry: MultiPolygon
     area_km2: float
     people: float | None = None
     truncated: bool = False
+    facility: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,14 +103,20 @@ def check_minutes(minutes: Sequence[float]) -> list[float]:
 
 def network_time_grid(
     network: Network, origin: Snap, mode: str, *, limit_s: float, hour: int | None = None,
-    cell_m: float | None = None,
+    cell_m: float | None = None, direction: Direction = "from",
 ) -> TimeGrid:
-    """Travel times from ``origin`` over the network, on a grid around what is reached."""
+    """Travel times from ``origin`` (``direction`` "to": to it) over the network, on a grid
+    around what is reached."""
     cell = cell_m or CELL_M[mode]
-    result = network.search_from(origin, mode, limit_s=limit_s, hour=hour)
-    x, y, time_s = edge_samples(network, [origin], mode, result.time_s, limit_s, hour, cell / 2)
+    seeds = directions.seeds(network, origin, mode, hour, direction)
+    if not seeds:
+        raise NoRoute(f"the road at this point cannot be travelled by mode '{mode}'")
+    vertex_s = directions.graph(network, mode, hour, direction).search(
+        seeds, limit_s=limit_s).time_s
+    x, y, time_s = edge_samples(network, [origin], mode, vertex_s, limit_s, hour, cell / 2,
+                                direction=direction)
     return replace(spread_off_road(x, y, time_s, limit_s=limit_s, cell_m=cell),
-                   edge=edge_reach(network, result.time_s))
+                   edge=edge_reach(network, vertex_s))
 
 
 def edge_reach(network: Network, vertex_s: np.ndarray) -> EdgeReach | None:
@@ -119,14 +132,18 @@ def edge_reach(network: Network, vertex_s: np.ndarray) -> EdgeReach | None:
 
 def edge_samples(
     network: Network, snaps: Sequence[Snap], mode: str, vertex_s: np.ndarray, limit_s: float,
-    hour: int | None, spacing_m: float,
+    hour: int | None, spacing_m: float, *, direction: Direction = "from",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points along every reached edge with their time from the nearest of ``snaps``.
+    """Points along every reached edge with their time from the nearest of ``snaps``
+    (``direction`` "to": to it, with ``vertex_s`` the times to the snaps).
 
     A sample on a facility's own edge may be reached directly from the snapped point, not only
-    through the edge's ends: those samples are corrected point by point.
+    through the edge's ends: those samples are corrected point by point. Times *to* a point
+    are times from it on the network with each edge's two directions swapped.
     """
     forward, reverse = network.costs(mode, hour)
+    if direction == "to":
+        forward, reverse = reverse, forward
     t_source, t_target = vertex_s[network.source], vertex_s[network.target]
     reached = ((t_source < limit_s) & (forward >= 0)) | ((t_target < limit_s) & (reverse >= 0))
     own_edges = np.array([snap.edge for snap in snaps], np.int64)
@@ -161,9 +178,15 @@ def edge_samples(
 
 
 def spread_off_road(
-    x: np.ndarray, y: np.ndarray, time_s: np.ndarray, *, limit_s: float, cell_m: float
+    x: np.ndarray, y: np.ndarray, time_s: np.ndarray, *, limit_s: float, cell_m: float,
+    facility: np.ndarray | None = None,
 ) -> TimeGrid:
-    """Grid the samples (earliest time per cell), then let time flow off-road on foot."""
+    """Grid the samples (earliest time per cell), then let time flow off-road on foot.
+
+    With ``facility`` (per sample, which facility its time is from), the grid also says which
+    facility is nearest in each cell: the one of the earliest sample, or of the cell time
+    flowed from.
+    """
     radius = int(np.ceil(OFF_ROAD_M / cell_m))
     west = np.floor(x.min() / cell_m) * cell_m - (radius + 1) * cell_m
     north = np.ceil(y.max() / cell_m) * cell_m + (radius + 1) * cell_m
@@ -176,16 +199,40 @@ def spread_off_road(
     grid = flat.reshape(height, width)
     walk_mps = OFF_NETWORK_SPEED_KMH / 3.6
     spread = grid.copy()
+    label = None if facility is None else _earliest_label(
+        row * width + col, time_s, facility, height, width)
+    spread_label = None if label is None else label.copy()
     for dy in range(-radius, radius + 1):
         for dx in range(-radius, radius + 1):
             step_m = cell_m * np.hypot(dx, dy)
             if (dx == 0 and dy == 0) or step_m > OFF_ROAD_M + 1e-9:
                 continue
-            into = spread[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)]
-            from_ = grid[max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
+            into_cells = (slice(max(dy, 0), height + min(dy, 0)),
+                          slice(max(dx, 0), width + min(dx, 0)))
+            from_cells = (slice(max(-dy, 0), height + min(-dy, 0)),
+                          slice(max(-dx, 0), width + min(-dx, 0)))
+            into, from_ = spread[into_cells], grid[from_cells]
+            if label is not None and spread_label is not None:
+                better = from_ + step_m / walk_mps < into
+                spread_label[into_cells][better] = label[from_cells][better]
             np.minimum(into, from_ + step_m / walk_mps, out=into)
     spread[spread > limit_s] = np.inf
-    return TimeGrid(spread, from_origin(west, north, cell_m, cell_m), cell_m)
+    if spread_label is not None:
+        spread_label[~np.isfinite(spread)] = -1
+    return TimeGrid(spread, from_origin(west, north, cell_m, cell_m), cell_m,
+                    facility=spread_label)
+
+
+def _earliest_label(
+    cell: np.ndarray, time_s: np.ndarray, facility: np.ndarray, height: int, width: int
+) -> np.ndarray:
+    """Per cell, the facility of its earliest sample (-1 where no sample falls)."""
+    order = np.lexsort((time_s, cell))
+    first = np.ones(len(order), bool)
+    first[1:] = cell[order][1:] != cell[order][:-1]
+    label = np.full(height * width, -1, np.int64)
+    label[cell[order][first]] = facility[order][first]
+    return label.reshape(height, width)
 
 
 def bands(
@@ -277,3 +324,84 @@ def _as_multipolygon(geometry: shapely.Geometry) -> MultiPolygon:
         return MultiPolygon([geometry]) if not geometry.is_empty else MultiPolygon()
     parts = [g for g in getattr(geometry, "geoms", []) if isinstance(g, Polygon)]
     return MultiPolygon(parts)
+
+
+def facilities_time_grid(
+    network: Network, facilities: Sequence[Snap], mode: str, *, limit_s: float,
+    hour: int | None = None, direction: Direction = "from",
+) -> TimeGrid:
+    """Travel times from the nearest of ``facilities`` (``direction`` "to": to the nearest),
+    with which facility that is per cell (``TimeGrid.facility``, indices into ``facilities``).
+
+    One labelled Dijkstra gives each vertex its time and nearest facility; each facility's
+    edges are then sampled from its own vertices (a sample between two facilities' vertices
+    is sampled by both and the earlier time wins when gridding), so the union of the bands is
+    what one multi-source search reaches and every cell carries the facility it is nearest.
+    """
+    cell = CELL_M[mode]
+    groups = [directions.seeds(network, snap, mode, hour, direction) for snap in facilities]
+    if not any(groups):
+        raise NoRoute(f"no facility lies on a road that mode '{mode}' can travel")
+    vertex_s, nearest = directions.graph(network, mode, hour, direction).search_labelled(
+        groups, limit_s=limit_s)
+    parts = []
+    for k, snap in enumerate(facilities):
+        if groups[k]:
+            x, y, time_s = edge_samples(
+                network, [snap], mode, np.where(nearest == k, vertex_s, np.inf), limit_s,
+                hour, cell / 2, direction=direction)
+            parts.append((x, y, time_s, np.full(len(x), k)))
+    x, y, time_s, facility = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return replace(spread_off_road(x, y, time_s, limit_s=limit_s, cell_m=cell,
+                                   facility=facility), edge=edge_reach(network, vertex_s))
+
+
+def facility_bands(
+    grid: TimeGrid, minutes: Sequence[float], facilities: int, *,
+    population: PeopleXY | None = None,
+) -> list[Band]:
+    """Each band of ``bands`` cut into the parts where each facility is the nearest: per
+    limit, one Band per facility that reaches anything (``Band.facility`` its index).
+
+    Small pockets filled in a band go to the facility of the nearest reached cell, so the
+    parts of a band together cover exactly what ``bands`` draws.
+    """
+    if grid.facility is None:
+        raise ValueError("facility_bands needs a grid from facilities_time_grid")
+    min_hole_cells = MIN_HOLE_M2 / grid.cell_m**2
+    limits = check_minutes(minutes)
+    masks, transforms, keys = [], [], []
+    for limit in limits:
+        inside, transform = _band_cells(grid, limit, min_hole_cells)
+        labels = _labels_in(grid, grid.facility, inside, transform)
+        for k in range(facilities):
+            mine = inside & (labels == k)
+            if mine.any():
+                masks.append(mine)
+                transforms.append(transform)
+                keys.append((limit, k))
+    result = []
+    for (limit, k), mine, transform, shape in zip(
+            keys, masks, transforms, polygonise(masks, transforms), strict=True):
+        geometry = _as_multipolygon(shapely.simplify(shape, grid.cell_m / 2))
+        people = None if population is None else _people_in(
+            mine, transform, grid.cell_m, population)
+        truncated = grid.edge is not None and grid.edge.time_s < limit * 60
+        result.append(Band(limit, geometry, float(geometry.area) / 1e6, people, truncated, k))
+    return result
+
+
+def _labels_in(
+    grid: TimeGrid, labels: np.ndarray, inside: np.ndarray, transform: Affine
+) -> np.ndarray:
+    """``labels`` cut to a band's box (see ``_band_cells``), cells without one (filled
+    pockets) given the label of the nearest cell that has one."""
+    col0 = round((transform.c - grid.transform.c) / grid.cell_m)
+    row0 = round((grid.transform.f - transform.f) / grid.cell_m)
+    cut = labels[row0:row0 + inside.shape[0], col0:col0 + inside.shape[1]]
+    missing = inside & (cut < 0)
+    if not missing.any():
+        return cut
+    rows, cols = ndimage.distance_transform_edt(
+        cut < 0, return_distances=False, return_indices=True)
+    return np.where(missing, cut[rows, cols], cut)

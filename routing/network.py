@@ -298,12 +298,14 @@ class Network:
     def seeds(self, snap: Snap, mode: str, hour: int | None = None) -> list[Seed]:
         """Leaving a snapped point: the edge's ends it reaches, with the time to each."""
         forward, reverse = self.costs(mode, hour)
-        edge, off_s = snap.edge, snap.off_network_s
+        edge, off_s, length = snap.edge, snap.off_network_s, self.length_m[snap.edge]
         seeds = []
         if forward[edge] >= 0:
-            seeds.append(Seed(int(self.target[edge]), off_s + (1 - snap.fraction) * forward[edge]))
+            seeds.append(Seed(int(self.target[edge]), off_s + (1 - snap.fraction) * forward[edge],
+                              (1 - snap.fraction) * length))
         if reverse[edge] >= 0:
-            seeds.append(Seed(int(self.source[edge]), off_s + snap.fraction * reverse[edge]))
+            seeds.append(Seed(int(self.source[edge]), off_s + snap.fraction * reverse[edge],
+                              snap.fraction * length))
         return seeds + self._vertex_seeds(snap)
 
     def arrival_seeds(self, snap: Snap, mode: str, hour: int | None = None) -> list[Seed]:
@@ -312,12 +314,14 @@ class Network:
         Used as seeds of a search on the reversed graph (who can reach this point).
         """
         forward, reverse = self.costs(mode, hour)
-        edge, off_s = snap.edge, snap.off_network_s
+        edge, off_s, length = snap.edge, snap.off_network_s, self.length_m[snap.edge]
         seeds = []
         if forward[edge] >= 0:
-            seeds.append(Seed(int(self.source[edge]), off_s + snap.fraction * forward[edge]))
+            seeds.append(Seed(int(self.source[edge]), off_s + snap.fraction * forward[edge],
+                              snap.fraction * length))
         if reverse[edge] >= 0:
-            seeds.append(Seed(int(self.target[edge]), off_s + (1 - snap.fraction) * reverse[edge]))
+            seeds.append(Seed(int(self.target[edge]), off_s + (1 - snap.fraction) * reverse[edge],
+                              (1 - snap.fraction) * length))
         return seeds + self._vertex_seeds(snap)
 
     def _vertex_seeds(self, snap: Snap) -> list[Seed]:
@@ -364,7 +368,6 @@ class Network:
         top speed (times 1.5), doubling until the destination is reached. A path found within
         the bound is the fastest there is, so the answer stays exact.
         """
-        forward, reverse = self.costs(mode, hour)
         straight_m = float(np.hypot(destination.x - origin.x, destination.y - origin.y))
         limit_s = max(60.0, 1.5 * straight_m / self._top_speed_mps(mode))
         while True:
@@ -377,7 +380,7 @@ class Network:
             if best_s <= limit_s or not np.isfinite(limit_s):
                 break
             limit_s = limit_s * 4 if limit_s < 24 * 3600 else np.inf
-        along = self._along_same_edge(origin, destination, forward, reverse)
+        along = self.along_same_edge(origin, destination, mode, hour)
         if along is not None and along <= best_s:
             geometry = self._piece(origin.edge, origin.fraction, destination.fraction)
             return Route(along, self.length_m[origin.edge]
@@ -405,9 +408,12 @@ class Network:
             self._top_speed[mode] = float(np.max(self.length_m / cost))
         return self._top_speed[mode]
 
-    def _along_same_edge(
-        self, origin: Snap, destination: Snap, forward: np.ndarray, reverse: np.ndarray
+    def along_same_edge(
+        self, origin: Snap, destination: Snap, mode: str, hour: int | None = None
     ) -> float | None:
+        """Seconds from origin to destination along their common edge without leaving it
+        (None when they are on different edges or the edge forbids that way)."""
+        forward, reverse = self.costs(mode, hour)
         if origin.edge != destination.edge:
             return None
         edge, delta = origin.edge, destination.fraction - origin.fraction
