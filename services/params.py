@@ -9,6 +9,7 @@ from typing import Any
 from formats import china_crs
 from rescuecircle.errors import InvalidInput
 from routing.arrays import MODES
+from routing.direction import DIRECTIONS, Direction
 
 CRS_NAMES = china_crs.CRS_NAMES
 
@@ -39,6 +40,22 @@ def point(value: Any, name: str) -> tuple[float, float]:
         raise InvalidInput(f"{name} must be [longitude, latitude], not {value!r}")
     return (number(value[0], f"{name} longitude", low=-180, high=180),
             number(value[1], f"{name} latitude", low=-90, high=90))
+
+
+def points(value: Any, name: str, *, most: int) -> list[tuple[float, float]]:
+    """A list of 1 to ``most`` ``[lon, lat]`` pairs; each bad one named by its index."""
+    if not isinstance(value, list) or not 1 <= len(value) <= most:
+        raise InvalidInput(f"{name} must be a list of 1 to {most} [longitude, latitude] pairs")
+    return [point(item, f"{name}[{i}]") for i, item in enumerate(value)]
+
+
+def direction(value: Any) -> Direction:
+    """Which way travel times run: "from" the points (the default) or "to" them."""
+    for known in DIRECTIONS:
+        if value == known:
+            return known
+    raise InvalidInput(f"direction {value!r} is unknown; use from (leaving the points) or to "
+                       "(arriving at them)")
 
 
 def mode(value: Any, *, allowed: tuple[str, ...] = MODES) -> str:

@@ -15,9 +15,19 @@ import numpy as np
 import shapely
 import shapely.geometry
 
-from rescuecircle.errors import NoRoute
-from routing.isochrone import Band, PeopleXY, TimeGrid, bands, edge_notes, network_time_grid
-from routing.network import Network, Route, island_note
+from rescuecircle.errors import InvalidInput, NoRoute
+from routing.direction import Direction
+from routing.isochrone import (
+    Band,
+    PeopleXY,
+    TimeGrid,
+    bands,
+    edge_notes,
+    facilities_time_grid,
+    facility_bands,
+    network_time_grid,
+)
+from routing.network import Network, Route, Snap, island_note
 from services import params
 from services.context import Context
 
@@ -31,10 +41,12 @@ class IsochroneRequest:
     mode: str
     minutes: list[float]
     depart_at: datetime | None
+    direction: Direction = "from"
 
     @classmethod
     def parse(cls, inputs: dict[str, Any]) -> "IsochroneRequest":
-        """From a JSON object with ``point`` or ``lon``/``lat``, ``mode``, ``minutes``."""
+        """From a JSON object with ``point`` or ``lon``/``lat``, ``mode``, ``minutes``,
+        ``direction``."""
         crs = params.crs(inputs.get("crs"))
         if "point" in inputs:
             lon, lat = params.point(inputs["point"], "point")
@@ -44,7 +56,35 @@ class IsochroneRequest:
         lon, lat = params.to_wgs84(lon, lat, crs)
         return cls(lon, lat, params.mode(inputs.get("mode", "drive")),
                    params.minutes_list(inputs.get("minutes", [5, 8, 12])),
-                   params.depart_at(inputs.get("depart_at")))
+                   params.depart_at(inputs.get("depart_at")),
+                   params.direction(inputs.get("direction", "from")))
+
+
+MAX_FACILITIES = 100  # points of one facilities isochrone
+
+
+@dataclass(frozen=True)
+class FacilitiesRequest:
+    """A validated isochrone of several facilities at once (points in WGS84)."""
+
+    points: list[tuple[float, float]]
+    mode: str
+    minutes: list[float]
+    depart_at: datetime | None
+    direction: Direction = "from"
+
+    @classmethod
+    def parse(cls, inputs: dict[str, Any]) -> "FacilitiesRequest":
+        """From a JSON object with ``points`` (and ``crs``), ``mode``, ``minutes``,
+        ``direction``, ``depart_at``."""
+        crs = params.crs(inputs.get("crs"))
+        points = [params.to_wgs84(lon, lat, crs)
+                  for lon, lat in params.points(inputs.get("points"), "points",
+                                                most=MAX_FACILITIES)]
+        return cls(points, params.mode(inputs.get("mode", "drive")),
+                   params.minutes_list(inputs.get("minutes", [5, 8, 12])),
+                   params.depart_at(inputs.get("depart_at")),
+                   params.direction(inputs.get("direction", "from")))
 
 
 def isochrone(context: Context, request: IsochroneRequest) -> dict[str, Any]:
@@ -66,13 +106,34 @@ def isochrone_geojson(
     which bands reach the edge of the loaded network (``truncated`` on those)."""
     grid = _grid(network, request)
     found = bands(grid, request.minutes, population=people)[::-1]
+    return bands_collection(network, grid, found, request.mode, request.direction)
+
+
+def facilities_isochrone(context: Context, request: FacilitiesRequest) -> dict[str, Any]:
+    """The union of the facilities' reach per band, cut where each facility is the nearest:
+    a GeoJSON FeatureCollection of one feature per band and facility (``facility``, the
+    index into ``points``), largest band first, with the people in each part."""
+    network = context.networks.current()
+    request = in_local_time(context, request)
+    grid = _facilities_grid(network, request)
+    found = facility_bands(grid, request.minutes, len(request.points),
+                           population=context.networks.people(network))
+    found.sort(key=lambda band: (-band.minutes, band.facility))
+    return bands_collection(network, grid, found, request.mode, request.direction)
+
+
+def bands_collection(network: Network, grid: TimeGrid, found: Sequence[Band], mode: str,
+                     direction: Direction) -> dict[str, Any]:
+    """Bands as a GeoJSON FeatureCollection, ``notes`` saying which reach the network's edge."""
     return {"type": "FeatureCollection", "features": [
         {
             "type": "Feature",
             "geometry": geometry,
             "properties": {
                 "minutes": band.minutes,
-                "mode": request.mode,
+                **({} if band.facility is None else {"facility": band.facility}),
+                "mode": mode,
+                "direction": direction,
                 "area_km2": round(band.area_km2, 4),
                 "population": None if band.people is None else round(band.people),
                 "truncated": band.truncated,
@@ -121,8 +182,28 @@ def _grid(network: Network, request: IsochroneRequest) -> TimeGrid:
     if network.arrays.island[request.mode][origin.edge]:
         raise NoRoute(f"{island_note('the point', request.mode)}: no isochrone can leave it")
     hour = request.depart_at.hour if request.depart_at else None
-    return network_time_grid(network, origin, request.mode,
-                             limit_s=max(request.minutes) * 60, hour=hour)
+    return network_time_grid(network, origin, request.mode, limit_s=max(request.minutes) * 60,
+                             hour=hour, direction=request.direction)
+
+
+def _facilities_grid(network: Network, request: FacilitiesRequest) -> TimeGrid:
+    snaps = snap_points(network, request.points, request.mode, "points")
+    hour = request.depart_at.hour if request.depart_at else None
+    return facilities_time_grid(network, snaps, request.mode, hour=hour,
+                                limit_s=max(request.minutes) * 60, direction=request.direction)
+
+
+def snap_points(network: Network, points: Sequence[tuple[float, float]], mode: str,
+                name: str) -> list[Snap]:
+    """The points placed on the mode's roads; InvalidInput naming the first too far away."""
+    lonlat = np.array(points, float).reshape(-1, 2)
+    snaps = network.snap_many(lonlat[:, 0], lonlat[:, 1], mode)
+    for i, snap in enumerate(snaps):
+        if snap is None:
+            raise InvalidInput(
+                f"{name}[{i}] ({lonlat[i, 0]:.6f}, {lonlat[i, 1]:.6f}) is more than "
+                f"{network.snap_max_m:.0f} m from any road usable by mode '{mode}'")
+    return [snap for snap in snaps if snap is not None]
 
 
 @dataclass(frozen=True)
@@ -142,7 +223,7 @@ def route(context: Context, request: RouteRequest) -> dict[str, Any]:
                          request.mode)
 
 
-def in_local_time[Request: (IsochroneRequest, RouteRequest)](
+def in_local_time[Request: (IsochroneRequest, FacilitiesRequest, RouteRequest)](
         context: Context, request: Request) -> Request:
     """The request with its departure as the city's wall-clock time, whose hour picks the
     rush-hour factors: an aware ``depart_at`` is read in the context's zone (RC_TIMEZONE, else
@@ -173,3 +254,10 @@ def route_feature(network: Network, found: Route, mode: str) -> dict[str, Any]:
             "edges": found.edges,
         },
     }
+
+
+def facilities_surface(context: Context, request: FacilitiesRequest) -> bytes:
+    """The travel-time surface from (or to) the nearest facility, as a GeoTIFF in seconds."""
+    network = context.networks.current()
+    grid = _facilities_grid(network, in_local_time(context, request))
+    return grid.to_geotiff(network.projection.crs.to_wkt())

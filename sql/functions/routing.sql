@@ -51,15 +51,31 @@ $$;
 COMMENT ON FUNCTION rc._check_range(text, double precision, double precision, double precision) IS
     'Raise 22023 unless low <= value <= high (NULL and NaN fail)';
 
+CREATE OR REPLACE FUNCTION rc._check_direction(direction text)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF direction IS NULL OR direction NOT IN ('from', 'to') THEN
+        PERFORM rc._invalid('direction', quote_nullable(direction),
+                            'from (times from the point) or to (times to it)');
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION rc._check_direction(text) IS
+    'Raise 22023 unless direction is from or to';
+
 -- -- edges, costs and geometry helpers -----------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION rc._edges_sql(mode text, bbox geometry DEFAULT NULL)
+CREATE OR REPLACE FUNCTION rc._edges_sql(mode text, bbox geometry DEFAULT NULL,
+                                         direction text DEFAULT 'from')
 RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
     box geometry;
     restrict text := '';
+    cost_column text := 'cost_' || mode || '_s';
+    reverse_column text := 'reverse_cost_' || mode || '_s';
 BEGIN
     PERFORM rc._check_mode(mode);
+    PERFORM rc._check_direction(direction);
     IF bbox IS NOT NULL THEN
         IF ST_IsEmpty(bbox) THEN
             PERFORM rc._invalid('bbox', 'an empty geometry', 'a non-empty geometry in SRID 4326');
@@ -72,16 +88,21 @@ BEGIN
         restrict := format(' AND geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)',
                            ST_XMin(box), ST_YMin(box), ST_XMax(box), ST_YMax(box));
     END IF;
+    IF direction = 'to' THEN  -- the transposed graph: a search from a point gives times to it
+        cost_column := 'reverse_cost_' || mode || '_s';
+        reverse_column := 'cost_' || mode || '_s';
+    END IF;
     RETURN format(
         'SELECT id, source, target, %1$I AS cost, %2$I AS reverse_cost FROM rc.road_edge '
         'WHERE (%1$I >= 0 OR %2$I >= 0)%3$s',
-        'cost_' || mode || '_s', 'reverse_cost_' || mode || '_s', restrict);
+        cost_column, reverse_column, restrict);
 END;
 $$;
-COMMENT ON FUNCTION rc._edges_sql(text, geometry) IS
+COMMENT ON FUNCTION rc._edges_sql(text, geometry, text) IS
     'pgRouting edges SQL (id, source, target, cost, reverse_cost in seconds) for one mode, '
     'optionally only edges whose box meets the envelope of bbox (pass ST_Expand(...) for a '
-    'margin); built from a whitelist of modes, never from caller SQL';
+    'margin); direction to swaps cost and reverse_cost (the transposed graph, whose searches '
+    'from a point give the times to it); built from a whitelist of modes, never from caller SQL';
 
 CREATE OR REPLACE FUNCTION rc._at_vertex()
 RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -131,6 +152,21 @@ RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
 $$;
 COMMENT ON FUNCTION rc._reverse_cost_s(rc.road_edge, text) IS
     'Seconds from target to source for a mode (negative: closed that way)';
+
+CREATE OR REPLACE FUNCTION rc._search_cost_s(e rc.road_edge, mode text, direction text)
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE direction WHEN 'to' THEN rc._reverse_cost_s(e, mode) ELSE rc._cost_s(e, mode) END;
+$$;
+COMMENT ON FUNCTION rc._search_cost_s(rc.road_edge, text, text) IS
+    'Seconds from source to target in the graph a search runs on (rc._edges_sql with the '
+    'direction): the edge''s cost from a point, its reverse cost to it';
+
+CREATE OR REPLACE FUNCTION rc._search_reverse_cost_s(e rc.road_edge, mode text, direction text)
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE direction WHEN 'to' THEN rc._cost_s(e, mode) ELSE rc._reverse_cost_s(e, mode) END;
+$$;
+COMMENT ON FUNCTION rc._search_reverse_cost_s(rc.road_edge, text, text) IS
+    'Seconds from target to source in the graph a search runs on (see rc._search_cost_s)';
 
 CREATE OR REPLACE FUNCTION rc._island(e rc.road_edge, mode text)
 RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
@@ -369,7 +405,7 @@ COMMENT ON FUNCTION rc.route(double precision, double precision, double precisio
 
 CREATE OR REPLACE FUNCTION rc.travel_times(
     lon double precision, lat double precision, mode text DEFAULT 'drive',
-    max_s double precision DEFAULT 720)
+    max_s double precision DEFAULT 720, direction text DEFAULT 'from')
 RETURNS TABLE (node bigint, agg_cost_s double precision, geom geometry(Point, 4326))
 LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
@@ -383,7 +419,8 @@ BEGIN
     RETURN QUERY
     SELECT v.id, min(dd.agg_cost), v.geom
     FROM pgr_withPointsDD(
-        rc._edges_sql(travel_times.mode), rc._points_sql(ARRAY[o.edge_id], ARRAY[o.fraction]),
+        rc._edges_sql(travel_times.mode, NULL, travel_times.direction),
+        rc._points_sql(ARRAY[o.edge_id], ARRAY[o.fraction]),
         rc._vid(1, o.edge_id, o.fraction), max_s,
         directed => true, driving_side => 'b', details => false) AS dd
     JOIN rc.road_vertex v ON v.id = dd.node
@@ -391,10 +428,13 @@ BEGIN
     ORDER BY min(dd.agg_cost), v.id;
 END;
 $$;
-COMMENT ON FUNCTION rc.travel_times(double precision, double precision, text, double precision) IS
+COMMENT ON FUNCTION rc.travel_times(double precision, double precision, text, double precision,
+                                    text) IS
     'Seconds from a WGS84 point (snapped to the road) to every road vertex reachable within max_s '
     '(default 720, at most 7200) by a mode, pgr_withPointsDD on the directed graph (one-way '
-    'streets respected); node is the OSM node id, geom the vertex (SRID 4326)';
+    'streets respected); direction to: seconds from every vertex that can reach the point within '
+    'max_s to it (the same search on the transposed graph); node is the OSM node id, geom the '
+    'vertex (SRID 4326)';
 
 -- -- isochrone -----------------------------------------------------------------------------------
 
@@ -406,21 +446,11 @@ $$;
 COMMENT ON FUNCTION rc._utm_srid(double precision, double precision) IS
     'The WGS84 UTM zone (EPSG code) of a point, for buffers in metres';
 
-CREATE OR REPLACE FUNCTION rc.isochrone(
-    lon double precision, lat double precision, mode text DEFAULT 'drive',
-    band_minutes integer[] DEFAULT '{5,8,12}')
-RETURNS TABLE (minutes integer, area_km2 double precision, geom geometry(MultiPolygon, 4326))
-LANGUAGE plpgsql STABLE AS $$
-#variable_conflict use_column
+CREATE OR REPLACE FUNCTION rc._band_minutes(band_minutes integer[])
+RETURNS integer[] LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    o record;
-    origin_edge rc.road_edge;
-    bands integer[];
     value integer;
-    buffer_m constant double precision := 50;  -- how far beside a reached road counts as reached
-    utm integer;
 BEGIN
-    SELECT * INTO o FROM rc._snap(lon, lat, mode, 500, 'lon', 'lat', 'lon, lat');
     IF band_minutes IS NULL OR cardinality(band_minutes) = 0 THEN
         PERFORM rc._invalid('band_minutes', coalesce(band_minutes::text, 'NULL'),
                             'a list of one or more values, each 1 to 60');
@@ -431,74 +461,177 @@ BEGIN
                                 '1 to 60 (each value)');
         END IF;
     END LOOP;
-    bands := ARRAY(SELECT DISTINCT b FROM unnest(band_minutes) AS b ORDER BY b);
-    SELECT * INTO origin_edge FROM rc.road_edge WHERE id = o.edge_id;
-    utm := rc._utm_srid(lon, lat);
+    RETURN ARRAY(SELECT DISTINCT b FROM unnest(band_minutes) AS b ORDER BY b);
+END;
+$$;
+COMMENT ON FUNCTION rc._band_minutes(integer[]) IS
+    'Band limits sorted and distinct; 22023 unless there is at least one and each is 1 to 60';
+
+CREATE OR REPLACE FUNCTION rc._reach(
+    edge_ids bigint[], fractions double precision[], mode text, bands integer[],
+    direction text)
+RETURNS TABLE (minutes integer, facility_index integer, area_km2 double precision,
+               geom geometry(MultiPolygon, 4326))
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    buffer_m constant double precision := 50;  -- how far beside a reached road counts as reached
+    vids bigint[];
+    utm integer;
+BEGIN
+    PERFORM rc._check_direction(direction);
+    vids := ARRAY(SELECT rc._vid(k, edge_ids[k], fractions[k])
+                  FROM generate_subscripts(edge_ids, 1) AS k ORDER BY k);
+    SELECT rc._utm_srid(ST_X(c), ST_Y(c)) INTO utm
+    FROM (SELECT ST_Centroid(ST_Collect(e.geom)) AS c FROM rc.road_edge e
+          WHERE e.id = ANY(edge_ids)) AS middle;
     RETURN QUERY
-    WITH reached AS (
-        SELECT dd.node, min(dd.agg_cost) AS time_s
+    WITH facility AS (
+        SELECT k AS facility_index, vids[k] AS vid, e AS edge, fractions[k] AS fraction
+        FROM generate_subscripts(edge_ids, 1) AS k JOIN rc.road_edge e ON e.id = edge_ids[k]
+    ), reached AS (
+        -- equicost: each vertex once, from the nearest facility (the first of several there)
+        SELECT dd.node, dd.agg_cost AS time_s,
+               (SELECT min(f.facility_index) FROM facility f WHERE f.vid = dd.start_vid)
+                   AS facility_index
         FROM pgr_withPointsDD(
-            rc._edges_sql(isochrone.mode), rc._points_sql(ARRAY[o.edge_id], ARRAY[o.fraction]),
-            rc._vid(1, o.edge_id, o.fraction), bands[cardinality(bands)] * 60.0,
-            directed => true, driving_side => 'b', details => false) AS dd
+            rc._edges_sql(_reach.mode, NULL, _reach.direction),
+            rc._points_sql(edge_ids, fractions),
+            ARRAY(SELECT DISTINCT v FROM unnest(vids) AS v), bands[cardinality(bands)] * 60.0,
+            directed => true, driving_side => 'b', details => false, equicost => true) AS dd
         WHERE dd.node >= 0
-        GROUP BY dd.node
     ), band AS (
         SELECT b AS minutes, b * 60.0 AS limit_s FROM unnest(bands) AS b
     ), piece AS (
-        -- Leaving a reached vertex along each edge it may take, as far as the band allows.
-        SELECT band.minutes, e.geom, 0.0 AS f0,
-               CASE WHEN rc._cost_s(e, isochrone.mode) = 0 THEN 1.0
-                    ELSE least(1.0, (band.limit_s - r.time_s) / rc._cost_s(e, isochrone.mode))
+        -- Leaving a reached vertex along each edge the search may take, as far as the band
+        -- allows (to a point: the edges that lead to the vertex, walked backwards).
+        SELECT band.minutes, r.facility_index, e.geom, 0.0 AS f0,
+               CASE WHEN rc._search_cost_s(e, _reach.mode, _reach.direction) = 0 THEN 1.0
+                    ELSE least(1.0, (band.limit_s - r.time_s)
+                                    / rc._search_cost_s(e, _reach.mode, _reach.direction))
                END AS f1
         FROM band JOIN reached r ON r.time_s <= band.limit_s
         JOIN rc.road_edge e ON e.source = r.node
-        WHERE rc._cost_s(e, isochrone.mode) >= 0
+        WHERE rc._search_cost_s(e, _reach.mode, _reach.direction) >= 0
         UNION ALL
-        SELECT band.minutes, e.geom, 1.0,
-               CASE WHEN rc._reverse_cost_s(e, isochrone.mode) = 0 THEN 0.0
+        SELECT band.minutes, r.facility_index, e.geom, 1.0,
+               CASE WHEN rc._search_reverse_cost_s(e, _reach.mode, _reach.direction) = 0 THEN 0.0
                     ELSE greatest(0.0, 1 - (band.limit_s - r.time_s)
-                                           / rc._reverse_cost_s(e, isochrone.mode))
+                                  / rc._search_reverse_cost_s(e, _reach.mode, _reach.direction))
                END
         FROM band JOIN reached r ON r.time_s <= band.limit_s
         JOIN rc.road_edge e ON e.target = r.node
-        WHERE rc._reverse_cost_s(e, isochrone.mode) >= 0
+        WHERE rc._search_reverse_cost_s(e, _reach.mode, _reach.direction) >= 0
         UNION ALL
-        -- Leaving the origin point along its own edge, each way the edge allows.
-        SELECT band.minutes, origin_edge.geom, o.fraction,
-               CASE WHEN rc._cost_s(origin_edge, isochrone.mode) = 0 THEN 1.0
-                    ELSE least(1.0, o.fraction
-                                    + band.limit_s / rc._cost_s(origin_edge, isochrone.mode)) END
-        FROM band WHERE rc._cost_s(origin_edge, isochrone.mode) >= 0
+        -- Along each facility's own edge, each way the edge allows.
+        SELECT band.minutes, f.facility_index, (f.edge).geom, f.fraction,
+               CASE WHEN rc._search_cost_s(f.edge, _reach.mode, _reach.direction) = 0 THEN 1.0
+                    ELSE least(1.0, f.fraction + band.limit_s
+                                    / rc._search_cost_s(f.edge, _reach.mode, _reach.direction))
+               END
+        FROM band CROSS JOIN facility f
+        WHERE rc._search_cost_s(f.edge, _reach.mode, _reach.direction) >= 0
         UNION ALL
-        SELECT band.minutes, origin_edge.geom, o.fraction,
-               CASE WHEN rc._reverse_cost_s(origin_edge, isochrone.mode) = 0 THEN 0.0
-                    ELSE greatest(0.0, o.fraction - band.limit_s
-                                       / rc._reverse_cost_s(origin_edge, isochrone.mode)) END
-        FROM band WHERE rc._reverse_cost_s(origin_edge, isochrone.mode) >= 0
+        SELECT band.minutes, f.facility_index, (f.edge).geom, f.fraction,
+               CASE WHEN rc._search_reverse_cost_s(f.edge, _reach.mode, _reach.direction) = 0
+                    THEN 0.0
+                    ELSE greatest(0.0, f.fraction - band.limit_s
+                                  / rc._search_reverse_cost_s(f.edge, _reach.mode, _reach.direction))
+               END
+        FROM band CROSS JOIN facility f
+        WHERE rc._search_reverse_cost_s(f.edge, _reach.mode, _reach.direction) >= 0
     ), area AS (
         -- Buffer each piece, then union: GEOS buffers one big MultiLineString 10-20x slower.
-        SELECT band.minutes,
+        SELECT band.minutes, f.facility_index,
                ST_Transform(ST_Union(ST_Buffer(
                    ST_Transform(rc._substring(piece.geom, piece.f0, piece.f1), utm),
                    buffer_m, 'quad_segs=4')), 4326) AS shape
-        FROM band LEFT JOIN piece ON piece.minutes = band.minutes
-        GROUP BY band.minutes
+        FROM band CROSS JOIN facility f
+        LEFT JOIN piece ON piece.minutes = band.minutes AND piece.facility_index = f.facility_index
+        GROUP BY band.minutes, f.facility_index
     )
-    SELECT area.minutes,
+    SELECT area.minutes, area.facility_index,
            coalesce(ST_Area(area.shape::geography) / 1e6, 0.0),
            coalesce(ST_Multi(ST_CollectionExtract(area.shape, 3)),
                     'SRID=4326;MULTIPOLYGON EMPTY'::geometry)::geometry(MultiPolygon, 4326)
     FROM area
-    ORDER BY area.minutes;
+    ORDER BY area.minutes, area.facility_index;
 END;
 $$;
-COMMENT ON FUNCTION rc.isochrone(double precision, double precision, text, integer[]) IS
+COMMENT ON FUNCTION rc._reach(bigint[], double precision[], text, integer[], text) IS
+    'The bands of rc.isochrone and rc.facility_isochrones for points already snapped (edge '
+    'ids and fractions): per band and point (1-based facility_index), the roads reached first '
+    'from that point, buffered by 50 m';
+
+CREATE OR REPLACE FUNCTION rc.isochrone(
+    lon double precision, lat double precision, mode text DEFAULT 'drive',
+    band_minutes integer[] DEFAULT '{5,8,12}', direction text DEFAULT 'from')
+RETURNS TABLE (minutes integer, area_km2 double precision, geom geometry(MultiPolygon, 4326))
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    o record;
+    bands integer[];
+BEGIN
+    SELECT * INTO o FROM rc._snap(lon, lat, mode, 500, 'lon', 'lat', 'lon, lat');
+    bands := rc._band_minutes(band_minutes);
+    RETURN QUERY
+    SELECT r.minutes, r.area_km2, r.geom
+    FROM rc._reach(ARRAY[o.edge_id], ARRAY[o.fraction], mode, bands, direction) AS r
+    ORDER BY r.minutes;
+END;
+$$;
+COMMENT ON FUNCTION rc.isochrone(double precision, double precision, text, integer[], text) IS
     'Areas reachable from a WGS84 point (snapped to the road) within each of band_minutes (default '
-    '{5,8,12}, each 1 to 60) by a mode: the roads reached (partial edges at the frontier, '
-    'one-way streets respected, pgr_withPointsDD) buffered by 50 m, one MultiPolygon (SRID 4326) '
-    'per band with its area in km2. An approximation for QGIS; the in-memory engine draws the '
-    'precise one';
+    '{5,8,12}, each 1 to 60) by a mode; direction to: the areas from which the point is reached '
+    'within each band (one-way streets taken the other way round). The roads reached (partial '
+    'edges at the frontier, one-way streets respected, pgr_withPointsDD) buffered by 50 m, one '
+    'MultiPolygon (SRID 4326) per band with its area in km2. An approximation for QGIS; the '
+    'in-memory engine draws the precise one';
+
+CREATE OR REPLACE FUNCTION rc.facility_isochrones(
+    points geometry[], mode text DEFAULT 'drive', band_minutes integer[] DEFAULT '{5,8,12}',
+    direction text DEFAULT 'from')
+RETURNS TABLE (minutes integer, facility_index integer, area_km2 double precision,
+               geom geometry(MultiPolygon, 4326))
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    edge_ids bigint[] := '{}';
+    fractions double precision[] := '{}';
+    point geometry;
+    s record;
+    bands integer[];
+BEGIN
+    PERFORM rc._check_mode(mode);
+    IF coalesce(cardinality(points), 0) NOT BETWEEN 1 AND 100 THEN
+        PERFORM rc._invalid('points', format('%s points', coalesce(cardinality(points), 0)),
+                            '1 to 100 points');
+    END IF;
+    bands := rc._band_minutes(band_minutes);
+    FOR k IN 1..cardinality(points) LOOP
+        point := points[k];
+        IF point IS NULL OR GeometryType(point) <> 'POINT' OR ST_IsEmpty(point)
+           OR ST_SRID(point) NOT IN (0, 4326) THEN
+            PERFORM rc._invalid(format('points[%s]', k), coalesce(ST_AsEWKT(point), 'NULL'),
+                                'a point in SRID 4326 (lon, lat)');
+        END IF;
+        SELECT * INTO s FROM rc._snap(ST_X(point), ST_Y(point), mode, 500,
+                                      format('points[%s] lon', k), format('points[%s] lat', k),
+                                      format('points[%s]', k));
+        edge_ids := edge_ids || s.edge_id;
+        fractions := fractions || s.fraction;
+    END LOOP;
+    RETURN QUERY SELECT * FROM rc._reach(edge_ids, fractions, mode, bands, direction);
+END;
+$$;
+COMMENT ON FUNCTION rc.facility_isochrones(geometry[], text, integer[], text) IS
+    'Isochrones of several facilities at once (WGS84 points, 1 to 100, snapped to the road): per '
+    'band (band_minutes, default {5,8,12}, each 1 to 60) and facility (1-based facility_index '
+    'into points), the area reached within the band whose nearest facility it is (from it, or '
+    'with direction to, towards it), one search from all of them (pgr_withPointsDD, equicost). '
+    'The parts of a band together are the union of the facilities'' reach; as in rc.isochrone, '
+    'roads are buffered by 50 m, so neighbouring parts overlap by up to that along their border';
 
 -- -- travel-time matrix --------------------------------------------------------------------------
 
