@@ -38,6 +38,7 @@ from api import (
     routes,
     tiles,
     training,
+    travel,
     volunteers,
     web,
 )
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(processes.blueprint)
     jobs.init_app(app, state)
     app.register_blueprint(routes.blueprint)
+    app.register_blueprint(travel.blueprint)
     app.register_blueprint(positions.blueprint)
     app.register_blueprint(dispatch.blueprint)
     app.register_blueprint(incidents.blueprint)

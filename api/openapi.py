@@ -50,7 +50,7 @@ def document(base_url: str, tile_layers: list[str]) -> dict[str, Any]:
                  "license": {"name": "AGPL-3.0-or-later"}},
         "servers": [{"url": base_url}],
         "paths": {**_service_paths(), **_tile_paths(tile_layers), **_export_paths(),
-                  **_process_paths(), **_feature_paths()},
+                  **_process_paths(), **_travel_paths(), **_feature_paths()},
         "components": {
             "schemas": {"Error": {"type": "object", "required": ["code", "description"],
                                   "properties": {"code": {"type": "string"},
@@ -225,6 +225,33 @@ def _process_paths() -> dict[str, Any]:
                     "depart_at": {"type": "string", "format": "date-time"},
                     "name": {"type": "string"}}}}}},
             "responses": _responses(_ok("route", GEOJSON), 400, 422)}},
+    }
+
+
+def _travel_paths() -> dict[str, Any]:
+    """``/api/isochrones`` and ``/api/matrix``: their bodies are the processes' inputs."""
+    def body(process_id: str) -> dict[str, Any]:
+        inputs = PROCESSES[process_id].inputs
+        return {"required": True, "content": {JSON: {"schema": {
+            "type": "object",
+            "required": [name for name, spec in inputs.items() if spec.get("minOccurs", 1)],
+            "properties": {name: spec["schema"] for name, spec in inputs.items()}}}}}
+
+    return {
+        "/api/isochrones": {"post": {
+            "summary": "Isochrone bands from or to a point, or of several facilities (the "
+                       "inputs of process isochrone)",
+            "requestBody": body("isochrone"),
+            "responses": _responses(
+                {"description": "the bands", "content": {GEOJSON: {"schema": OBJECT},
+                                                         "image/tiff": {"schema": BINARY}}},
+                400, 422)}},
+        "/api/matrix": {"post": {
+            "summary": "Seconds and metres from each source to each target (the inputs of "
+                       "process matrix); with 'Prefer: respond-async', a job",
+            "requestBody": body("matrix"),
+            "responses": {**_responses(_ok("the matrix"), 400, 401, 422),
+                          "201": _ok("the job's status (asynchronous execution)")}}},
     }
 
 

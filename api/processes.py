@@ -1,8 +1,9 @@
-"""OGC API - Processes under ``/ogc/processes``: isochrone, route, dispatch and coverage.
+"""OGC API - Processes under ``/ogc/processes``: isochrone, route, matrix, dispatch and coverage.
 
-Processes run synchronously; ``coverage`` (city-wide, slow) also runs as a job when the request
-says ``Prefer: respond-async`` (see ``api/jobs.py``). ``dispatch`` is for dispatchers and admins,
-``coverage`` for analysts and admins: anyone may read their descriptions, only they may execute.
+Processes run synchronously; ``coverage`` (city-wide, slow) and ``matrix`` (large ones must)
+also run as a job when the request says ``Prefer: respond-async`` (see ``api/jobs.py``).
+``dispatch`` is for dispatchers and admins, ``coverage`` for analysts and admins: anyone may
+read their descriptions, only they may execute.
 
 Our own implementation rather than pygeoapi's process manager, which turns every exception
 (database outages included) into a 400 carrying raw error text; here errors go through
@@ -25,11 +26,31 @@ from api.dispatch import caller
 from planning.layers import DEFAULT_MINUTES, LAYERS, band_geojson
 from rescuecircle.errors import InvalidInput, NotFound
 from routing.arrays import MODES
+from routing.direction import DIRECTIONS
 from services import params
 from services.context import Context
 from services.dispatch import MAX_BLOCKED, plan_dispatch
+from services.matrix import (
+    MAX_POINTS,
+    MAX_SYNC_CELLS,
+    METRICS,
+    MatrixRequest,
+    check_synchronous,
+    matrix,
+    matrix_json,
+)
 from services.planning import coverage
-from services.routing import IsochroneRequest, RouteRequest, isochrone, isochrone_surface, route
+from services.routing import (
+    MAX_FACILITIES,
+    FacilitiesRequest,
+    IsochroneRequest,
+    RouteRequest,
+    facilities_isochrone,
+    facilities_surface,
+    isochrone,
+    isochrone_surface,
+    route,
+)
 
 PREFIX = "/ogc/processes"
 GEOJSON = "application/geo+json"
@@ -42,6 +63,13 @@ _POINT_SCHEMA = {"type": "array", "items": {"type": "number"}, "minItems": 2, "m
 _MODE_SCHEMA = {"type": "string", "enum": list(MODES), "default": "drive"}
 _DEPART_SCHEMA = {"type": "string", "format": "date-time",
                   "description": "departure time; driving times follow the hour's speed factors"}
+_DIRECTION_SCHEMA = {"type": "string", "enum": list(DIRECTIONS), "default": "from",
+                     "description": "from: where the points reach; to: from where they are "
+                                    "reached (one-way streets taken the other way round)"}
+
+
+def _points_schema(most: int) -> dict[str, Any]:
+    return {"type": "array", "items": _POINT_SCHEMA, "minItems": 1, "maxItems": most}
 
 
 @dataclass(frozen=True)
@@ -88,13 +116,39 @@ class Process:
 
 
 def _run_isochrone(inputs: dict[str, Any]) -> ResponseReturnValue:
-    question = IsochroneRequest.parse(inputs)
     output = inputs.get("format", "geojson")
     if output not in ("geojson", "geotiff"):
         raise InvalidInput(f"format {output!r} is unknown; use geojson or geotiff")
+    if "points" in inputs:
+        if "point" in inputs:
+            raise InvalidInput("give either point (one origin) or points (facilities), not both")
+        facilities = FacilitiesRequest.parse(inputs)
+        if output == "geotiff":
+            return Response(facilities_surface(app_state(), facilities), mimetype=GEOTIFF)
+        return Response(json.dumps(facilities_isochrone(app_state(), facilities)),
+                        mimetype=GEOJSON)
+    question = IsochroneRequest.parse(inputs)
     if output == "geotiff":
         return Response(isochrone_surface(app_state(), question), mimetype=GEOTIFF)
     return Response(json.dumps(isochrone(app_state(), question)), mimetype=GEOJSON)
+
+
+def _matrix_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Validated matrix inputs, JSON-ready, for a job."""
+    return MatrixRequest.parse(inputs).as_json()
+
+
+def _matrix_compute(state: Context, inputs: dict[str, Any],
+                    progress: jobs.Progress) -> dict[str, Any]:
+    """The matrix as JSON (a job's work: seconds for 1,000 x 1,000 on a city)."""
+    progress(5)
+    question = MatrixRequest.parse(inputs)
+    return matrix_json(question, matrix(state, question))
+
+
+def _run_matrix(inputs: dict[str, Any]) -> ResponseReturnValue:
+    question = check_synchronous(MatrixRequest.parse(inputs))
+    return jsonify(matrix_json(question, matrix(app_state(), question)))
 
 
 def _run_route(inputs: dict[str, Any]) -> ResponseReturnValue:
@@ -145,11 +199,21 @@ PROCESSES = {
     for process in (
         Process(
             "isochrone", "Isochrone",
-            "Areas reachable from a point within each number of minutes (default 5, 8, 12), "
-            "by road network, as GeoJSON bands or a GeoTIFF travel-time surface. A band that "
-            "reaches the edge of the loaded road network is 'truncated', and 'notes' says so.",
+            "Areas reachable from a point (direction 'to': from which the point is reached) "
+            "within each number of minutes (default 5, 8, 12), by road network, as GeoJSON "
+            "bands or a GeoTIFF travel-time surface; with 'points', the union of several "
+            "facilities' reach, each band cut into the parts where each facility is nearest. "
+            "A band that reaches the edge of the loaded road network is 'truncated', and "
+            "'notes' says so.",
             inputs={
-                "point": {"title": "origin", "schema": _POINT_SCHEMA},
+                "point": {"title": "origin", "schema": _POINT_SCHEMA, "minOccurs": 0},
+                "points": {"title": "facilities (instead of point)", "minOccurs": 0,
+                           "schema": _points_schema(MAX_FACILITIES),
+                           "description": "the union of their reach, one feature per band and "
+                                          "facility: 'facility' (index into points) is the "
+                                          "nearest one there"},
+                "direction": {"title": "from or to the point(s)", "minOccurs": 0,
+                              "schema": _DIRECTION_SCHEMA},
                 "mode": {"title": "travel mode", "schema": _MODE_SCHEMA},
                 "minutes": {"title": "band limits", "schema": {
                     "type": "array", "items": {"type": "number", "minimum": 1, "maximum": 60},
@@ -175,6 +239,28 @@ PROCESSES = {
             },
             outputs={"route": {"schema": {"type": "object", "contentMediaType": GEOJSON}}},
             execute=_run_route,
+        ),
+        Process(
+            "matrix", "Travel-time and distance matrix",
+            f"Seconds and metres (along the fastest path) from each source to each target by "
+            f"road network, null where no route exists; up to {MAX_POINTS} sources by "
+            f"{MAX_POINTS} targets. More than {MAX_SYNC_CELLS} pairs only as a job: ask with "
+            "'Prefer: respond-async' and a token.",
+            inputs={
+                "sources": {"title": "from", "schema": _points_schema(MAX_POINTS)},
+                "targets": {"title": "to", "schema": _points_schema(MAX_POINTS)},
+                "mode": {"title": "travel mode", "schema": _MODE_SCHEMA},
+                "metrics": {"title": "what to compute", "minOccurs": 0, "schema": {
+                    "type": "array", "items": {"type": "string", "enum": list(METRICS)},
+                    "minItems": 1, "maxItems": 2, "default": list(METRICS)}},
+                "depart_at": {"title": "departure", "schema": _DEPART_SCHEMA, "minOccurs": 0},
+            },
+            outputs={"matrix": {"schema": {
+                "type": "object", "contentMediaType": "application/json",
+                "properties": {"durations_s": {"type": "array"},
+                               "distances_m": {"type": "array"},
+                               "sources": {"type": "array"}, "targets": {"type": "array"}}}}},
+            execute=_run_matrix, prepare=_matrix_inputs, compute=_matrix_compute,
         ),
         Process(
             "dispatch", "Dispatch",
@@ -263,6 +349,11 @@ def _execute(process: Process) -> ResponseReturnValue:
     inputs = body.get("inputs")
     if not isinstance(inputs, dict):
         raise InvalidInput('the request body must be {"inputs": {...}}')
+    return execute_inputs(process, inputs)
+
+
+def execute_inputs(process: Process, inputs: dict[str, Any]) -> ResponseReturnValue:
+    """Run a process on its inputs, as a job when the request prefers and the process can."""
     if process.compute is not None and process.prepare is not None and _wants_async():
         if g.principal is None:
             raise InvalidInput("asynchronous execution needs a token: jobs belong to tokens")

@@ -17,6 +17,8 @@ from services.context import Context
 COMPUTING_ENDPOINTS = frozenset({
     "processes.execute_process",
     "routes.compute_route",
+    "travel.isochrones",
+    "travel.travel_matrix",
     "finder.nearest",
     "exports.layer_file",
     "exports.station_coverage_file",
