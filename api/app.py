@@ -28,6 +28,7 @@ from api import (
     ogc,
     ogc_tiles,
     openapi,
+    ors,
     places,
     planning,
     positions,
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     jobs.init_app(app, state)
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(travel.blueprint)
+    app.register_blueprint(ors.blueprint)
     app.register_blueprint(positions.blueprint)
     app.register_blueprint(dispatch.blueprint)
     app.register_blueprint(incidents.blueprint)
