@@ -16,12 +16,14 @@ from api import app_state
 from api.exports import COMPUTED_ROLES
 from api.ogc import LAYERS as FEATURE_LAYERS
 from api.ogc_tiles import DATASET
+from api.ors import PREFIX as ORS
 from api.processes import PROCESSES
 from api.tiles import service
 from gis.export import FORMATS, LAYER_TABLES
 from gis.tiles import MAX_ZOOM
 from rescuecircle import __version__
 from routing.arrays import MODES
+from services.ors import ATTRIBUTES, LOCATION_TYPES, MAX_ISOCHRONE_LOCATIONS, PROFILES, UNIT_M
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -50,7 +52,8 @@ def document(base_url: str, tile_layers: list[str]) -> dict[str, Any]:
                  "license": {"name": "AGPL-3.0-or-later"}},
         "servers": [{"url": base_url}],
         "paths": {**_service_paths(), **_tile_paths(tile_layers), **_export_paths(),
-                  **_process_paths(), **_travel_paths(), **_feature_paths()},
+                  **_process_paths(), **_travel_paths(), **_ors_paths(),
+                  **_feature_paths()},
         "components": {
             "schemas": {"Error": {"type": "object", "required": ["code", "description"],
                                   "properties": {"code": {"type": "string"},
@@ -252,6 +255,64 @@ def _travel_paths() -> dict[str, Any]:
             "requestBody": body("matrix"),
             "responses": {**_responses(_ok("the matrix"), 400, 401, 422),
                           "201": _ok("the job's status (asynchronous execution)")}}},
+    }
+
+
+def _ors_paths() -> dict[str, Any]:
+    """openrouteservice v2's shapes (``api/ors.py``): the fields we read; others are ignored."""
+    profile = _path_param("profile", {"type": "string", "enum": list(PROFILES)})
+    point = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+    units = {"type": "string", "enum": list(UNIT_M)}
+
+    def post(summary: str, required: list[str], properties: dict[str, Any],
+             media_type: str = JSON) -> dict[str, Any]:
+        return {"post": {"summary": summary, "parameters": [profile], "requestBody": {
+            "required": True, "content": {JSON: {"schema": {
+                "type": "object", "required": required, "properties": properties}}}},
+            "responses": _responses(_ok("the answer", media_type), 400, 422)}}
+
+    isochrones = post(
+        "openrouteservice isochrones: reach from (start) or to (destination) each location",
+        ["locations", "range"], {
+            "locations": {"type": "array", "items": point, "minItems": 1,
+                          "maxItems": MAX_ISOCHRONE_LOCATIONS},
+            "range": {"type": "array", "minItems": 1, "maxItems": 10,
+                      "items": {"type": "number", "minimum": 60, "maximum": 3600}},
+            "interval": {"type": "number", "minimum": 60, "maximum": 3600},
+            "range_type": {"type": "string", "enum": ["time"]},
+            "location_type": {"type": "string", "enum": list(LOCATION_TYPES)},
+            "attributes": {"type": "array", "items": {"type": "string",
+                                                      "enum": list(ATTRIBUTES)}},
+            "area_units": units}, GEOJSON)
+    matrix = post("openrouteservice matrix: durations and distances between locations",
+                  ["locations"], {
+                      "locations": {"type": "array", "items": point, "minItems": 1},
+                      "sources": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                      "destinations": {"type": "array",
+                                       "items": {"type": "integer", "minimum": 0}},
+                      "metrics": {"type": "array", "items": {
+                          "type": "string", "enum": ["duration", "distance"]}},
+                      "units": units})
+    directions = {"coordinates": {"type": "array", "items": point, "minItems": 2,
+                                  "maxItems": 50},
+                  "units": units, "geometry": {"type": "boolean"}}
+    return {
+        f"{ORS}/isochrones/{{profile}}": isochrones,
+        f"{ORS}/isochrones/{{profile}}/geojson": isochrones,
+        f"{ORS}/matrix/{{profile}}": matrix,
+        f"{ORS}/matrix/{{profile}}/json": matrix,
+        f"{ORS}/directions/{{profile}}": {
+            **post("openrouteservice directions (JSON, encoded polyline)", ["coordinates"],
+                   directions),
+            **_get("openrouteservice directions from start to end, as GeoJSON",
+                   _responses(_ok("the route", GEOJSON), 400, 422), [
+                       profile,
+                       {**_query("start", {"type": "string"}, "lon,lat"), "required": True},
+                       {**_query("end", {"type": "string"}, "lon,lat"), "required": True}])},
+        f"{ORS}/directions/{{profile}}/json": post(
+            "openrouteservice directions (JSON, encoded polyline)", ["coordinates"], directions),
+        f"{ORS}/directions/{{profile}}/geojson": post(
+            "openrouteservice directions as GeoJSON", ["coordinates"], directions, GEOJSON),
     }
 
 

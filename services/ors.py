@@ -47,9 +47,10 @@ def mode_of(profile: str) -> str:
 
 def unit_m(value: Any, name: str = "units") -> float:
     """Metres in one of ORS's units (m, km, mi)."""
-    if value not in UNIT_M:
-        raise InvalidInput(f"{name} {value!r} is unknown; use m, km or mi")
-    return UNIT_M[value]
+    for unit, metres in UNIT_M.items():
+        if value == unit:
+            return metres
+    raise InvalidInput(f"{name} {value!r} is unknown; use m, km or mi")
 
 
 def metadata(service: str, profile: str, query: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def isochrones(context: Context, profile: str, body: dict[str, Any]) -> dict[str
                            "(distance isochrones are not served)")
     ranges_s = _ranges_s(body.get("range"), body.get("interval"))
     location_type = body.get("location_type", "start")
-    if location_type not in LOCATION_TYPES:
+    if not isinstance(location_type, str) or location_type not in LOCATION_TYPES:
         raise InvalidInput(f"location_type {location_type!r} is unknown; use start or "
                            "destination")
     attributes = body.get("attributes", [])
