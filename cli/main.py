@@ -27,8 +27,9 @@ SERVED = (
     ("/health", "database and network status"),
     ("/ogc", "OGC API - Features"),
     ("/ogc/collections/aeds/items", "AEDs as GeoJSON"),
-    ("/ogc/processes", "OGC API - Processes: isochrone, route, dispatch, coverage"),
+    ("/ogc/processes", "OGC API - Processes: isochrone, route, matrix, dispatch, coverage"),
     ("/routes", "OGC API - Routes (POST)"),
+    ("/ors/v2", "openrouteservice-compatible isochrones, matrix, directions"),
 )
 
 

@@ -38,8 +38,8 @@ WALK_MS = 5 / 3.6
 EAST_S = EAST_M / DRIVE_MS  # 11.132 s
 NORTH_S = NORTH_M / DRIVE_MS  # 11.057 s
 LINK_S = NORTH_M / (45 / 3.6)  # motorway_link, 45 km/h: 8.846 s
-ROUTING_FUNCTIONS = ("snap", "route", "travel_times", "isochrone", "travel_time_matrix",
-                     "_edges_sql")
+ROUTING_FUNCTIONS = ("snap", "route", "travel_times", "isochrone", "facility_isochrones",
+                     "travel_time_matrix", "_edges_sql")
 
 
 @pytest.fixture(scope="module")
