@@ -167,20 +167,23 @@ class ModeGraph:
         return time_s[:self.n_vertices], label
 
     def search_rows(
-        self, groups: Sequence[Sequence[Seed]], *, limit_s: float = np.inf
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self, groups: Sequence[Sequence[Seed]], *, limit_s: float = np.inf,
+        predecessors: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """One Dijkstra per group of seeds, all in one call to scipy: seconds from group k to
-        every vertex in row k (inf where unreached), the predecessors (``NO_VERTEX`` at the
-        roots) and the virtual vertices' numbers (rows k's root is ``n_vertices + k``).
+        every vertex in row k (inf where unreached) and, when asked (it doubles scipy's time),
+        the predecessors (row k's root, its virtual vertex, is ``n_vertices + k``).
 
         Memory is a row of ``n_vertices + len(groups)`` per group: callers cut large
         requests into chunks of groups.
         """
         matrix = self._with_virtual_vertices(groups, self.cost_s)
         virtual = self.n_vertices + np.arange(len(groups))
+        if not predecessors:
+            return dijkstra(matrix, directed=True, indices=virtual, limit=limit_s), None
         time_s, predecessor = dijkstra(
             matrix, directed=True, indices=virtual, return_predecessors=True, limit=limit_s)
-        return time_s, predecessor, virtual
+        return time_s, predecessor
 
     def _with_virtual_vertices(
         self, groups: Sequence[Sequence[Seed]], costs: np.ndarray

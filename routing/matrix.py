@@ -70,11 +70,11 @@ def _from_rows(
     step = max(1, CHUNK_CELLS // (graph.n_vertices + 1))
     for start in range(0, len(rows), step):
         chunk = row_seeds[start:start + step]
-        vertex_s, predecessor, _ = graph.search_rows(chunk, limit_s=np.inf)
+        vertex_s, predecessor = graph.search_rows(chunk, predecessors=lengths)
         at = vertex_s[:, vertex] + seed_s  # (rows, columns, seeds)
         best = np.argmin(at, axis=2)
         time_s[start:start + len(chunk)] = np.take_along_axis(at, best[..., None], 2)[..., 0]
-        if length_m is not None:
+        if length_m is not None and predecessor is not None:
             vertex_m = _tree_lengths(network, graph, chunk, predecessor)
             along = vertex_m[:, vertex] + seed_m
             length_m[start:start + len(chunk)] = np.take_along_axis(
