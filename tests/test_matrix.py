@@ -22,8 +22,8 @@ from rescuecircle.errors import NoRoute
 from routing.matrix import travel_matrix
 from routing.network import Network
 from services.matrix import MAX_SYNC_CELLS
-from tests.conftest import client_for, served
-from tests.test_reach import demo_city
+from tests.conftest import served
+from tests.test_reach import client_for, demo_city, unlimited
 from tests.test_routing_api import TOY_CITY
 
 MATRIX = "/ogc/processes/matrix/execution"
@@ -76,7 +76,7 @@ def test_matrix_cells_are_the_routes(network, mode, sources, targets):
 
 def test_owslib_describes_and_executes_matrix(engine, network):
     points = random_points(network, 7, seed=7)
-    with served(engine) as base:
+    with served(engine, unlimited(engine)) as base:
         processes = Processes(f"{base}/ogc/")
         assert "matrix" in [p["id"] for p in processes.processes()]
         described = processes.process("matrix")

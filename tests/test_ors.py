@@ -9,8 +9,8 @@ from routingpy.exceptions import RouterApiError
 from sqlalchemy import Engine, text
 
 from services.ors_directions import encode_polyline
-from tests.conftest import client_for, served
-from tests.test_reach import demo_city
+from tests.conftest import served
+from tests.test_reach import client_for, demo_city, unlimited
 
 ISOCHRONE = "/ogc/processes/isochrone/execution"
 MATRIX = "/ogc/processes/matrix/execution"
@@ -24,7 +24,7 @@ def engine(make_database) -> Engine:
 
 @pytest.fixture(scope="module")
 def base(engine):
-    with served(engine) as url:
+    with served(engine, unlimited(engine)) as url:
         yield f"{url}/ors"
 
 

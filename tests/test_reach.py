@@ -10,11 +10,14 @@ pgRouting's own: ``pgr_drivingDistance`` on the graph with each edge's costs swa
 import numpy as np
 import pytest
 import shapely
+from flask.testing import FlaskClient
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
+from api.app import create_app
 from gis.demo_load import load_demo_city
 from gis.network_loader import current_network_id, load_network_arrays
+from rescuecircle.settings import Settings
 from routing.coverage import network_coverage_grid
 from routing.isochrone import (
     bands,
@@ -23,7 +26,7 @@ from routing.isochrone import (
     network_time_grid,
 )
 from routing.network import Network, Snap
-from tests.conftest import client_for
+from tests.conftest import app_settings
 
 ISOCHRONE = "/ogc/processes/isochrone/execution"
 LIMIT_S = 600.0
@@ -35,6 +38,17 @@ def demo_city(make_database) -> Engine:
     if current_network_id(engine) is None:
         load_demo_city(engine)
     return engine
+
+
+def unlimited(engine: Engine) -> Settings:
+    """Settings without the public rate limit: these tests ask hundreds of questions a minute
+    without a token, from one address."""
+    return app_settings(engine).model_copy(update={"public_compute_per_min": 100_000})
+
+
+def client_for(engine: Engine) -> FlaskClient:
+    """A test client of the app over ``engine`` with ``unlimited`` settings."""
+    return create_app(unlimited(engine), engine=engine).test_client()
 
 
 @pytest.fixture(scope="module")
