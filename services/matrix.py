@@ -17,7 +17,7 @@ from routing.matrix import travel_matrix
 from routing.network import Network, Snap
 from services import params
 from services.context import Context
-from services.routing import snap_points
+from services.routing import local_hour, snap_points
 
 MAX_POINTS = 1000  # sources, and targets, of one matrix
 MAX_SYNC_CELLS = 100_000  # pairs answered while the request waits; more only as a job
@@ -88,11 +88,8 @@ def matrix(context: Context, request: MatrixRequest) -> MatrixAnswer:
     network = context.networks.current()
     sources = snap_points(network, request.sources, request.mode, "sources")
     targets = snap_points(network, request.targets, request.mode, "targets")
-    depart_at = request.depart_at
-    if depart_at is not None and depart_at.tzinfo is not None:
-        depart_at = context.local_time(depart_at)
     found = travel_matrix(network, sources, targets, request.mode,
-                          hour=depart_at.hour if depart_at else None,
+                          hour=local_hour(context, request.depart_at),
                           lengths="distance" in request.metrics)
     durations = np.where(np.isfinite(found.time_s), found.time_s, np.nan)
     return MatrixAnswer(durations, found.length_m, sources, targets, network)

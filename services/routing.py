@@ -180,7 +180,8 @@ def isochrone_geotiff(network: Network, request: IsochroneRequest) -> bytes:
 def _grid(network: Network, request: IsochroneRequest) -> TimeGrid:
     origin = network.snap(request.lon, request.lat, request.mode)
     if network.arrays.island[request.mode][origin.edge]:
-        raise NoRoute(f"{island_note('the point', request.mode)}: no isochrone can leave it")
+        verb = "leave" if request.direction == "from" else "reach"
+        raise NoRoute(f"{island_note('the point', request.mode)}: no isochrone can {verb} it")
     hour = request.depart_at.hour if request.depart_at else None
     return network_time_grid(network, origin, request.mode, limit_s=max(request.minutes) * 60,
                              hour=hour, direction=request.direction)
@@ -232,6 +233,13 @@ def in_local_time[Request: (IsochroneRequest, FacilitiesRequest, RouteRequest)](
     if depart_at is None or depart_at.tzinfo is None:
         return request
     return replace(request, depart_at=context.local_time(depart_at))
+
+
+def local_hour(context: Context, depart_at: datetime | None) -> int | None:
+    """The hour on the city's clock at ``depart_at`` (see ``in_local_time``), or None."""
+    if depart_at is None:
+        return None
+    return (depart_at if depart_at.tzinfo is None else context.local_time(depart_at)).hour
 
 
 def fastest_route(network: Network, request: RouteRequest) -> Route:

@@ -160,3 +160,18 @@ def test_no_route_is_null_on_the_toy_city(make_database):
     walked = client.post(MATRIX, json={"inputs": {
         "sources": points[1:2], "targets": points[:1], "mode": "walk"}}).json
     assert walked["durations_s"][0][0] > 0
+
+
+def test_depart_at_takes_the_hours_speeds_as_routes_do(client, network):
+    # The demo city is in Asia/Shanghai; its default speed factors slow driving at 08:00.
+    points = random_points(network, 4, seed=5)
+    answers = {}
+    for at in ("2026-11-25T03:00:00+08:00", "2026-11-25T08:00:00+08:00"):
+        answers[at] = client.post(MATRIX, json={"inputs": {
+            "sources": points[:2], "targets": points[2:], "depart_at": at}}).json["durations_s"]
+        route = client.post(ROUTE, json={"inputs": {
+            "origin": points[1], "destination": points[3], "depart_at": at}}).json
+        assert answers[at][1][1] == route["properties"]["duration_s"]
+    night, rush = answers.values()
+    assert all(r > n for rr, nn in zip(rush, night, strict=True)
+               for r, n in zip(rr, nn, strict=True))
