@@ -334,6 +334,18 @@ def test_travel_times_respect_one_way(engine):
                                     abs=1e-3)  # 40.075 s each way
 
 
+def test_travel_times_to_a_point_take_one_way_streets_the_other_way_round(engine):
+    # To half-way along North Street 5 -> 6 within 20 s: from 5 half a block behind it, from 4
+    # one and a half blocks, from 2 up Middle Avenue; never from 6, which the one-way street
+    # leaves only eastwards and cars cannot leave at all (East Lane closed).
+    times = {r.node: r.agg_cost_s for r in rows(
+        engine, "SELECT * FROM rc.travel_times(0.0015, 0.001, 'drive', 20, 'to')")}
+    half = EAST_S / 2
+    assert times == pytest.approx({5: half, 4: half + EAST_S, 2: half + NORTH_S}, abs=1e-3)
+    assert_invalid(engine, "SELECT * FROM rc.travel_times(0.0015, 0.001, 'drive', 20, 'back')",
+                   ["direction = 'back'", "from", "to"])
+
+
 @pytest.mark.parametrize(("call", "mentions"), [
     ("rc.travel_times(0.0005, 0, 'drive', 0)", ["max_s = 0", "more than 0 up to 7200"]),
     ("rc.travel_times(0.0005, 0, 'drive', 7201)", ["max_s = 7201", "up to 7200"]),
