@@ -235,10 +235,12 @@ def _travel_paths() -> dict[str, Any]:
     """``/api/isochrones`` and ``/api/matrix``: their bodies are the processes' inputs."""
     def body(process_id: str) -> dict[str, Any]:
         inputs = PROCESSES[process_id].inputs
+        required = [name for name, spec in inputs.items()
+                    if spec.get("minOccurs", 1) and "default" not in spec["schema"]]
+        schema = {"type": "object", "properties": {name: spec["schema"]
+                                                   for name, spec in inputs.items()}}
         return {"required": True, "content": {JSON: {"schema": {
-            "type": "object",
-            "required": [name for name, spec in inputs.items() if spec.get("minOccurs", 1)],
-            "properties": {name: spec["schema"] for name, spec in inputs.items()}}}}}
+            **schema, **({"required": required} if required else {})}}}}
 
     return {
         "/api/isochrones": {"post": {
