@@ -29,6 +29,7 @@ from gis.export import FORMATS, LAYER_TABLES
 from gis.osm_import import import_osm
 from gis.tokens import create_token, organisation_named
 from rescuecircle.paths import PROJECT_ROOT
+from services.ors import PROFILES
 from tests.conftest import app_settings
 
 TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"
@@ -52,6 +53,7 @@ QUERIES = {
     "exports.travel_time_file": {"lon": "0.0015", "lat": "0", "minutes": "5"},
     "ogc.items": {"limit": "10000", "f": "json"},
     "ogc.item": {"f": "json"},
+    "ors.directions_get": {"start": "0.0005,0", "end": "0.0025,0"},
 }
 BODIES = {
     "routes.compute_route": {"waypoints": {"type": "MultiPoint",
@@ -59,7 +61,18 @@ BODIES = {
                              "mode": "walk"},
     "processes.execute_process": {"inputs": {"point": [0.0015, 0.0], "mode": "walk",
                                              "minutes": [5], "origin": [0.0005, 0.0],
-                                             "destination": [0.0025, 0.0]}},
+                                             "destination": [0.0025, 0.0],
+                                             "sources": [[0.0005, 0.0]],
+                                             "targets": [[0.0025, 0.0]]}},
+    "travel.isochrones": {"points": [[0.0015, 0.0], [0.0025, 0.0]], "mode": "walk",
+                          "minutes": [5]},
+    "travel.travel_matrix": {"sources": [[0.0005, 0.0]], "targets": [[0.0025, 0.0]]},
+    "ors.isochrones": {"locations": [[0.0015, 0.0]], "range": [300],
+                       "attributes": ["area", "total_pop"]},
+    "ors.matrix": {"locations": [[0.0005, 0.0], [0.0025, 0.0]],
+                   "metrics": ["duration", "distance"]},
+    "ors.directions_json": {"coordinates": [[0.0005, 0.0], [0.0025, 0.0]]},
+    "ors.directions_geojson": {"coordinates": [[0.0005, 0.0], [0.0025, 0.0]]},
     "aeds.report": {"problem": "missing", "description": "privacy walk"},
     "dispatch.create_dispatch": {"point": [0.0015, 0.0], "at": AT.isoformat()},
 }
@@ -167,6 +180,7 @@ def path_values(seeded_ids: dict[str, int], dispatch_ids: list[int],
         "layer": tile_layer_names + list(PRIVATE_GUESSES),
         "kind": ["stations", "aeds", "drone-pads"],
         "process_id": list(PROCESSES) + ["dispatch"],
+        "profile": list(PROFILES),
         "job_id": ["00000000-0000-4000-8000-000000000000", "not-a-uuid"],
         "filename": [f"{name}.{ending}" for name in [*LAYER_TABLES, *PRIVATE_GUESSES]
                      for ending in ENDINGS],
