@@ -12,7 +12,10 @@ network. For each of Futian (Shenzhen) and Imperial County, and for driving and 
 (c) the public SQL functions end to end on a sample: ``rc.route`` between WGS84 points and
     ``rc.travel_times`` from a point, against the engine snapping the same points itself;
 (d) snapping beside islands: points round island edges, where the connected network may win
-    over a nearer island edge, placed on the same edge by ``rc.snap`` and ``Network.snap``.
+    over a nearer island edge, placed on the same edge by ``rc.snap`` and ``Network.snap``;
+(e) searches *to* a vertex (the transposed graph) against ``pgr_drivingDistance`` with each
+    edge's costs swapped, and the travel-time matrix (``routing.matrix``) against
+    ``pgr_withPointsCost`` with the same fractions, from both of its sides.
 
 Points are placed on edges without an off-network leg, and where the engine adds one (it walks
 from the point to the road) the leg is taken off, as the SQL functions leave it out.
@@ -32,6 +35,7 @@ from gis.network_loader import load_network_arrays
 from gis.osm_import import import_osm
 from rescuecircle.errors import NoRoute
 from routing.graph import Seed
+from routing.matrix import travel_matrix
 from routing.network import Network, Snap
 
 pytestmark = pytest.mark.realdata
@@ -302,3 +306,55 @@ def test_snapping_beside_islands_agrees_with_rc_snap(loaded: Loaded, mode: str) 
     print(f"{loaded.name} {mode} snapping beside islands: {len(ours)} points, "
           f"{left_island} of them nearest an island but snapped to the connected network")
     assert left_island >= MIN_LEFT_ISLAND, "too few points test the island rule"
+
+
+# -- (e) searches to a point, and the matrix -----------------------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+def test_search_to_a_vertex_agrees_with_pgr_driving_distance_reversed(
+        loaded: Loaded, mode: str) -> None:
+    network, rng = loaded.network, rng_for(loaded, mode, "e")
+    edges = usable(network, mode)
+    reverse_graph = network.graph(mode, reverse=True)
+    for vertex in rng.choice(np.unique(network.source[edges]), ORIGINS):
+        times = reverse_graph.search([Seed(int(vertex), 0.0)], limit_s=LIMIT_S).time_s
+        ours = {int(network.vertex_id[v]): times[v] for v in np.nonzero(times <= LIMIT_S)[0]}
+        with loaded.engine.connect() as conn:
+            theirs = dict(conn.execute(text(
+                "SELECT node, agg_cost FROM pgr_drivingDistance(rc._edges_sql(:mode, NULL, 'to'), "
+                ":vertex, :limit, true)"),
+                {"mode": mode, "vertex": int(network.vertex_id[vertex]), "limit": LIMIT_S}).all())
+        # a vertex right at the limit may fall on either side of it
+        near_limit = {node for node, t in {**ours, **theirs}.items() if abs(t - LIMIT_S) < 1e-6}
+        assert set(ours) - near_limit == set(theirs) - near_limit
+        assert max(abs(ours[node] - theirs[node]) for node in set(ours) & set(theirs)) < 1.0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_matrix_agrees_with_pgr_with_points_cost(loaded: Loaded, mode: str) -> None:
+    # 12 points to 18 runs one search per row; 18 to 12 one per column on the transposed graph.
+    network = loaded.network
+    edges, fractions = random_points(loaded, mode, 30, "m")
+    snaps = [Snap(int(e), float(f), 0.0, 0.0, 0.0) for e, f in zip(edges, fractions, strict=True)]
+    edge_ids = network.arrays.edge_id[edges].tolist()
+    with loaded.engine.connect() as conn:
+        vids = conn.execute(text(
+            "SELECT rc._vid(k::integer, e, f) AS vid FROM unnest(CAST(:edges AS bigint[]), "
+            "CAST(:fractions AS double precision[])) WITH ORDINALITY AS p (e, f, k) ORDER BY k"),
+            {"edges": edge_ids, "fractions": fractions.tolist()}).scalars().all()
+        found = conn.execute(text(
+            "SELECT start_pid, end_pid, agg_cost FROM pgr_withPointsCost(rc._edges_sql(:mode), "
+            "rc._points_sql(CAST(:edges AS bigint[]), CAST(:fractions AS double precision[])), "
+            "CAST(:vids AS bigint[]), CAST(:vids AS bigint[]), "
+            "directed => true, driving_side => 'b')"),
+            {"mode": mode, "edges": edge_ids, "fractions": fractions.tolist(),
+             "vids": sorted(set(vids))}).all()
+    costs = {(row.start_pid, row.end_pid): row.agg_cost for row in found}
+    for rows, columns, label in ((range(12), range(12, 30), "rows"),
+                                 (range(12, 30), range(12), "columns")):
+        sql_s = np.array([[0.0 if vids[i] == vids[j] else costs.get((vids[i], vids[j]), np.inf)
+                           for j in columns] for i in rows])
+        matrix_s = travel_matrix(network, [snaps[i] for i in rows],
+                                 [snaps[j] for j in columns], mode).time_s
+        assert_agree(f"{loaded.name} {mode} matrix by {label}", matrix_s.ravel(), sql_s.ravel(),
+                     routed=sql_s.size // 2)
