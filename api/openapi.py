@@ -297,7 +297,8 @@ def _ors_paths() -> dict[str, Any]:
                       "units": units})
     directions = {"coordinates": {"type": "array", "items": point, "minItems": 2,
                                   "maxItems": 50},
-                  "units": units, "geometry": {"type": "boolean"}}
+                  "units": units, "geometry": {"type": "boolean"},
+                  "preference": {"type": "string", "enum": ["recommended", "fastest"]}}
     return {
         f"{ORS}/isochrones/{{profile}}": isochrones,
         f"{ORS}/isochrones/{{profile}}/geojson": isochrones,

@@ -4,6 +4,7 @@ A request with n ``coordinates`` is n - 1 legs, each the fastest route of ``serv
 (the OGC process ``route`` answers the same leg the same way); ORS's ``segments`` are those
 legs, with their distance and duration. There are no turn-by-turn instructions: ``steps`` is
 empty, and ``instructions: true`` is not an error, since every client asks for them by default.
+``preference`` shortest is refused: our routes are the fastest.
 """
 
 from typing import Any
@@ -26,6 +27,10 @@ def directions(context: Context, profile: str, body: dict[str, Any]) -> dict[str
     if len(points) < 2:
         raise InvalidInput("coordinates must hold at least two [longitude, latitude] pairs")
     scale_m = unit_m(body.get("units", "m"))
+    preference = body.get("preference", "recommended")
+    if preference not in ("recommended", "fastest"):
+        raise InvalidInput(f"preference {preference!r} is not served; use recommended or "
+                           "fastest (both are our fastest route)")
     line: list[list[float]] = []
     way_points, segments = [0], []
     for start, end in zip(points, points[1:], strict=False):

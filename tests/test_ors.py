@@ -145,6 +145,9 @@ def test_get_directions_and_refusals(engine, base, places):
                             {"locations": [places[0]], "range": [30]})]
     assert "range_type 'distance'" in refused[0] and "attributes" in refused[1]
     assert "range = 30" in refused[2]
+    shortest = client.post("/ors/v2/directions/driving-car", json={
+        "coordinates": places[:2], "preference": "shortest"})
+    assert shortest.status_code == 400 and "preference 'shortest'" in shortest.json["description"]
 
 
 def test_interval_cuts_one_range_into_bands(engine, places):
