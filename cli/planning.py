@@ -2,7 +2,8 @@
 
 ``kpi [--districts FILE --name-field NAME] [--at ISO] [--hour H] [-o table.csv|kpi.gpkg]
 [--gaps gaps.geojson]`` computes the table over ``rc.district`` (or the districts of FILE);
-``coverage stations|aeds|drone-pads|circle [--minutes ...] [--raster F.tif] [--bands F.gpkg]``
+``coverage stations|aeds|drone-pads|circle|hospitals[:CAPABILITY] [--minutes ...]
+[--raster F.tif] [--bands F.gpkg]``
 writes a city-wide layer; ``site stations|aeds|drone-pads --add N|--cover-all`` proposes sites;
 ``aed-venues [--uncovered] [-o F.geojson|.gpkg|.csv]`` lists the venues that must have an AED
 and have none within a 1-minute walk; ``qc --calls FILE | --events [--from DATE --to DATE]
@@ -195,9 +196,12 @@ def add_commands(commands: Any) -> None:
 
     coverage = commands.add_parser(
         "coverage", help="a city-wide coverage layer: bands with population, travel-time COG")
-    coverage.add_argument("layer", choices=["stations", "aeds", "drone-pads", "circle"])
+    coverage.add_argument("layer", help="stations, aeds, drone-pads, circle, or a hospital "
+                          "catchment: hospitals (any emergency department) or "
+                          "hospitals:CAPABILITY (chest_pain, stroke, ...)")
     coverage.add_argument("--minutes", type=float, nargs="+", default=None,
-                          help="band limits (default: 5 8 12 for stations, 5 otherwise)")
+                          help="band limits (default: 5 8 12 for stations, 30 60 for "
+                               "catchments, 5 otherwise)")
     coverage.add_argument("--hour", type=int, default=None, choices=range(24),
                           help="hour of day for driving speeds (default free flow)")
     coverage.add_argument("--at", default=None, help="AED availability at (ISO 8601)")

@@ -37,12 +37,16 @@ def load_inputs(
     engine: Engine, *, at: datetime, population: PopulationPoints | None = None
 ) -> PlanningInputs:
     """Stations and posts (with ambulances), AEDs (available at ``at``, usable that day),
-    drone pads, AED duty venues, people (``population`` when the caller holds it already,
-    else read from rc.population) and the no-fly zones."""
+    drone pads, AED duty venues, emergency departments with their capabilities, people
+    (``population`` when the caller holds it already, else read from rc.population) and the
+    no-fly zones."""
     with engine.connect() as conn:
         stations = conn.execute(text("SELECT * FROM rc.planning_stations()")).all()
         aeds = conn.execute(text("SELECT * FROM rc.planning_aeds(:at)"), {"at": at}).all()
         pads = conn.execute(text("SELECT * FROM rc.planning_drone_pads()")).all()
+        departments = conn.execute(text(
+            "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat, capabilities FROM rc.hospital "
+            "WHERE emergency ORDER BY id")).all()
     people = population if population is not None else load_population_points(engine)
     return PlanningInputs(
         stations=_points([s for s in stations if s.kind in BASE_KINDS],
@@ -53,7 +57,18 @@ def load_inputs(
         no_fly=tuple(no_fly_zones(engine)),
         posts=_points([s for s in stations if s.kind in POST_KINDS], "kind", "ambulances"),
         venues=tuple(load_aed_venues(engine)),
+        hospitals=Points(np.array([d.lon for d in departments], float),
+                         np.array([d.lat for d in departments], float),
+                         {"capabilities": _objects([tuple(d.capabilities or ())
+                                                    for d in departments])}),
     )
+
+
+def _objects(values: list[tuple[str, ...]]) -> np.ndarray:
+    """A one-dimensional array of tuples (numpy would make equal-length tuples a matrix)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def load_usable_aeds(engine: Engine, *, at: datetime) -> Points:

@@ -64,6 +64,8 @@ class PlanningInputs:
     no_fly: tuple[Geometry, ...] = ()   # zones drones must not cross (WGS84)
     posts: Points = field(default_factory=no_points)   # values: kind, ambulances (POST_KINDS)
     venues: tuple[Venue, ...] = ()   # places that must have an AED
+    # emergency departments; values: capabilities (a tuple of names per hospital)
+    hospitals: Points = field(default_factory=no_points)
 
     def available_aeds(self) -> Points:
         """The AEDs usable at the chosen time (all of them when availability is not given)."""

@@ -1,8 +1,9 @@
-"""Coverage layers for planners: stations, available AEDs, drone pads and the 5-minute circle,
-each as bands with population (WGS84 features) and as a travel-time surface (GeoTIFF).
+"""Coverage layers for planners: stations, available AEDs, drone pads, the 5-minute circle and
+hospital catchments, each as bands with population (WGS84 features) and as a travel-time
+surface (GeoTIFF).
 
 Each network layer is one multi-source search (``routing.coverage``); the circle is the
-earliest of the AED walk and the drone flight.
+earliest of the AED walk and the drone flight; a catchment runs towards the hospitals.
 """
 
 from collections.abc import Sequence
@@ -11,6 +12,8 @@ from typing import Any
 import shapely
 import shapely.geometry
 
+from planning.catchment import CATCHMENT_MINUTES, capable, catchment_grid
+from planning.catchment import PREFIX as CATCHMENT_PREFIX
 from planning.inputs import PlanningInputs
 from planning.kpi import AED_WALK_MINUTES, drone_grid, network_grid
 from rescuecircle.errors import InvalidInput, NoRoute
@@ -20,9 +23,15 @@ from routing.network import Network
 
 NO_POPULATION = ("no population is loaded, so the people covered are unknown: run "
                  "`rescuecircle import population FILE`")
-LAYERS = ("stations", "aeds", "drone-pads", "circle")
+# Hospital catchments: "hospitals" (any emergency department) or "hospitals:<capability>"
+# for any row of rc.hospital_capability; the standard capabilities are listed for clients.
+CATCHMENT_LAYERS = ("hospitals", "hospitals:chest_pain", "hospitals:stroke",
+                    "hospitals:trauma", "hospitals:paediatric", "hospitals:maternity",
+                    "hospitals:burns")
+LAYERS = ("stations", "aeds", "drone-pads", "circle", *CATCHMENT_LAYERS)
 DEFAULT_MINUTES = {"stations": (5.0, 8.0, 12.0), "aeds": (AED_WALK_MINUTES,),
-                   "drone-pads": (AED_WALK_MINUTES,), "circle": (AED_WALK_MINUTES,)}
+                   "drone-pads": (AED_WALK_MINUTES,), "circle": (AED_WALK_MINUTES,),
+                   **{name: CATCHMENT_MINUTES for name in CATCHMENT_LAYERS}}
 
 
 def people_xy(network: Network, inputs: PlanningInputs) -> PeopleXY:
@@ -33,11 +42,22 @@ def people_xy(network: Network, inputs: PlanningInputs) -> PeopleXY:
 
 def build_layer(network: Network, inputs: PlanningInputs, name: str, *,
                 minutes: Sequence[float] | None = None, hour: int | None = None) -> CoverageLayer:
-    """One layer to ``max(minutes)``; NoRoute when it has no usable facility."""
-    if name not in LAYERS:
+    """One layer to ``max(minutes)``; NoRoute when it has no usable facility. A catchment
+    layer ("hospitals", "hospitals:stroke") is the drive *to* the nearest such hospital."""
+    if name not in LAYERS and not name.startswith(f"{CATCHMENT_PREFIX}:"):
         raise InvalidInput(f"layer '{name}' is unknown; use one of {', '.join(LAYERS)}")
-    limits = check_minutes(list(minutes or DEFAULT_MINUTES[name]))
+    limits = check_minutes(list(minutes or DEFAULT_MINUTES.get(name, CATCHMENT_MINUTES)))
     top_min = max(limits)
+    if name.startswith(CATCHMENT_PREFIX):
+        hospitals = capable(inputs.hospitals, name.partition(":")[2] or None)
+        grid = catchment_grid(network, hospitals, limit_min=top_min, hour=hour)
+        if grid is None:
+            raise NoRoute(f"layer '{name}': no emergency department with that capability is "
+                          "loaded: run `rescuecircle import hospitals FILE` (columns emergency "
+                          "and capabilities)")
+        people = people_xy(network, inputs) if len(inputs.people.lon) else None
+        return coverage_layer(name, grid, limits, population=people,
+                              facilities_used=len(hospitals.lon))
     aeds = inputs.available_aeds()
     pads = inputs.drone_pads
     walk = network_grid(network, aeds, "walk", top_min, None) if name in ("aeds", "circle") \

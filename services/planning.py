@@ -20,6 +20,7 @@ from gis.planning import (
 from gis.planning import volunteer_density as density_cells
 from gis.training import training_points
 from planning.air import AirInputs, AirKpi, air_note, air_table
+from planning.catchment import catchment_columns, catchment_notes
 from planning.inputs import District, PlanningInputs, Points
 from planning.kpi import KpiTable, kpi_table
 from planning.layers import NO_POPULATION, build_layer, layer_notes
@@ -99,6 +100,8 @@ def kpis(context: Context, *, at: datetime, hour: int | None,
     air, air_inputs = _air_rows(context, network, districts, inputs.people)
     table = table.with_columns(training_columns(network, districts, inputs.people, sites,
                                                 hour=hour)).with_columns(
+        catchment_columns(network, districts, inputs.people, inputs.hospitals,
+                          hour=hour)).with_columns(
         {row.name: {k: v for k, v in asdict(row).items() if k not in ("name", "kind",
                                                                      "population")}
          for row in air})
@@ -107,6 +110,7 @@ def kpis(context: Context, *, at: datetime, hour: int | None,
         f"{len(empty)} districts hold no population, so their shares are empty: "
         + ", ".join(empty[:10])] if empty else [])
     notes += [note for note in (training_note(len(sites.lon)), air_note(air_inputs)) if note]
+    notes += catchment_notes(inputs.hospitals)
     return Kpis(network, districts, table, notes)
 
 
