@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from api import app_state
 from api.auth import require_roles
+from api.public_limits import limited
 from gis.export import FORMATS, LAYER_TABLES, SUFFIXES
 from rescuecircle.errors import NotFound
 from services import exports, params, quality
@@ -77,6 +78,7 @@ def incidents_file() -> Response:
 
 
 @blueprint.get(f"{PREFIX}/<filename>")
+@limited
 def layer_file(filename: str) -> Response:
     """Every feature of a public layer as one file: ``{layer}.{ending}``."""
     layer, _, ending = filename.partition(".")

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from api import app_state
 from api.jsonable import jsonable
+from api.public_limits import limited
 from services import params
 from services.finder import nearest_aeds
 
@@ -22,6 +23,7 @@ blueprint = Blueprint("finder", __name__)
 
 
 @blueprint.get("/api/aeds/nearest")
+@limited
 def nearest() -> ResponseReturnValue:
     """The nearest usable AEDs by walking time, with routes; see the module docstring."""
     args = request.args

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from api import app_state
+from api.public_limits import limited
 from services import ors, ors_directions, params
 
 PREFIX = "/ors/v2"
@@ -24,6 +25,7 @@ blueprint = Blueprint("ors", __name__)
 
 @blueprint.post(f"{PREFIX}/isochrones/<profile>")
 @blueprint.post(f"{PREFIX}/isochrones/<profile>/geojson")
+@limited
 def isochrones(profile: str) -> ResponseReturnValue:
     """Reachability from (``location_type`` start) or to (destination) each location."""
     body = params.json_body(request.get_json(silent=True))
@@ -34,6 +36,7 @@ def isochrones(profile: str) -> ResponseReturnValue:
 
 @blueprint.post(f"{PREFIX}/matrix/<profile>")
 @blueprint.post(f"{PREFIX}/matrix/<profile>/json")
+@limited
 def matrix(profile: str) -> ResponseReturnValue:
     """Durations and distances between locations."""
     body = params.json_body(request.get_json(silent=True))
@@ -42,6 +45,7 @@ def matrix(profile: str) -> ResponseReturnValue:
 
 @blueprint.post(f"{PREFIX}/directions/<profile>")
 @blueprint.post(f"{PREFIX}/directions/<profile>/json")
+@limited
 def directions_json(profile: str) -> ResponseReturnValue:
     """The route through the coordinates, its geometry an encoded polyline."""
     body = params.json_body(request.get_json(silent=True))
@@ -50,6 +54,7 @@ def directions_json(profile: str) -> ResponseReturnValue:
 
 
 @blueprint.post(f"{PREFIX}/directions/<profile>/geojson")
+@limited
 def directions_geojson(profile: str) -> ResponseReturnValue:
     """The route through the coordinates as a GeoJSON FeatureCollection."""
     body = params.json_body(request.get_json(silent=True))
@@ -58,6 +63,7 @@ def directions_geojson(profile: str) -> ResponseReturnValue:
 
 
 @blueprint.get(f"{PREFIX}/directions/<profile>")
+@limited
 def directions_get(profile: str) -> ResponseReturnValue:
     """``?start=lon,lat&end=lon,lat``: the route as GeoJSON, as ORS's GET answers."""
     body = {"coordinates": [list(params.point((request.args.get(name) or "").split(","), name))

@@ -23,6 +23,7 @@ from api import app_state, jobs
 from api.auth import require_roles
 from api.dispatch import ROLES as DISPATCH_ROLES
 from api.dispatch import caller
+from api.public_limits import limited
 from planning.layers import DEFAULT_MINUTES, LAYERS, band_geojson
 from rescuecircle.errors import InvalidInput, NotFound
 from routing.arrays import MODES
@@ -339,9 +340,10 @@ def execute_process(process_id: str) -> ResponseReturnValue:
     """Run a process on ``{"inputs": {...}}``: synchronously, returning its output as is, or
     with ``Prefer: respond-async`` (where allowed) as a job: 201, statusInfo and Location."""
     process = _process(process_id)
+    run = limited(_execute)  # counted after the role check: refused callers get 401/403
     if process.roles:
-        return require_roles(*process.roles)(_execute)(process)
-    return _execute(process)
+        run = require_roles(*process.roles)(run)
+    return run(process)
 
 
 def _execute(process: Process) -> ResponseReturnValue:

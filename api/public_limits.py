@@ -6,40 +6,41 @@ of them a minute (429 beyond). Callers with a token (dispatch consoles, voluntee
 never limited here: a dispatcher must not be slowed in an emergency. Features, tiles and pages
 are cheap indexed reads and stay unlimited. Counts are shared by every server process (see
 ``api.rate_limit``).
+
+A computing handler is wrapped in :func:`limited` *inside* its role check, so the order is
+authentication, then authorisation, then the count: a request the handler refuses anyway (an
+analyst-only export without a token) is a 401, never a 429, and does not use up the address's
+allowance.
 """
 
-from flask import Flask, g, request
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, current_app, g, request
 
 from api.auth import PUBLIC
 from api.rate_limit import RateLimiter
 from services.context import Context
 
-COMPUTING_ENDPOINTS = frozenset({
-    "processes.execute_process",
-    "routes.compute_route",
-    "travel.isochrones",
-    "travel.travel_matrix",
-    "ors.isochrones",
-    "ors.matrix",
-    "ors.directions_json",
-    "ors.directions_geojson",
-    "ors.directions_get",
-    "finder.nearest",
-    "exports.layer_file",
-    "exports.station_coverage_file",
-    "exports.travel_time_file",
-    "training.nearest",
-    "training.enrol",           # writes: a flood of sign-ups must not fill every course
-})
+EXTENSION_KEY = "rescuecircle.public_limits"
 
 
 def init_app(app: Flask, state: Context) -> None:
-    """Count public requests to computing endpoints; register after authentication."""
-    limiter = RateLimiter(state.engine, "public_compute", state.settings.public_compute_per_min,
-                          window_s=60, what="computations (routes, isochrones, exports)")
+    """Give the app its limiter of public computations."""
+    app.extensions[EXTENSION_KEY] = RateLimiter(
+        state.engine, "public_compute", state.settings.public_compute_per_min, window_s=60,
+        what="computations (routes, isochrones, exports)")
 
-    def check() -> None:
-        if g.role == PUBLIC and request.endpoint in COMPUTING_ENDPOINTS:
+
+def limited[**P, R](view: Callable[P, R]) -> Callable[P, R]:
+    """Count each public call of ``view`` (TooManyRequests beyond the limit) before it runs."""
+
+    @wraps(view)
+    def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+        if g.role == PUBLIC:
+            limiter: RateLimiter = current_app.extensions[EXTENSION_KEY]
             limiter.hit(request.remote_addr or "unknown")
+        return view(*args, **kwargs)
 
-    app.before_request(check)
+    return counted
+

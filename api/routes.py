@@ -12,6 +12,7 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from api import app_state
+from api.public_limits import limited
 from rescuecircle.errors import InvalidInput
 from services import params
 from services.routing import RouteRequest, route
@@ -29,6 +30,7 @@ def _waypoints(value: Any) -> list[tuple[float, float]]:
 
 
 @blueprint.post("/routes")
+@limited
 def compute_route() -> ResponseReturnValue:
     """Compute a route between two waypoints (``preference`` fastest is the only one)."""
     body = params.json_body(request.get_json(silent=True))

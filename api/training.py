@@ -11,12 +11,14 @@ from flask.typing import ResponseReturnValue
 from api import app_state
 from api.auth import require_roles
 from api.jsonable import jsonable
+from api.public_limits import limited
 from services import params, training
 
 blueprint = Blueprint("training", __name__)
 
 
 @blueprint.get("/api/training-sites/nearest")
+@limited
 def nearest() -> ResponseReturnValue:
     """``?lon=&lat=&crs=&mode=walk|drive&count=5``: the soonest reached training sites."""
     crs = params.crs(request.args.get("crs"))
@@ -30,6 +32,7 @@ def nearest() -> ResponseReturnValue:
 
 
 @blueprint.post("/api/training-sessions/<int:session_id>/enrolments")
+@limited  # a write: a flood of sign-ups must not fill every course
 def enrol(session_id: int) -> ResponseReturnValue:
     """``{"name", "phone"}``: 201 with the enrolment, 409 when the session is full."""
     body = params.json_body(request.get_json(silent=True))

@@ -9,18 +9,21 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from api.processes import PROCESSES, execute_inputs
+from api.public_limits import limited
 from services import params
 
 blueprint = Blueprint("travel", __name__)
 
 
 @blueprint.post("/api/isochrones")
+@limited
 def isochrones() -> ResponseReturnValue:
     """Isochrone bands from or to a point, or of several facilities (see process isochrone)."""
     return execute_inputs(PROCESSES["isochrone"], params.json_body(request.get_json(silent=True)))
 
 
 @blueprint.post("/api/matrix")
+@limited
 def travel_matrix() -> ResponseReturnValue:
     """Seconds and metres from sources to targets (see process matrix)."""
     return execute_inputs(PROCESSES["matrix"], params.json_body(request.get_json(silent=True)))

@@ -89,6 +89,23 @@ def test_public_computations_are_rate_limited_and_tokens_are_not(engine):
                for _ in range(5))
 
 
+def test_authentication_comes_before_the_rate_limit(engine):
+    """A request the endpoint refuses anyway is a 401, even from an address over its limit,
+    and does not count: an analyst-only export or process without a token."""
+    settings = app_settings(engine).model_copy(update={"public_compute_per_min": 1})
+    app = create_app(settings, engine=engine).test_client()
+    me = {"REMOTE_ADDR": "10.0.0.11"}
+    refused = ["/api/exports/travel_time.tif?lon=0&lat=0", "/api/exports/station_coverage.csv"]
+    coverage = ("/ogc/processes/coverage/execution", {"inputs": {"layer": "stations"}})
+    for _ in range(3):
+        assert all(app.get(path, environ_base=me).status_code == 401 for path in refused)
+        assert app.post(coverage[0], json=coverage[1], environ_base=me).status_code == 401
+    nearest = "/api/aeds/nearest?lon=0&lat=0"
+    assert app.get(nearest, environ_base=me).status_code != 429  # nothing was counted
+    assert app.get(nearest, environ_base=me).status_code == 429
+    assert all(app.get(path, environ_base=me).status_code == 401 for path in refused)
+
+
 def test_behind_a_trusted_proxy_clients_are_counted_apart_and_spoofing_fails(engine):
     limited = {"public_compute_per_min": 2}
     nearest = "/api/aeds/nearest?lon=0&lat=0"
