@@ -108,6 +108,16 @@ class Process:
             ],
         }
 
+    def check_required(self, inputs: dict[str, Any]) -> None:
+        """InvalidInput naming the first input the description requires (``minOccurs`` 1, no
+        default) that ``inputs`` lacks, before any parsing complains of something else."""
+        for name, spec in self.inputs.items():
+            if spec.get("minOccurs", 1) >= 1 and "default" not in spec["schema"] \
+                    and name not in inputs:
+                hint = (' (the inputs hold "inputs": give the inputs themselves; clients '
+                        'such as OWSLib wrap them)') if "inputs" in inputs else ""
+                raise InvalidInput(f"{name} is required{hint}")
+
     def describe(self) -> dict[str, Any]:
         """The full description with input and output schemas."""
         return {**self.summary(), "inputs": self.inputs, "outputs": self.outputs}
@@ -356,6 +366,7 @@ def _execute(process: Process) -> ResponseReturnValue:
 
 def execute_inputs(process: Process, inputs: dict[str, Any]) -> ResponseReturnValue:
     """Run a process on its inputs, as a job when the request prefers and the process can."""
+    process.check_required(inputs)
     if process.compute is not None and process.prepare is not None and _wants_async():
         if g.principal is None:
             raise InvalidInput("asynchronous execution needs a token: jobs belong to tokens")

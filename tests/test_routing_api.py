@@ -120,6 +120,27 @@ def test_malformed_body_and_unknown_process(client):
                        ).status_code == 404
 
 
+@pytest.mark.parametrize(("process", "inputs", "named"), [
+    ("isochrone", {}, "point is required"),
+    ("isochrone", {"mode": "walk", "minutes": [5]}, "point is required"),
+    ("route", {"origin": [0, 0]}, "destination is required"),
+])
+def test_a_missing_input_is_named(client, process, inputs, named):
+    response = client.post(f"/ogc/processes/{process}/execution", json={"inputs": inputs})
+    assert response.status_code == 400
+    assert response.json["description"] == named
+
+
+def test_inputs_wrapped_twice_say_so(client):
+    """OWSLib wraps the inputs it is given in {"inputs": ...}: given the README's whole body,
+    it sends them wrapped twice."""
+    body = {"inputs": {"inputs": {"point": [0.001, 0.0]}}}
+    response = client.post(ISOCHRONE, json=body)
+    assert response.status_code == 400
+    assert response.json["description"].startswith("point is required")
+    assert "OWSLib" in response.json["description"]
+
+
 def test_processes_are_described(client):
     listed = client.get("/ogc/processes").json["processes"]
     assert {p["id"] for p in listed} >= {"isochrone", "route"}
