@@ -71,12 +71,20 @@ def test_only_admins_edit(client, headers, engine):
     assert count(engine, "station") == before
 
 
-def test_aeds_are_edited_through_their_registry(client, headers):
-    response = client.post("/ogc/collections/aeds/items", json=PAD, headers=headers["admin"])
-    assert response.status_code == 405 and "/api/aeds" in response.json["description"]
-    assert "GET" in response.headers["Allow"]
-    assert client.post("/ogc/collections/districts/items", json=PAD,
-                       headers=headers["admin"]).status_code == 404
+def test_only_editable_collections_allow_writes(client, headers):
+    """AEDs are edited through their registry (/api/aeds), districts not at all: a 405, and
+    Allow and OPTIONS name only the methods served."""
+    for collection in ("aeds", "districts"):
+        items = f"/ogc/collections/{collection}/items"
+        item = f"{items}/1"
+        response = client.post(items, json=PAD, headers=headers["admin"])
+        assert response.status_code == 405 and response.json["code"] == "MethodNotAllowed"
+        for path in (items, item):
+            allowed = set(client.options(path).headers["Allow"].split(", "))
+            assert allowed == {"GET", "HEAD", "OPTIONS"}, path
+        assert client.put(item, json=PAD, headers=headers["admin"]).status_code == 405
+    allowed = set(client.options("/ogc/collections/stations/items/1").headers["Allow"].split(", "))
+    assert allowed == {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
 
 @pytest.mark.parametrize(("body", "names_it"), [
