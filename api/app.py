@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(proposals.create_blueprint(state))
     app.register_blueprint(ambulances.blueprint)
     app.register_blueprint(planning.blueprint)
-    app.register_blueprint(ogc.create_blueprint(settings))
+    app.register_blueprint(ogc.create_blueprint(settings, state.engine))
     app.register_blueprint(feature_edit.blueprint)
     app.register_blueprint(exports.blueprint)
     app.register_blueprint(openapi.blueprint)

@@ -6,9 +6,11 @@ Settings, and :func:`create_blueprint` wraps pygeoapi's framework-free API funct
 Flask routes (the ``execute_from_flask`` pattern of ``pygeoapi/flask_app.py``).
 
 Only public layers are collections; volunteers, their positions, incidents and dispatches never
-are. The OpenAPI document is generated on first request, not at start-up, because pygeoapi reads
-every table's columns to write it: the server starts while the database is down and serves
-``/health`` with a 503 meanwhile.
+are. What depends on the data is filled in per request: each collection's extent (from its rows,
+``gis.extents``, kept per table version) and its link to its vector tiles; items are served as
+``application/geo+json``. ``api/ogc_meta.py`` adds the conformance classes and landing-page links
+of what we serve beside pygeoapi (processes, jobs, tiles), and ``/ogc/openapi`` is our own
+document (``api/ogc_openapi.py``), true to the methods served and resolvable offline.
 
 :class:`PostgreSQLProvider` is pygeoapi's own provider with the faults it maps wrongly answered
 properly: a database outage is a 503 (pygeoapi says 500, or 404 for a single item), and a bbox
@@ -17,10 +19,12 @@ property are 400s (pygeoapi answers 500, or matches nothing), and a 3D bbox drop
 (pygeoapi hands six numbers to ``ST_MakeEnvelope`` and fails).
 """
 
+import json
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,6 @@ import pygeoapi.api.itemtypes as itemtypes_api
 from flask import Blueprint, Response, request
 from geoalchemy2.functions import ST_Intersects, ST_MakeEnvelope
 from pygeoapi.api import API, APIRequest
-from pygeoapi.openapi import get_oas
 from pygeoapi.provider.base import (
     ProviderConnectionError,
     ProviderInvalidQueryError,
@@ -39,16 +42,24 @@ from pygeoapi.provider.base import (
 )
 from pygeoapi.provider.sql import PostgreSQLProvider as StockPostgreSQLProvider
 from pygeofilter.backends.sqlalchemy.evaluate import to_filter
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from api import ogc_openapi
+from api.ogc_meta import landing_links, with_conformance, without_extent
+from api.tiles import service as tile_service
 from gis.catalogue import PUBLIC_LAYERS
+from gis.extents import Extent, ExtentCache
 from rescuecircle.database import database_url
 from rescuecircle.errors import InvalidInput, Unavailable
 from rescuecircle.settings import Settings
 
 PREFIX = "/ogc"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GEOJSON = "application/geo+json"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+WORLD = [-180, -90, 180, 90]  # pygeoapi needs a bbox even for an empty collection
 SRID = 4326  # of every geometry column we publish
 # A transparent 1x1 PNG: pygeoapi's HTML pages draw it instead of fetching an external basemap.
 BLANK_TILE = (
@@ -229,41 +240,58 @@ def pygeoapi_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_blueprint(settings: Settings) -> Blueprint:
+def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
     """Routes under ``/ogc`` for landing page, OpenAPI, conformance, collections and items."""
     api = API(pygeoapi_config(settings), openapi={})
-    openapi_lock = threading.Lock()
+    extents = ExtentCache(engine)
     blueprint = Blueprint("ogc", __name__, url_prefix=PREFIX,
                           static_folder=PYGEOAPI_STATIC, static_url_path="/static")
 
     def run(function: Callable[..., tuple[dict[str, str], int, str | bytes]], *args: Any,
-            check_format: bool = True) -> Response:
-        """Call a pygeoapi API function on the Flask request; its errors are its own responses."""
+            check_format: bool = True, rewrite: Callable[[Any], Any] | None = None,
+            media_type: str | None = None) -> Response:
+        """Call a pygeoapi API function on the Flask request; its errors are its own responses.
+        A successful JSON answer is passed through ``rewrite`` and served as ``media_type``."""
         api_request = APIRequest.from_flask(request, api.locales)
         if check_format and not api_request.is_valid():
             headers, status, content = api.get_format_exception(api_request)
         else:
             headers, status, content = function(api, api_request, *args)
-        return Response(content, status=status, headers=headers)
+        response = Response(content, status=status, headers=headers)
+        if status == HTTPStatus.OK and response.mimetype == "application/json":
+            if rewrite is not None:
+                response.set_data(json.dumps(rewrite(json.loads(content))))
+            if media_type is not None:
+                response.mimetype = media_type
+        return response
 
     @blueprint.get("/", strict_slashes=False)
     def landing_page() -> Response:
-        return run(core_api.landing_page)
+        return run(core_api.landing_page, rewrite=partial(landing_links, settings.base_url))
 
     @blueprint.get("/openapi")
     def openapi() -> Response:
-        with openapi_lock:  # generated once, when the database can first be read
-            api.openapi = api.openapi or get_oas(api.config)
+        tiled = [layer.collection for layer in LAYERS
+                 if layer.collection in tile_service().catalogue().public]
+        api.openapi = ogc_openapi.document(
+            settings.base_url, [layer.collection for layer in LAYERS], tiled)
         return run(core_api.openapi_)
 
     @blueprint.get("/conformance")
     def conformance() -> Response:
-        return run(core_api.conformance)
+        return run(core_api.conformance, rewrite=with_conformance)
 
     @blueprint.get("/collections")
     @blueprint.get("/collections/<collection>")
     def collections(collection: str | None = None) -> Response:
-        return run(core_api.describe_collections, collection)
+        found = extents.extents({layer.table: layer.time_field for layer in LAYERS})
+        tiled = set(tile_service().catalogue().public)
+        for layer in LAYERS:
+            api.config["resources"][layer.collection].update(
+                _described(layer, found[layer.table], tiled, settings.base_url))
+        empty = {layer.collection for layer in LAYERS if found[layer.table].bbox is None}
+        return run(core_api.describe_collections, collection,
+                   rewrite=partial(without_extent, empty))
 
     @blueprint.get("/collections/<collection>/schema")
     def schema(collection: str) -> Response:
@@ -276,19 +304,33 @@ def create_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/collections/<collection>/items")
     def items(collection: str) -> Response:
         _check_bbox_range(request.args.get("bbox"))
-        return run(itemtypes_api.get_collection_items, collection, check_format=False)
+        return run(itemtypes_api.get_collection_items, collection, check_format=False,
+                   media_type=GEOJSON)
 
     @blueprint.get("/collections/<collection>/items/<item>")
     def item(collection: str, item: str) -> Response:
-        return run(itemtypes_api.get_collection_item, collection, item)
+        return run(itemtypes_api.get_collection_item, collection, item, media_type=GEOJSON)
 
     return blueprint
 
 
+def _described(layer: Layer, extent: Extent, tiled: set[str], base_url: str
+               ) -> dict[str, Any]:
+    """What pygeoapi says of a collection that depends on the data: its extents (from the
+    rows; pygeoapi needs a bbox even for an empty table, which ``without_extent`` removes),
+    and a link to its vector tiles when it has them."""
+    extents: dict[str, Any] = {"spatial": {"bbox": list(extent.bbox or WORLD), "crs": CRS84}}
+    if layer.time_field and extent.begin is not None and extent.end is not None:
+        extents["temporal"] = {"begin": extent.begin.astimezone(UTC),
+                               "end": extent.end.astimezone(UTC), "trs": GREGORIAN}
+    links = [{"type": "application/json", "rel": TILESETS_VECTOR,
+              "title": {"en": "Vector tiles", "zh": "矢量瓦片"},
+              "href": f"{base_url}{PREFIX}/collections/{layer.collection}/tiles"}]
+    return {"extents": extents, "links": links if layer.collection in tiled else []}
+
+
 def _collection(layer: Layer, settings: Settings) -> dict[str, Any]:
-    extents: dict[str, Any] = {"spatial": {"bbox": [-180, -90, 180, 90], "crs": CRS84}}
-    if layer.time_field:
-        extents["temporal"] = {"begin": None, "end": None}
+    """A collection as pygeoapi's configuration has it; ``_described`` fills in its extents."""
     provider: dict[str, Any] = {
         "type": "feature",
         "name": f"{__name__}.{PostgreSQLProvider.__name__}",
@@ -306,7 +348,7 @@ def _collection(layer: Layer, settings: Settings) -> dict[str, Any]:
         "title": layer.title,
         "description": layer.description,
         "keywords": list(layer.keywords),
-        "extents": extents,
+        "extents": {"spatial": {"bbox": WORLD, "crs": CRS84}},
         "providers": [provider],
     }
 

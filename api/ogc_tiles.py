@@ -6,8 +6,9 @@
   ``/tileMatrixSets/WebMercatorQuad`` (OGC 2DTMS 2.0 JSON).
 - Each public collection has *geodata* tiles at ``/ogc/collections/{collectionId}/tiles``,
   ``.../tiles/WebMercatorQuad`` and ``.../tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/
-  {tileCol}``. Conformance under ``/ogc`` is pygeoapi's, which does not know of these, so
-  geodata-tilesets is not claimed (yet); clients find them from ``/tiles`` and TileJSON.
+  {tileCol}``, linked from each collection (rel ``tilesets-vector``) and declared in
+  ``/ogc/conformance`` (``api/ogc_meta.py``); the tile matrix sets are also at
+  ``/ogc/tileMatrixSets``, where the landing page of ``/ogc`` links them.
 
 Tile responses are the XYZ ones (same bytes, ETag and caching), reordered: row is y, col is x.
 """
@@ -40,6 +41,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+    # POST /routes (api/routes.py): two waypoints in, the route exchange model out.
+    "http://www.opengis.net/spec/ogcapi-routes-1/1.0.0-draft.1/conf/core",
 ]
 _JSON_TYPES = {"Number": "number", "String": "string", "Boolean": "boolean"}
 
@@ -48,7 +51,7 @@ blueprint = Blueprint("ogc_tiles", __name__)
 
 @blueprint.get("/conformance")
 def conformance() -> ResponseReturnValue:
-    """The conformance classes of the root API (Tiles); Features are under /ogc."""
+    """The conformance classes of the root API (Tiles, Routes); Features are under /ogc."""
     return jsonify(conformsTo=CONFORMANCE)
 
 
@@ -99,6 +102,7 @@ def collection_tile(collection: str, z: int, row: int, col: int) -> Response:
 
 
 @blueprint.get("/tileMatrixSets")
+@blueprint.get("/ogc/tileMatrixSets")  # the landing page of /ogc links it there
 def tile_matrix_sets() -> ResponseReturnValue:
     """The one tile matrix set served."""
     return jsonify(tileMatrixSets=[{
@@ -108,6 +112,7 @@ def tile_matrix_sets() -> ResponseReturnValue:
 
 
 @blueprint.get("/tileMatrixSets/<tms_id>")
+@blueprint.get("/ogc/tileMatrixSets/<tms_id>")
 def tile_matrix_set(tms_id: str) -> ResponseReturnValue:
     """WebMercatorQuad as OGC 2DTMS 2.0 JSON, zooms 0 to MAX_ZOOM."""
     if tms_id != TMS_ID:

@@ -1,13 +1,17 @@
 """pygeoapi under /ogc: public collections only, GeoJSON items by bbox, 4xx for bad queries."""
 
+import json
+import re
 from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
+from openapi_spec_validator import validate
 from pygeoapi.config import validate_config
 from sqlalchemy import Engine, text
 
 from api.ogc import BLANK_TILE, LAYERS, pygeoapi_config
+from gis.feature_edit import EDITABLE
 from rescuecircle.settings import Settings
 from tests.conftest import client_for
 
@@ -61,6 +65,7 @@ def test_landing_page_conformance_and_openapi(client):
     assert openapi.status_code == 200
     assert "/collections/aeds/items" in openapi.json["paths"]
     assert openapi.json["servers"][0]["url"] == "http://127.0.0.1:8000/ogc"
+    assert client.get("/ogc/openapi?f=html").mimetype == "text/html"
 
 
 def test_collections_are_the_public_layers_only(client):
@@ -165,3 +170,111 @@ def test_database_credentials_never_reach_a_client(client, engine):
         for fmt in ("json", "html", "jsonld"):
             body = client.get(f"{path}?f={fmt}").get_data(as_text=True)
             assert password not in body, f"{path}?f={fmt}"
+
+
+def test_items_are_geojson(client, aed_ids):
+    assert client.get("/ogc/collections/aeds/items?f=json").mimetype == "application/geo+json"
+    item = client.get(f"/ogc/collections/aeds/items/{aed_ids[0]}?f=json")
+    assert item.mimetype == "application/geo+json"
+    assert client.get("/ogc/collections/aeds/items?f=html").mimetype == "text/html"
+
+
+def test_conformance_declares_what_is_served(client):
+    classes = set(client.get("/ogc/conformance?f=json").json["conformsTo"])
+    processes = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/"
+    assert {processes + c for c in ("core", "json", "ogc-process-description", "job-list",
+                                    "oas30")} <= classes
+    assert processes + "dismiss" not in classes  # DELETE /ogc/jobs/{id} is not served
+    assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets" in classes
+    assert not any("ogcapi-routes" in c for c in classes)  # /routes is the root API's
+    assert "http://www.opengis.net/spec/ogcapi-routes-1/1.0.0-draft.1/conf/core" in \
+        client.get("/conformance").json["conformsTo"]
+
+
+def test_landing_page_links_work(client):
+    links = client.get("/ogc?f=json").json["links"]
+    by_rel = {link["rel"]: link["href"] for link in links if link["type"] == "application/json"}
+    base = "http://127.0.0.1:8000"
+    for rel, expected in (("http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                           "/ogc/tileMatrixSets"),
+                          ("http://www.opengis.net/def/rel/ogc/1.0/processes", "/ogc/processes"),
+                          ("conformance", "/ogc/conformance")):
+        assert by_rel[rel].startswith(base + expected), rel
+        assert client.get(by_rel[rel].removeprefix(base)).status_code == 200, rel
+    schemes = client.get("/ogc/tileMatrixSets").json["tileMatrixSets"]
+    assert [s["id"] for s in schemes] == ["WebMercatorQuad"]
+
+
+def test_each_collection_links_its_vector_tiles(client):
+    for layer in LAYERS:
+        links = client.get(f"/ogc/collections/{layer.collection}?f=json").json["links"]
+        tilesets = [link["href"] for link in links
+                    if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"]
+        assert tilesets == [f"http://127.0.0.1:8000/ogc/collections/{layer.collection}/tiles"]
+        listed = client.get(tilesets[0].removeprefix("http://127.0.0.1:8000")).json
+        assert listed["tilesets"][0]["dataType"] == "vector"
+
+
+def test_openapi_documents_what_is_served_offline(client):
+    document = client.get("/ogc/openapi?f=json").json
+    validate(document)
+    text_ = json.dumps(document)
+    assert "schemas.opengis.net" not in text_ and "githubusercontent" not in text_
+    assert all(ref.startswith("#/") for ref in re.findall(r'"\$ref": "([^"]*)"', text_))
+    paths = document["paths"]
+    assert {"/processes", "/processes/{processId}", "/processes/{processId}/execution",
+            "/jobs", "/jobs/{jobId}", "/jobs/{jobId}/results", "/tileMatrixSets",
+            "/collections/{collectionId}/tiles"} <= set(paths)
+    for layer in LAYERS:  # writes only where they are served, each behind a token
+        items, item = (paths[f"/collections/{layer.collection}/items"],
+                       paths[f"/collections/{layer.collection}/items/{{featureId}}"])
+        writes = {"post"} & set(items) | {"put", "delete"} & set(item)
+        editable = layer.collection in EDITABLE
+        assert writes == ({"post", "put", "delete"} if editable else set()), layer.collection
+        for operation in [items.get("post"), item.get("put"), item.get("delete")]:
+            if operation:
+                assert {"401", "403"} <= set(operation["responses"])
+                assert "CQL" not in operation["summary"]
+    execution = paths["/processes/{processId}/execution"]["post"]["responses"]
+    assert {"200", "201", "400", "401", "403", "404", "422", "429", "503"} <= set(execution)
+
+
+def test_allow_lists_only_the_methods_served(client):
+    for path in ("/ogc/collections/aeds/items", "/ogc/collections/aeds/items/1",
+                 "/ogc/processes", "/ogc/collections"):
+        allowed = set(client.options(path).headers["Allow"].split(", "))
+        assert allowed == {"GET", "HEAD", "OPTIONS"}, path
+    allowed = client.options("/ogc/collections/stations/items").headers["Allow"]
+    assert set(allowed.split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+
+
+@pytest.fixture(scope="module")
+def empty_engine(make_database) -> Engine:
+    return make_database("ogc_extents")
+
+
+def test_extents_are_the_data_and_follow_its_changes(empty_engine):
+    """An empty collection has no extent; one row makes it that row's point; a write is
+    seen at once (extents are kept per table version); AEDs have a time span."""
+    client = client_for(empty_engine)
+    collections = client.get("/ogc/collections?f=json").json["collections"]
+    assert all("extent" not in c for c in collections)
+    assert "extent" not in client.get("/ogc/collections/aeds?f=json").json
+    with empty_engine.begin() as conn:
+        for x, y in ((114.05, 22.53), (114.07, 22.56)):
+            conn.execute(text("INSERT INTO rc.aed (name, geom, updated_at) VALUES ('a', "
+                              "ST_SetSRID(ST_MakePoint(:x, :y), 4326), "
+                              "'2026-01-02T03:04:05Z'::timestamptz + (:x - 114) * interval "
+                              "'100 days')"), {"x": x, "y": y})
+    aeds = client.get("/ogc/collections/aeds?f=json").json["extent"]
+    assert aeds["spatial"]["bbox"] == [[114.05, 22.53, 114.07, 22.56]]
+    assert aeds["spatial"]["crs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    assert aeds["temporal"]["interval"] == [["2026-01-07T03:04:05+00:00",
+                                             "2026-01-09T03:04:05+00:00"]]
+    with empty_engine.begin() as conn:
+        conn.execute(text("UPDATE rc.aed SET geom = ST_SetSRID(ST_MakePoint(114.1, 22.6), "
+                          "4326) WHERE ST_X(geom) = 114.07"))
+    moved = client.get("/ogc/collections?f=json").json["collections"]
+    extents = {c["id"]: c.get("extent") for c in moved}
+    assert extents["aeds"]["spatial"]["bbox"] == [[114.05, 22.53, 114.1, 22.6]]
+    assert extents["stations"] is None  # still empty

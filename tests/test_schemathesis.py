@@ -1,5 +1,7 @@
-"""Our OpenAPI document is valid, and schemathesis finds no server error (5xx but 503) in any
-operation it describes, fuzzed over the demo city without a token (the public's view)."""
+"""Our OpenAPI documents are valid, and schemathesis, fuzzing every operation they describe
+over the demo city without a token (the public's view), finds no server error (5xx but 503);
+on ``/ogc/openapi`` every answer's status and media type is also one the document lists
+(schemathesis' ``status_code_conformance`` and ``content_type_conformance``)."""
 
 import pytest
 import schemathesis
@@ -7,7 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
 from schemathesis import Case, GenerationMode
+from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 from sqlalchemy import Engine
 
 from api.app import create_app
@@ -26,15 +31,16 @@ def engine(make_database) -> Engine:
 
 @pytest.fixture(scope="module")
 def app(engine):
-    return create_app(app_settings(engine), engine=engine)
+    unlimited = {"public_compute_per_min": 1_000_000}  # every case must reach its handler
+    return create_app(app_settings(engine).model_copy(update=unlimited), engine=engine)
 
 
 def test_openapi_document_is_valid(app):
     document = app.test_client().get("/openapi.json").json
     validate(document)
     paths = set(document["paths"])
-    assert {"/tiles/{layer}/{z}/{x}/{y}.mvt", "/api/exports/{filename}", "/routes",
-            "/ogc/processes/{processId}/execution"} <= paths
+    assert {"/tiles/{layer}/{z}/{x}/{y}.mvt", "/api/exports/{filename}", "/routes"} <= paths
+    assert not any(path.startswith("/ogc") for path in paths)  # those are in /ogc/openapi
     assert not any(private in path for path in paths
                    for private in ("volunteer", "incident", "position"))
 
@@ -83,5 +89,39 @@ def test_no_server_errors(app, mode):
         try:
             run()
         except Unsatisfiable:  # negative mode, an operation without inputs: nothing to break
+            assert mode is GenerationMode.NEGATIVE, operation.path
+    assert not failures, "\n".join(failures[:20])
+
+
+def test_ogc_openapi_document_is_valid(app):
+    validate(app.test_client().get("/ogc/openapi?f=json").json)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_ogc_answers_conform_to_their_document(app, mode):
+    """Every operation of /ogc/openapi, valid and invalid inputs: no 5xx but 503, and only
+    statuses and media types the document lists."""
+    api = schemathesis.openapi.from_wsgi("/ogc/openapi?f=json", app)
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance]
+    failures: list[str] = []
+
+    for result in api.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def run(case: Case) -> None:
+            response = case.call()
+            try:
+                case.validate_response(response, checks=checks)
+            except (AssertionError, FailureGroup) as exc:
+                failures.append(f"{case.method} {case.formatted_path} {case.query or ''}: "
+                                f"{response.status_code} {response.headers}"
+                                f" {str(exc)[:300]}")
+
+        try:
+            run()
+        except Unsatisfiable:
             assert mode is GenerationMode.NEGATIVE, operation.path
     assert not failures, "\n".join(failures[:20])
