@@ -4,7 +4,8 @@ Runs under Debian's /usr/bin/python3 with python3-qgis (QGIS 3.22), not the proj
 headless (QT_QPA_PLATFORM=offscreen). Reads a JSON job on stdin and prints a JSON report:
 
 - ``oapif``: each collection loaded through QGIS's OAPIF provider (pygeoapi under /ogc):
-  validity, CRS, geometry type, fields and the number of features QGIS downloads;
+  validity, CRS, geometry type, fields, the layer's extent before any feature is read (the
+  collection's, which "Zoom to layer" uses) and the number of features QGIS downloads;
   ``oapif_bbox``: the same for a layer with ``restrictToRequestBBOX='1'`` and a bbox request.
 - ``tiles``: each vector tile layer loaded as an XYZ vector tile layer at one zoom and rendered;
   a counting renderer collects the ids (or summed ``point_count``) QGIS decodes from the tiles.
@@ -82,8 +83,11 @@ def load_collection(base, name, *, restrict_to_bbox=False, bbox=None):
     if bbox is not None:
         request.setFilterRect(QgsRectangle(*bbox))
         request.setFlags(QgsFeatureRequest.ExactIntersect)
+    extent = layer.extent()  # read before any feature: what "Zoom to layer" uses at once
     return {"valid": layer.isValid(), "crs": layer.crs().authid(),
             "geometry": geometry_name(layer), "fields": layer.fields().names(),
+            "extent": [extent.xMinimum(), extent.yMinimum(), extent.xMaximum(),
+                       extent.yMaximum()],
             "count": sum(1 for _ in layer.getFeatures(request))}
 
 

@@ -110,6 +110,17 @@ def test_every_collection_loads_in_qgis_with_exact_counts(report, engine):
     assert {"status", "opening_hours"} <= set(report["oapif"]["aeds"]["fields"])
 
 
+def test_qgis_layer_extents_are_the_data_bounds(report, engine):
+    """QGIS "Zoom to layer" goes to the data, not to the whole world."""
+    for layer in LAYERS:
+        with engine.connect() as conn:
+            data = conn.execute(text(
+                f"SELECT min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), "
+                f"max(ST_YMax(geom)) FROM rc.{layer.table}")).one()
+        assert report["oapif"][layer.collection]["extent"] == pytest.approx(
+            list(data), abs=1e-7), layer.collection
+
+
 def test_large_layer_restricted_to_the_request_bbox(report, engine):
     with engine.connect() as conn:
         inside = conn.execute(text(
