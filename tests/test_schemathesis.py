@@ -63,45 +63,20 @@ def test_every_documented_route_exists(app):
             assert response.json["code"] == "NotFound", concrete  # ours, not Werkzeug's
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_no_server_errors(app, mode):
-    """Every operation, valid and invalid inputs; each 5xx but 503 is collected and reported.
-
-    Operations are driven one by one (schemathesis' own pytest loader, ``from_fixture``,
-    sets ``Function._nodeid``, which pytest 9 no longer has).
-    """
-    api = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    failures: list[str] = []
-
-    for result in api.get_all_operations():
-        operation = result.ok()
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def run(case: Case) -> None:
-            response = case.call()
-            if response.status_code >= 500 and response.status_code != 503:
-                failures.append(f"{case.method} {case.formatted_path} {case.query or ''} "
-                                f"{case.body if case.body is not NOT_SET else ''}: "
-                                f"{response.status_code} {response.text[:200]}")
-
-        try:
-            run()
-        except Unsatisfiable:  # negative mode, an operation without inputs: nothing to break
-            assert mode is GenerationMode.NEGATIVE, operation.path
-    assert not failures, "\n".join(failures[:20])
-
-
 def test_ogc_openapi_document_is_valid(app):
     validate(app.test_client().get("/ogc/openapi?f=json").json)
 
 
+@pytest.mark.parametrize("document", ["/openapi.json", "/ogc/openapi?f=json"])
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_ogc_answers_conform_to_their_document(app, mode):
-    """Every operation of /ogc/openapi, valid and invalid inputs: no 5xx but 503, and only
-    statuses and media types the document lists."""
-    api = schemathesis.openapi.from_wsgi("/ogc/openapi?f=json", app)
+def test_answers_conform_to_their_document(app, document, mode):
+    """Every operation of each document, valid and invalid inputs: no 5xx but 503, and only
+    statuses and media types the document lists; each failure is collected and reported.
+
+    Operations are driven one by one (schemathesis' own pytest loader, ``from_fixture``,
+    sets ``Function._nodeid``, which pytest 9 no longer has).
+    """
+    api = schemathesis.openapi.from_wsgi(document, app)
     checks = [not_a_server_error, status_code_conformance, content_type_conformance]
     failures: list[str] = []
 
@@ -116,12 +91,12 @@ def test_ogc_answers_conform_to_their_document(app, mode):
             try:
                 case.validate_response(response, checks=checks)
             except (AssertionError, FailureGroup) as exc:
-                failures.append(f"{case.method} {case.formatted_path} {case.query or ''}: "
-                                f"{response.status_code} {response.headers}"
-                                f" {str(exc)[:300]}")
+                failures.append(f"{case.method} {case.formatted_path} {case.query or ''} "
+                                f"{case.body if case.body is not NOT_SET else ''}: "
+                                f"{response.status_code} {str(exc)[:300]}")
 
         try:
             run()
-        except Unsatisfiable:
+        except Unsatisfiable:  # negative mode, an operation without inputs: nothing to break
             assert mode is GenerationMode.NEGATIVE, operation.path
     assert not failures, "\n".join(failures[:20])
