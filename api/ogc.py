@@ -23,7 +23,6 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
@@ -46,7 +45,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api import ogc_openapi
-from api.ogc_meta import landing_links, with_conformance, without_extent
+from api.ogc_meta import CRS84, landing_links, with_conformance, with_extents
 from api.tiles import service as tile_service
 from gis.catalogue import PUBLIC_LAYERS
 from gis.extents import Extent, ExtentCache
@@ -55,11 +54,10 @@ from rescuecircle.errors import InvalidInput, Unavailable
 from rescuecircle.settings import Settings
 
 PREFIX = "/ogc"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOJSON = "application/geo+json"
-GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 WORLD = [-180, -90, 180, 90]  # pygeoapi needs a bbox even for an empty collection
+NO_EXTENT = Extent(None)  # of an empty table, or of any while the database is down
 SRID = 4326  # of every geometry column we publish
 # A transparent 1x1 PNG: pygeoapi's HTML pages draw it instead of fetching an external basemap.
 BLANK_TILE = (
@@ -284,14 +282,17 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
     @blueprint.get("/collections")
     @blueprint.get("/collections/<collection>")
     def collections(collection: str | None = None) -> Response:
-        found = extents.extents({layer.table: layer.time_field for layer in LAYERS})
-        tiled = set(tile_service().catalogue().public)
+        try:
+            found = extents.extents({layer.table: layer.time_field for layer in LAYERS})
+            tiled = set(tile_service().catalogue().public)
+        except OperationalError:  # the database is down: the collections, without what it says
+            found, tiled = {}, set()
         for layer in LAYERS:
-            api.config["resources"][layer.collection].update(
-                _described(layer, found[layer.table], tiled, settings.base_url))
-        empty = {layer.collection for layer in LAYERS if found[layer.table].bbox is None}
+            api.config["resources"][layer.collection].update(_described(
+                layer, found.get(layer.table, NO_EXTENT), tiled, settings.base_url))
+        described = {layer.collection: found.get(layer.table, NO_EXTENT) for layer in LAYERS}
         return run(core_api.describe_collections, collection,
-                   rewrite=partial(without_extent, empty))
+                   rewrite=partial(with_extents, described))
 
     @blueprint.get("/collections/<collection>/schema")
     def schema(collection: str) -> Response:
@@ -316,17 +317,23 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
 
 def _described(layer: Layer, extent: Extent, tiled: set[str], base_url: str
                ) -> dict[str, Any]:
-    """What pygeoapi says of a collection that depends on the data: its extents (from the
-    rows; pygeoapi needs a bbox even for an empty table, which ``without_extent`` removes),
-    and a link to its vector tiles when it has them."""
-    extents: dict[str, Any] = {"spatial": {"bbox": list(extent.bbox or WORLD), "crs": CRS84}}
-    if layer.time_field and extent.begin is not None and extent.end is not None:
-        extents["temporal"] = {"begin": extent.begin.astimezone(UTC),
-                               "end": extent.end.astimezone(UTC), "trs": GREGORIAN}
+    """What pygeoapi's configuration says of a collection that depends on the data: its bbox
+    (for the HTML map; the JSON gets the whole extent from ``with_extents``) and a link to its
+    vector tiles when it has them."""
+    extents = {**_extents(layer), "spatial": {"bbox": list(extent.bbox or WORLD), "crs": CRS84}}
     links = [{"type": "application/json", "rel": TILESETS_VECTOR,
               "title": {"en": "Vector tiles", "zh": "矢量瓦片"},
               "href": f"{base_url}{PREFIX}/collections/{layer.collection}/tiles"}]
     return {"extents": extents, "links": links if layer.collection in tiled else []}
+
+
+def _extents(layer: Layer) -> dict[str, Any]:
+    """The extents pygeoapi starts with: the world, and an open time span where there is time
+    (pygeoapi checks a datetime against it, so it stays open: see ``with_extents``)."""
+    extents: dict[str, Any] = {"spatial": {"bbox": WORLD, "crs": CRS84}}
+    if layer.time_field:
+        extents["temporal"] = {"begin": None, "end": None}
+    return extents
 
 
 def _collection(layer: Layer, settings: Settings) -> dict[str, Any]:
@@ -348,7 +355,7 @@ def _collection(layer: Layer, settings: Settings) -> dict[str, Any]:
         "title": layer.title,
         "description": layer.description,
         "keywords": list(layer.keywords),
-        "extents": {"spatial": {"bbox": WORLD, "crs": CRS84}},
+        "extents": _extents(layer),
         "providers": [provider],
     }
 

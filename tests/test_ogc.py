@@ -278,3 +278,7 @@ def test_extents_are_the_data_and_follow_its_changes(empty_engine):
     extents = {c["id"]: c.get("extent") for c in moved}
     assert extents["aeds"]["spatial"]["bbox"] == [[114.05, 22.53, 114.1, 22.6]]
     assert extents["stations"] is None  # still empty
+    # pygeoapi checks a datetime against the configured span, which stays open: a datetime
+    # after every AED finds none, it is not refused.
+    later = client.get("/ogc/collections/aeds/items?f=json&datetime=2030-01-01T00:00:00Z/..")
+    assert later.status_code == 200 and later.json["features"] == []
