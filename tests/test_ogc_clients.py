@@ -54,9 +54,11 @@ def test_owslib_features_collections_have_the_data_extents(base_url, engine):
     features = Features(f"{base_url}/ogc")
     assert set(features.feature_collections()) == {layer.collection for layer in LAYERS}
     for layer in LAYERS:
-        extent = features.collection(layer.collection)["extent"]
-        assert extent["spatial"]["bbox"] == [pytest.approx(bounds(engine, layer.table),
-                                                           abs=1e-9)], layer.collection
+        described, data = features.collection(layer.collection), bounds(engine, layer.table)
+        if data[0] is None:  # no rows (the demo city has no helipads): no extent
+            assert "extent" not in described, layer.collection
+            continue
+        assert described["extent"]["spatial"]["bbox"] == [pytest.approx(data, abs=1e-9)]
     with engine.connect() as conn:
         first, last = conn.execute(text("SELECT min(updated_at), max(updated_at) FROM rc.aed")
                                    ).one()

@@ -101,8 +101,10 @@ def test_every_collection_loads_in_qgis_with_exact_counts(report, engine):
     for layer in LAYERS:
         loaded = report["oapif"][layer.collection]
         assert loaded["valid"], layer.collection
-        assert loaded["crs"] == "EPSG:4326"
         assert loaded["count"] == len(db_ids(engine, layer.table)), layer.collection
+        if loaded["count"] == 0:  # no helipads in the demo city: QGIS 3.22 says no CRS then
+            continue
+        assert loaded["crs"] == "EPSG:4326"
         assert "id" in loaded["fields"]
     assert report["oapif"]["aeds"]["geometry"] == "Point"
     assert report["oapif"]["road_edges"]["geometry"] == "LineString"
@@ -117,8 +119,11 @@ def test_qgis_layer_extents_are_the_data_bounds(report, engine):
             data = conn.execute(text(
                 f"SELECT min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), "
                 f"max(ST_YMax(geom)) FROM rc.{layer.table}")).one()
-        assert report["oapif"][layer.collection]["extent"] == pytest.approx(
-            list(data), abs=1e-7), layer.collection
+        extent = report["oapif"][layer.collection]["extent"]
+        if data[0] is None:  # no rows (the demo city has no helipads): nothing to zoom to
+            assert extent[0] > extent[2], layer.collection  # QGIS's empty rectangle
+            continue
+        assert extent == pytest.approx(list(data), abs=1e-7), layer.collection
 
 
 def test_large_layer_restricted_to_the_request_bbox(report, engine):
