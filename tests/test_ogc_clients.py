@@ -5,13 +5,19 @@ GDAL is pyogrio's own build (GDAL 3.12, with the OGCAPI and MVT drivers): Debian
 (python3-gdal) is built without the OGCAPI driver's vector-tile path (its library has no
 ``vectorType`` handling), so it cannot open vector tiles from any server. GDAL places a
 collection's tiles by the collection's bbox read in the tile matrix set's units, so the area
-is given in EPSG:3857 (open options MINX...MAXY).
+is given in EPSG:3857 (open options MINX...MAXY). GDAL runs in a child process, against the
+server in another (``rescuecircle serve``).
 """
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,11 +91,36 @@ def test_owslib_processes_list_describe_and_execute_the_isochrone(base_url):
     assert 0 < areas[5] < areas[8] < areas[12]
 
 
-def test_gdal_ogcapi_driver_opens_a_collection_s_vector_tiles(base_url, engine):
+@pytest.fixture(scope="module")
+def own_process_url(engine) -> Iterator[str]:
+    """The app served by ``rescuecircle serve`` in its own process: GDAL's many parallel tile
+    requests to a server in this process leave connections that warn in later modules."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "RC_DATABASE_URL": app_settings(engine).database_url or "",
+           "RC_PORT": str(port), "RC_PUBLIC_COMPUTE_PER_MIN": "100000"}
+    server = subprocess.Popen([str(Path(sys.executable).with_name("rescuecircle")), "serve"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{url}/ogc/conformance", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_gdal_ogcapi_driver_opens_a_collection_s_vector_tiles(own_process_url, engine):
     to_mercator = Transformer.from_crs(4326, 3857, always_xy=True)
     x0, y0, x1, y1 = bounds(engine, "aed")
     (minx, maxx), (miny, maxy) = to_mercator.transform([x0, x1], [y0, y1])
-    report = gdal_reads(f"OGCAPI:{base_url}/ogc/collections/aeds", "Zoom level 12",
+    report = gdal_reads(f"OGCAPI:{own_process_url}/ogc/collections/aeds", "Zoom level 12",
                         {"API": "TILES", "MINX": minx, "MINY": miny, "MAXX": maxx, "MAXY": maxy})
     assert report["layers"] == [f"Zoom level {z}" for z in range(MAX_ZOOM + 1)]
     assert report["driver"] == "OGCAPI" and report["crs"] == "EPSG:3857"
