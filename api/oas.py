@@ -1,4 +1,4 @@
-"""Building blocks of our two OpenAPI 3.0 documents (``/openapi.json``, ``/ogc/openapi``).
+"""Building blocks of the OpenAPI 3.0 document of ``/ogc`` (``api/ogc_openapi.py``).
 
 Everything a document refers to is inside it (``#/components/...``), so validators and
 schemathesis use it offline. Error bodies are those of ``api/errors.py`` (and of pygeoapi,

@@ -114,9 +114,7 @@ class Process:
         for name, spec in self.inputs.items():
             if spec.get("minOccurs", 1) >= 1 and "default" not in spec["schema"] \
                     and name not in inputs:
-                hint = (' (the inputs hold "inputs": give the inputs themselves; clients '
-                        'such as OWSLib wrap them)') if "inputs" in inputs else ""
-                raise InvalidInput(f"{name} is required{hint}")
+                raise InvalidInput(f"{name} is required")
 
     def describe(self) -> dict[str, Any]:
         """The full description with input and output schemas."""
@@ -130,6 +128,8 @@ def _run_isochrone(inputs: dict[str, Any]) -> ResponseReturnValue:
     output = inputs.get("format", "geojson")
     if output not in ("geojson", "geotiff"):
         raise InvalidInput(f"format {output!r} is unknown; use geojson or geotiff")
+    if not {"point", "points", "lon", "lat"} & set(inputs):
+        raise InvalidInput("point is required (or points, for several facilities)")
     if "points" in inputs:
         if "point" in inputs:
             raise InvalidInput("give either point (one origin) or points (facilities), not both")
@@ -366,6 +366,9 @@ def _execute(process: Process) -> ResponseReturnValue:
 
 def execute_inputs(process: Process, inputs: dict[str, Any]) -> ResponseReturnValue:
     """Run a process on its inputs, as a job when the request prefers and the process can."""
+    if "inputs" in inputs:
+        raise InvalidInput('the inputs hold "inputs": give the inputs themselves (clients '
+                           'such as OWSLib wrap them in {"inputs": ...})')
     process.check_required(inputs)
     if process.compute is not None and process.prepare is not None and _wants_async():
         if g.principal is None:
