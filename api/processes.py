@@ -108,14 +108,6 @@ class Process:
             ],
         }
 
-    def check_required(self, inputs: dict[str, Any]) -> None:
-        """InvalidInput naming the first input the description requires (``minOccurs`` 1, no
-        default) that ``inputs`` lacks, before any parsing complains of something else."""
-        for name, spec in self.inputs.items():
-            if spec.get("minOccurs", 1) >= 1 and "default" not in spec["schema"] \
-                    and name not in inputs:
-                raise InvalidInput(f"{name} is required")
-
     def describe(self) -> dict[str, Any]:
         """The full description with input and output schemas."""
         return {**self.summary(), "inputs": self.inputs, "outputs": self.outputs}
@@ -369,7 +361,6 @@ def execute_inputs(process: Process, inputs: dict[str, Any]) -> ResponseReturnVa
     if "inputs" in inputs:
         raise InvalidInput('the inputs hold "inputs": give the inputs themselves (clients '
                            'such as OWSLib wrap them in {"inputs": ...})')
-    process.check_required(inputs)
     if process.compute is not None and process.prepare is not None and _wants_async():
         if g.principal is None:
             raise InvalidInput("asynchronous execution needs a token: jobs belong to tokens")

@@ -123,7 +123,7 @@ def test_malformed_body_and_unknown_process(client):
 @pytest.mark.parametrize(("process", "inputs", "named"), [
     ("isochrone", {}, "point is required"),
     ("isochrone", {"mode": "walk", "minutes": [5]}, "point is required"),
-    ("route", {"origin": [0, 0]}, "destination is required"),
+    ("route", {"origin": [0, 0]}, "destination must be [longitude, latitude]"),
 ])
 def test_a_missing_input_is_named(client, process, inputs, named):
     response = client.post(f"/ogc/processes/{process}/execution", json={"inputs": inputs})
