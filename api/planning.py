@@ -10,9 +10,12 @@
   default 500) by their latest position in the last ``days`` (1-365, default 30); cells of fewer
   than ``min_count`` (3-100, default 5) are left out so no cell singles anyone out; GeoJSON, or
   ``format=gpkg``;
-* ``GET /api/planning/sites/<kind>`` (stations, aeds, drone-pads): ``add=N`` new sites (MCLP)
-  or ``cover_all=true`` (LSCP), with ``minutes``, ``cruise_kmh``, ``range_km``; GeoJSON of the
-  sites ranked, with the people covered;
+* ``GET /api/planning/sites/<kind>`` (stations, aeds, drone-pads): ``add=N`` new sites (MCLP),
+  ``relocate=N`` existing AEDs moved, or ``cover_all=true`` (LSCP), with ``minutes``,
+  ``cruise_kmh``, ``range_km``, ``demand`` (population, incidents, mix:A) and the stored
+  incidents' ``from``, ``to`` (local dates) and ``categories``; GeoJSON of the sites ranked by
+  what each adds, with the people and calls covered before and after (also the ``site``
+  process, as a job);
 * ``GET /api/planning/qc?from=DATE&to=DATE``: quality control of the stored incidents received
   in that period (local dates, both optional), from their events: the indicators by group,
   year, month and district as JSON, or with ``format=html`` the report page;
@@ -79,26 +82,11 @@ def coverage(layer: str) -> ResponseReturnValue:
 @blueprint.get("/api/planning/sites/<kind>")
 @require_roles("analyst", "admin")
 def sites(kind: str) -> ResponseReturnValue:
-    """Where to add stations, AEDs or drone pads: ``add`` new sites maximising the people
-    covered (MCLP), or ``cover_all=true`` for the fewest covering everyone coverable (LSCP)."""
-    args = request.args
-    at, hour = _at_and_hour()
-    cover_all = args.get("cover_all", "false").lower()
-    if cover_all not in ("true", "false"):
-        raise InvalidInput(f"cover_all must be true or false, not {args.get('cover_all')!r}")
-    if (cover_all == "true") == ("add" in args):
-        raise InvalidInput("give either add (new sites to open, 1-200) or cover_all=true")
-    add = None if cover_all == "true" else int(params.number(args["add"], "add", low=1,
-                                                              high=200))
-    minutes = args.get("minutes")
-    cruise, reach = args.get("cruise_kmh"), args.get("range_km")
-    plan = planning.site(app_state(), planning.SiteQuestion(
-        kind, add=add, at=at, hour=hour,
-        minutes=None if minutes is None else params.number(minutes, "minutes", low=1, high=60),
-        cruise_kmh=None if cruise is None else params.number(cruise, "cruise_kmh", low=10,
-                                                             high=300),
-        range_km=None if reach is None else params.number(reach, "range_km", low=1, high=100)))
-    return jsonify(sites_geojson(plan))
+    """Where to add stations, AEDs or drone pads: ``add`` new sites maximising the demand
+    covered (MCLP), ``relocate`` existing AEDs, or ``cover_all=true`` for the fewest covering
+    everyone coverable (LSCP)."""
+    question = planning.site_question(request.args, kind=kind, now=app_state().now())
+    return jsonify(sites_geojson(planning.site(app_state(), question)))
 
 
 @blueprint.get("/api/planning/population/<int:z>/<int:x>/<int:y>.mvt")

@@ -4,7 +4,8 @@
 [--gaps gaps.geojson]`` computes the table over ``rc.district`` (or the districts of FILE);
 ``coverage stations|aeds|drone-pads|circle|hospitals[:CAPABILITY] [--minutes ...]
 [--raster F.tif] [--bands F.gpkg]``
-writes a city-wide layer; ``site stations|aeds|drone-pads --add N|--cover-all`` proposes sites;
+writes a city-wide layer; ``site stations|aeds|drone-pads --add N|--cover-all|--relocate N
+[--demand D]`` proposes sites (or AED moves) weighted by population, incidents or a mix;
 ``aed-venues [--uncovered] [-o F.geojson|.gpkg|.csv]`` lists the venues that must have an AED
 and have none within a 1-minute walk; ``qc --calls FILE | --events [--from DATE --to DATE]
 [-o report.html]`` writes the quality-control report of a call log or of the incidents stored
@@ -133,21 +134,36 @@ def _at(value: str | None, now: datetime) -> datetime:
 
 def _site(args: argparse.Namespace, settings: Settings) -> None:
     from planning.sites import sites_geojson
+    from services import params
     from services.context import opened
-    from services.planning import SiteQuestion, site
+    from services.planning import Incidents, SiteQuestion, site
 
+    incidents = Incidents(
+        file=Path(args.incidents) if args.incidents else None,
+        first=params.day(args.incidents_from, "--incidents-from"),
+        last=params.day(args.incidents_to, "--incidents-to"),
+        categories=tuple(c.strip() for c in args.categories.split(",") if c.strip())
+        if args.categories else None)
     with opened(settings) as context:
         plan = site(context, SiteQuestion(
-            args.kind, add=None if args.cover_all else args.add,
+            args.kind, add=None if args.cover_all else args.add, relocate=args.relocate,
             at=_at(args.at, context.now()), hour=args.hour, minutes=args.minutes,
             candidates_file=Path(args.candidates) if args.candidates else None,
-            cruise_kmh=args.cruise_kmh, range_km=args.range_km))
-    s = plan.siting
+            cruise_kmh=args.cruise_kmh, range_km=args.range_km, demand=args.demand,
+            incidents=incidents))
+    before, after = plan.before, plan.after
+    what = (f"{len(plan.moves)} {plan.kind} moved" if plan.model == "relocate"
+            else f"{len(plan.sites)} new {plan.kind}")
     rural = (f" ({plan.rural_limit_minutes:g} in rural districts)"
              if plan.rural_limit_minutes is not None else "")
-    print(f"{plan.model}: {len(plan.chosen_lonlat)} new {plan.kind} within "
-          f"{plan.limit_minutes:g} min{rural} cover {s.covered_people:,.0f} of "
-          f"{s.total_people:,.0f} people ({s.uncoverable_people:,.0f} beyond every candidate)")
+    print(f"{plan.model} by {plan.demand}: {what} within {plan.limit_minutes:g} min{rural}; "
+          f"people covered {before.people:,.0f} -> {after.people:,.0f} of "
+          f"{plan.total.people:,.0f}, calls {before.calls:,.0f} -> {after.calls:,.0f} of "
+          f"{plan.total.calls:,.0f} ({plan.uncoverable.people:,.0f} people beyond every "
+          "candidate)")
+    for move in plan.moves:
+        print(f"AED {move.facility_id}: {move.from_lonlat[0]:.6f},{move.from_lonlat[1]:.6f} -> "
+              f"{move.to_lonlat[0]:.6f},{move.to_lonlat[1]:.6f} ({move.distance_m:,.0f} m)")
     text = json.dumps(sites_geojson(plan))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -210,13 +226,27 @@ def add_commands(commands: Any) -> None:
     coverage.set_defaults(handler=_coverage)
 
     site = commands.add_parser(
-        "site", help="where to add stations, AEDs or drone pads (MCLP with --add N, or LSCP "
-        "with --cover-all)")
+        "site", help="where to add stations, AEDs or drone pads (MCLP with --add N, LSCP with "
+        "--cover-all), or where to move AEDs (--relocate N)")
     site.add_argument("kind", choices=["stations", "aeds", "drone-pads"])
     how = site.add_mutually_exclusive_group(required=True)
     how.add_argument("--add", type=int, help="new sites to open, maximising people covered")
     how.add_argument("--cover-all", action="store_true",
                      help="the fewest new sites covering everyone coverable")
+    how.add_argument("--relocate", type=int,
+                     help="aeds: move at most N existing AEDs to where they cover the most")
+    site.add_argument("--demand", default="population",
+                      help="what to cover: population, incidents (calls) or mix:A (A the "
+                      "calls' share, 0-1); default population")
+    site.add_argument("--incidents", default=None,
+                      help="incident points (CSV lon/lat, GeoJSON, GeoPackage, ...; a 'calls' "
+                      "field counts several) instead of the stored incidents")
+    site.add_argument("--incidents-from", default=None, metavar="DATE",
+                      help="stored incidents received from this local date (YYYY-MM-DD)")
+    site.add_argument("--incidents-to", default=None, metavar="DATE",
+                      help="stored incidents received up to this local date, included")
+    site.add_argument("--categories", default=None,
+                      help="incident categories to count, comma-separated (default: all)")
     site.add_argument("--minutes", type=float, default=None,
                       help="coverage limit (default: 8 drive for stations, 12 in rural districts; "
                            "5 walk for AEDs)")

@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, text
 
+from formats.areas import read_areas
 from gis.dispatch_store import no_fly_zones
 from gis.population import PopulationPoints, load_population_points
 from planning.inputs import BASE_KINDS, POST_KINDS, District, PlanningInputs, Points, Venue
@@ -51,7 +52,7 @@ def load_inputs(
     return PlanningInputs(
         stations=_points([s for s in stations if s.kind in BASE_KINDS],
                          "ambulances", "negative_pressure"),
-        aeds=_points(aeds, "available", "usable"),
+        aeds=_points(aeds, "id", "available", "usable"),
         drone_pads=_points(pads, "range_km", "cruise_speed_kmh"),
         people=Points(people.lon, people.lat, {"people": people.people}),
         no_fly=tuple(no_fly_zones(engine)),
@@ -86,6 +87,49 @@ def load_aed_venues(engine: Engine) -> list[Venue]:
     return [Venue(r.id, r.name, r.kind, r.lon, r.lat,
                   None if r.outline is None else shapely.from_wkb(bytes(r.outline)))
             for r in rows]
+
+
+def load_incidents(engine: Engine, *, start: datetime | None, end: datetime | None,
+                   categories: Sequence[str] | None) -> Points:
+    """Stored incidents received in [``start``, ``end``) of ``categories`` (None: any), as
+    points with their ``id`` and ``category`` (cancelled calls and false alarms left out)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT * FROM rc.planning_incidents(:start, :end, :categories)"),
+            {"start": start, "end": end,
+             "categories": None if categories is None else list(categories)}).all()
+    return _points(rows, "id", "category")
+
+
+def read_incident_points(path: Path, *, categories: Sequence[str] | None) -> Points:
+    """Incident points from a file: a CSV with lon/lat columns or any vector file GDAL reads
+    (reprojected to WGS84), one call per feature unless a ``calls`` field counts them;
+    ``categories`` keeps those whose ``category`` field is one of them."""
+    areas = read_areas(path)
+    fields = {name.lower(): name for area in areas for name in area.fields}
+    if categories is not None and "category" not in fields:
+        raise InvalidInput(f"{path.name}: categories were asked for, and it has no category "
+                           "field")
+    lon, lat, calls = [], [], []
+    for area in areas:
+        if area.geometry is None or area.geometry.geom_type != "Point":
+            raise InvalidInput(f"{path.name}: {area.label} is not a point (lon/lat columns, "
+                               "or point geometries)")
+        if categories is not None and str(area.fields.get(fields["category"])) \
+                not in categories:
+            continue
+        count = area.fields.get(fields["calls"], 1) if "calls" in fields else 1
+        try:
+            calls.append(float(count))
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{path.name}: {area.label}: calls {count!r} is not a "
+                               "number") from None
+        lon.append(area.geometry.x)
+        lat.append(area.geometry.y)
+    if not lon:
+        raise InvalidInput(f"{path.name}: no incident point"
+                           + (" of those categories" if categories is not None else ""))
+    return Points(np.array(lon), np.array(lat), {"calls": np.array(calls)})
 
 
 def read_points_csv(path: Path) -> Points:

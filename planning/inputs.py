@@ -58,7 +58,7 @@ class PlanningInputs:
     """Everything a KPI table is computed from."""
 
     stations: Points       # values: ambulances, negative_pressure (kinds BASE_KINDS)
-    aeds: Points           # values: available (at the chosen time), usable (that day)
+    aeds: Points           # values: id, available (at the chosen time), usable (that day)
     drone_pads: Points     # values: range_km, cruise_speed_kmh
     people: Points         # values: people
     no_fly: tuple[Geometry, ...] = ()   # zones drones must not cross (WGS84)

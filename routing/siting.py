@@ -1,12 +1,15 @@
 """Siting: where the next stations, AEDs or drone pads go (issue 7).
 
-Two classic location models on network travel times, solved exactly with HiGHS through
+Classic location models on network travel times, solved exactly with HiGHS through
 ``scipy.optimize.milp``:
 
-* MCLP (maximal covering): open ``add`` candidate sites so that the most people are within
-  ``limit_s`` of an open site, existing facilities kept open;
+* MCLP (maximal covering): open ``add`` candidate sites so that the most demand (people or
+  calls: ``planning.demand``) is within ``limit_s`` of an open site, existing facilities kept
+  open;
 * LSCP (set covering): the fewest candidate sites so that every coverable demand point is
-  within ``limit_s``, existing facilities kept open.
+  within ``limit_s``, existing facilities kept open;
+* relocation: move at most ``moves`` existing facilities to candidate sites so that the most
+  demand is covered, as many facilities open afterwards as before.
 
 The coverage matrix comes from one bounded search per site (existing and candidate): a demand
 point is covered when the site reaches it within the limit, one-way streets included; for drone
@@ -14,7 +17,7 @@ pads, from straight-line distance: a point is covered within the site's flight r
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -32,18 +35,22 @@ class CoverageMatrix:
     """``covers[i, j]``: demand point i is within the limit of site j (existing sites first)."""
 
     covers: csr_matrix
-    weight: np.ndarray        # people per demand point
+    weight: np.ndarray        # demand per point: people, calls, or a mix (planning.demand)
     existing: int             # the first ``existing`` columns are facilities kept open
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Siting:
-    """A solution: chosen candidate indices, and the people (or points) it covers."""
+    """A solution: the candidates opened, the existing sites closed (relocation only), and the
+    demand weight (people, calls or a mix of them: whatever ``CoverageMatrix.weight`` holds)
+    it covers."""
 
     chosen: list[int]         # indices into the candidate list
-    covered_people: float
-    total_people: float
-    uncoverable_people: float  # beyond the limit of every site, open or not
+    covered_weight: float
+    total_weight: float
+    uncoverable_weight: float  # beyond the limit of every site, open or not
+    covered: np.ndarray       # per demand point: within the limit of an open site
+    closed: list[int] = field(default_factory=list)   # indices of existing sites closed
 
 
 def reach_times(
@@ -118,7 +125,7 @@ def flight_coverage_matrix(
 
 
 def mclp(matrix: CoverageMatrix, *, add: int) -> Siting:
-    """Open ``add`` candidates maximising the people covered (existing sites fixed open).
+    """Open ``add`` candidates maximising the demand covered (existing sites fixed open).
 
     Variables: x_j (site open, binary; existing fixed to 1), y_i (point covered, binary).
     Maximise sum w_i y_i subject to y_i <= sum_{j covers i} x_j and sum of candidate x = add.
@@ -140,7 +147,7 @@ def mclp(matrix: CoverageMatrix, *, add: int) -> Siting:
 def lscp(matrix: CoverageMatrix) -> Siting:
     """The fewest candidates covering every coverable demand point (existing sites fixed).
 
-    Points no site covers are left out (reported as ``uncoverable_people``); NoRoute when
+    Points no site covers are left out (reported as ``uncoverable_weight``); NoRoute when
     none is coverable.
     """
     n_demand, n_sites = matrix.covers.shape
@@ -151,6 +158,29 @@ def lscp(matrix: CoverageMatrix) -> Siting:
     cover = LinearConstraint(matrix.covers[np.nonzero(coverable)[0]], 1, np.inf)
     lower = np.concatenate([np.ones(matrix.existing), np.zeros(n_sites - matrix.existing)])
     return _solve(matrix, cost, [cover], lower)
+
+
+def relocate(matrix: CoverageMatrix, *, moves: int) -> Siting:
+    """Close at most ``moves`` existing sites and open as many candidates, maximising the
+    weight covered: where the same facilities would do the most good.
+
+    The MCLP with the existing sites free instead of fixed open: maximise sum w_i y_i subject
+    to y_i <= sum_{j covers i} x_j, sum of all x = the existing sites, sum of candidate x <=
+    ``moves``. Moving none is always feasible, so the answer never covers less than today.
+    """
+    n_demand, n_sites = matrix.covers.shape
+    n_candidates = n_sites - matrix.existing
+    if not 0 <= moves <= min(matrix.existing, n_candidates):
+        raise InvalidInput(f"moves {moves} is outside 0-{min(matrix.existing, n_candidates)} "
+                           "(the existing sites, and the candidate sites)")
+    cost = np.concatenate([np.zeros(n_sites), -matrix.weight])
+    cover = LinearConstraint(
+        hstack([-matrix.covers, identity(n_demand)], format="csr"), -np.inf, 0)
+    kept = LinearConstraint(np.concatenate([np.ones(n_sites), np.zeros(n_demand)])[None, :],
+                            matrix.existing, matrix.existing)
+    moved = LinearConstraint(np.concatenate([np.zeros(matrix.existing), np.ones(n_candidates),
+                                             np.zeros(n_demand)])[None, :], 0, moves)
+    return _solve(matrix, cost, [cover, kept, moved], np.zeros(n_sites + n_demand))
 
 
 def _solve(matrix: CoverageMatrix, cost: np.ndarray, constraints: list[LinearConstraint],
@@ -167,7 +197,9 @@ def _solve(matrix: CoverageMatrix, cost: np.ndarray, constraints: list[LinearCon
     return Siting(
         chosen=[int(j) - matrix.existing for j in np.nonzero(open_site)[0]
                 if j >= matrix.existing],
-        covered_people=float(matrix.weight[covered].sum()),
-        total_people=float(matrix.weight.sum()),
-        uncoverable_people=float(matrix.weight[~coverable].sum()),
+        covered_weight=float(matrix.weight[covered].sum()),
+        total_weight=float(matrix.weight.sum()),
+        uncoverable_weight=float(matrix.weight[~coverable].sum()),
+        covered=covered,
+        closed=[int(j) for j in np.nonzero(~open_site[:matrix.existing])[0]],
     )

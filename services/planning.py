@@ -4,23 +4,28 @@ All of them read the network through the context, so the configured speed factor
 limit hold whether an analyst asks over HTTP or on the command line.
 """
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from formats.areas import FieldNames, district_rows, field_of, read_areas
 from gis.air import load_air
 from gis.planning import (
     load_aed_venues,
     load_districts,
+    load_incidents,
     load_inputs,
     load_usable_aeds,
+    read_incident_points,
     read_points_csv,
 )
 from gis.planning import volunteer_density as density_cells
 from gis.training import training_points
 from planning.air import AirInputs, AirKpi, air_note, air_table
 from planning.catchment import catchment_columns, catchment_notes
+from planning.demand import Weighting
 from planning.inputs import District, PlanningInputs, Points
 from planning.kpi import KpiTable, kpi_table
 from planning.layers import NO_POPULATION, build_layer, layer_notes
@@ -32,6 +37,7 @@ from routing.air import helicopter
 from routing.coverage import CoverageLayer
 from routing.drone import DroneSpec
 from routing.network import Network
+from services import params
 from services.context import Context
 
 
@@ -132,9 +138,30 @@ def _air_rows(context: Context, network: Network, districts: list[District],
 
 
 @dataclass(frozen=True)
+class Incidents:
+    """Which incidents are the calls of siting: those of ``file`` (CSV lon/lat or a vector
+    file of points), or else the stored ones received from ``first`` to ``last`` (local dates
+    of the city, both included; None: unbounded); of ``categories`` (None: any)."""
+
+    file: Path | None = None
+    first: date | None = None
+    last: date | None = None
+    categories: tuple[str, ...] | None = None
+
+    def describe(self) -> str:
+        """Which incidents, in words, for messages."""
+        which = f" of {', '.join(self.categories)}" if self.categories else ""
+        if self.file is not None:
+            return f"in {self.file.name}{which}"
+        return (f"received from {self.first or 'the first call'} to "
+                f"{self.last or 'the last call'}{which}")
+
+
+@dataclass(frozen=True)
 class SiteQuestion:
-    """Where to add ``kind`` (stations, aeds, drone-pads): ``add`` sites (MCLP) or, when
-    ``add`` is None, the fewest covering everyone coverable (LSCP)."""
+    """Where to add ``kind`` (stations, aeds, drone-pads): ``add`` sites (MCLP); or which
+    ``relocate`` existing AEDs to move where; or, with neither, the fewest covering everyone
+    coverable (LSCP). ``demand`` weighs people, calls or a mix (``planning.demand``)."""
 
     kind: str
     add: int | None
@@ -144,14 +171,71 @@ class SiteQuestion:
     candidates_file: Path | None = None
     cruise_kmh: float | None = None
     range_km: float | None = None
+    relocate: int | None = None
+    demand: str = "population"
+    incidents: Incidents = Incidents()
+
+
+def site_question(raw: Mapping[str, Any], *, kind: str, now: datetime) -> SiteQuestion:
+    """A siting question from query parameters or process inputs: exactly one of ``add``
+    (1-200), ``relocate`` (1-200) and ``cover_all`` (true), and optionally ``minutes``,
+    ``hour``, ``at``, ``cruise_kmh``, ``range_km``, ``demand``, ``from``, ``to`` and
+    ``categories`` (a list, or comma-separated)."""
+    cover_all = str(raw.get("cover_all", "false")).lower()
+    if cover_all not in ("true", "false"):
+        raise InvalidInput(f"cover_all must be true or false, not {raw.get('cover_all')!r}")
+    given = [name for name in ("add", "relocate") if raw.get(name) is not None]
+    if len(given) + (cover_all == "true") != 1:
+        raise InvalidInput("give one of add (new sites to open, 1-200), relocate (existing "
+                           "AEDs to move, 1-200) or cover_all=true")
+
+    def optional(name: str, low: float, high: float) -> float | None:
+        value = raw.get(name)
+        return None if value is None else params.number(value, name, low=low, high=high)
+
+    demand = str(raw.get("demand", "population"))
+    Weighting.parse(demand)
+    incidents = Incidents(first=params.day(raw.get("from"), "from"),
+                          last=params.day(raw.get("to"), "to"),
+                          categories=_categories(raw.get("categories")))
+    if incidents.first and incidents.last and incidents.first > incidents.last:
+        raise InvalidInput(f"from {incidents.first} is after to {incidents.last}")
+    add, relocate = optional("add", 1, 200), optional("relocate", 1, 200)
+    return SiteQuestion(
+        kind, add=None if add is None else int(add),
+        relocate=None if relocate is None else int(relocate),
+        at=params.aware_time(raw.get("at")) or now, hour=params.hour(raw.get("hour")),
+        minutes=optional("minutes", 1, 60), cruise_kmh=optional("cruise_kmh", 10, 300),
+        range_km=optional("range_km", 1, 100), demand=demand, incidents=incidents)
+
+
+def _categories(value: Any) -> tuple[str, ...] | None:
+    """Incident categories: a list of names or one comma-separated string (at most 50)."""
+    if value is None:
+        return None
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InvalidInput(f"categories must be a list of names, not {value!r}")
+    cleaned = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
+    if not 1 <= len(cleaned) <= 50 or any(len(n) > 64 for n in cleaned):
+        raise InvalidInput(f"categories must name 1-50 categories of at most 64 characters, "
+                           f"not {value!r}")
+    return cleaned
 
 
 def site(context: Context, question: SiteQuestion) -> SitePlan:
-    """The proposed new sites and the people they cover."""
+    """The proposed new sites (or moves) and the people and calls they cover."""
+    weighting = Weighting.parse(question.demand)
     network, inputs = planning_inputs(context, question.at)
-    if not len(inputs.people.lon):
+    if weighting.needs_people and not len(inputs.people.lon):
         raise InvalidInput("siting weighs sites by the people they cover, and no population "
-                           "is loaded: run `rescuecircle import population FILE`")
+                           "is loaded: run `rescuecircle import population FILE` (or weigh "
+                           "calls: demand incidents)")
+    calls = incident_calls(context, question.incidents)
+    if weighting.needs_calls and not len(calls.lon):
+        raise InvalidInput(f"demand {weighting.label()} weighs calls, and no incident was "
+                           f"{question.incidents.describe()}: widen from/to or categories, "
+                           "or give a file of incidents")
     candidates: Points | None = (read_points_csv(question.candidates_file)
                                  if question.candidates_file else None)
     drone = None
@@ -162,6 +246,7 @@ def site(context: Context, question: SiteQuestion) -> SitePlan:
                           range_km=question.range_km or defaults.range_km,
                           takeoff_s=settings.drone_takeoff_s, landing_s=settings.drone_landing_s)
     return plan_sites(network, inputs, question.kind, add=question.add,
+                      relocate=question.relocate, calls=calls, weighting=weighting,
                       candidates=candidates, minutes=question.minutes, hour=question.hour,
                       drone=drone, districts=load_districts(context.engine))
 
@@ -177,6 +262,21 @@ def aed_venues(context: Context, *, at: datetime, uncovered_only: bool = False
     checks = check_venues(context.networks.current(), venues,
                           load_usable_aeds(context.engine, at=at))
     return [c for c in checks if not c.covered] if uncovered_only else checks
+
+
+def incident_calls(context: Context, incidents: Incidents) -> Points:
+    """The calls siting weighs: the incidents of the file, or the stored ones selected."""
+    if incidents.file is not None:
+        return read_incident_points(incidents.file, categories=incidents.categories)
+    zone = context.timezone()
+
+    def midnight(day: date | None) -> datetime | None:
+        return None if day is None else datetime.combine(day, time(), zone)
+
+    return load_incidents(context.engine, start=midnight(incidents.first),
+                          end=midnight(incidents.last + timedelta(days=1)
+                                       if incidents.last else None),
+                          categories=incidents.categories)
 
 
 def _missing_people(inputs: PlanningInputs) -> list[str]:

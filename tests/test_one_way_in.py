@@ -95,8 +95,11 @@ def test_siting_through_the_cli_and_the_api_are_identical(configured, tmp_path):
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("", "give either add"),
-    ("add=2&cover_all=true", "give either add"),
+    ("", "give one of add"),
+    ("add=2&cover_all=true", "give one of add"),
+    ("add=2&relocate=1", "give one of add"),
+    ("relocate=1&demand=calls", "demand 'calls' is not population, incidents or mix:A"),
+    ("relocate=1&from=2026-02-01&to=2026-01-01", "from 2026-02-01 is after to"),
     ("add=0", "add = '0' is outside"),
     ("cover_all=maybe", "cover_all must be true or false"),
 ])

@@ -145,7 +145,7 @@ def test_rural_people_are_sited_against_twelve_minutes():
     def covered(districts: list[District], minutes: float | None = None) -> float:
         plan = plan_sites(slow, inputs, "stations", add=0, minutes=minutes, demand_cell_m=200,
                           candidate_cell_m=400, districts=districts)
-        return plan.siting.covered_people
+        return plan.after.people
 
     everywhere = shapely.box(-0.001, -0.001, span + 0.001, span + 0.001)
     east = shapely.box(span / 2, -0.001, span + 0.001, span + 0.001)

@@ -7,14 +7,17 @@ import numpy as np
 import pytest
 import shapely
 
+from planning.demand import Weighting, gather
 from planning.inputs import PlanningInputs, Points
 from planning.layers import build_layer
-from planning.sites import candidate_vertices, demand_points, plan_sites
+from planning.sites import candidate_vertices, plan_sites
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.drone import DroneSpec
 from routing.network import Network
 from routing.siting import coverage_matrix, lscp, mclp
 from tests.test_coverage import SIDE, lattice
+
+NO_CALLS = Points(np.zeros(0), np.zeros(0))
 
 
 def instance(seed: int = 3):
@@ -41,10 +44,10 @@ def test_mclp_matches_brute_force(add):
     found = mclp(matrix, add=add)
     best = max(covered_by(matrix, [0, *(1 + c for c in combo)])
                for combo in combinations(range(8), add))
-    assert found.covered_people == pytest.approx(best)
+    assert found.covered_weight == pytest.approx(best)
     assert len(found.chosen) == add and all(0 <= c < 8 for c in found.chosen)
     assert covered_by(matrix, [0, *(1 + c for c in found.chosen)]) == pytest.approx(best)
-    assert found.covered_people >= covered_by(matrix, [0])  # the existing site stays open
+    assert found.covered_weight >= covered_by(matrix, [0])  # the existing site stays open
 
 
 def test_lscp_is_the_smallest_cover():
@@ -55,8 +58,8 @@ def test_lscp_is_the_smallest_cover():
         covered_by(matrix, [0, *(1 + c for c in combo)]) == coverable
         for combo in combinations(range(8), k)))
     assert len(found.chosen) == smallest
-    assert found.covered_people == pytest.approx(coverable)
-    assert found.uncoverable_people == pytest.approx(found.total_people - coverable)
+    assert found.covered_weight == pytest.approx(coverable)
+    assert found.uncoverable_weight == pytest.approx(found.total_weight - coverable)
 
 
 def test_bad_requests_are_refused():
@@ -85,7 +88,7 @@ def test_plan_sites_adds_coverage_and_lscp_covers_everyone():
                             demand_cell_m=200, candidate_cell_m=400)
     one = plan_sites(network, inputs, "stations", add=1, minutes=0.5, demand_cell_m=200,
                      candidate_cell_m=400)
-    assert one.siting.covered_people > none_added.siting.covered_people
+    assert one.after.people > none_added.after.people
     assert len(one.chosen_lonlat) == 1 and not none_added.chosen_lonlat
     aeds = plan_sites(network, inputs, "aeds", add=2, minutes=0.5, demand_cell_m=200,
                       candidate_cell_m=300)
@@ -95,9 +98,9 @@ def test_plan_sites_adds_coverage_and_lscp_covers_everyone():
     cover_all = plan_sites(network, inputs, "aeds", add=None, minutes=0.5, demand_cell_m=200,
                            candidate_cell_m=300)
     assert cover_all.model == "lscp" and len(cover_all.chosen_lonlat) > 2
-    assert cover_all.siting.covered_people == pytest.approx(
-        cover_all.siting.total_people - cover_all.siting.uncoverable_people)
-    assert aeds.siting.covered_people < cover_all.siting.covered_people
+    assert cover_all.after.people == pytest.approx(
+        cover_all.total.people - cover_all.uncoverable.people)
+    assert aeds.after.people < cover_all.after.people
     with pytest.raises(InvalidInput, match="drone"):
         plan_sites(network, inputs, "drones", add=1)
 
@@ -109,15 +112,16 @@ def test_drone_pads_cover_by_air_only_the_people_beyond_an_aed_walk():
     one = plan_sites(network, inputs, "drone-pads", add=1, minutes=2, demand_cell_m=200,
                      candidate_cell_m=300, drone=slow)
     # By hand: the candidate with the most people (on 200 m cells) within 333 m in a line.
-    dx, dy, weight = demand_points(network, inputs.people, cell_m=200)
+    demand = gather(network.projection, inputs.people, NO_CALLS, Weighting(0), cell_m=200)
+    dx, dy, weight = demand.x, demand.y, demand.weight
     cx, cy = candidate_vertices(network, cell_m=300)
     within = np.hypot(dx[:, None] - cx[None, :], dy[:, None] - cy[None, :]) <= 2 * 60 * 10 / 3.6
-    assert one.siting.covered_people == pytest.approx((weight[:, None] * within).sum(0).max())
-    assert one.siting.total_people == pytest.approx(weight.sum())   # no AED: everyone counts
+    assert one.after.people == pytest.approx((weight[:, None] * within).sum(0).max())
+    assert one.total.people == pytest.approx(weight.sum())   # no AED: everyone counts
     everyone = plan_sites(network, inputs, "drone-pads", add=None, minutes=2, demand_cell_m=200,
                           candidate_cell_m=300, drone=slow)
     assert everyone.model == "lscp" and len(everyone.chosen_lonlat) > 1
-    assert everyone.siting.covered_people == pytest.approx(everyone.siting.total_people)
+    assert everyone.after.people == pytest.approx(everyone.total.people)
     # An existing pad is kept and counted; an AED takes its walkers out of the demand.
     (lon, lat), = one.chosen_lonlat
     with_pad = dataclasses.replace(inputs, drone_pads=Points(
@@ -126,7 +130,7 @@ def test_drone_pads_cover_by_air_only_the_people_beyond_an_aed_walk():
     none_added = plan_sites(network, with_pad, "drone-pads", add=0, minutes=2,
                             demand_cell_m=200, candidate_cell_m=300, drone=slow)
     # The existing pad's drone spends the default 60 s taking off and landing: it reaches less.
-    assert none_added.siting.covered_people < one.siting.covered_people
+    assert none_added.after.people < one.after.people
     # On foot at 4 km/h (100 s per 111 m) an AED serves about three blocks in 5 minutes.
     arrays = network.arrays
     walking = Network(dataclasses.replace(
@@ -136,7 +140,7 @@ def test_drone_pads_cover_by_air_only_the_people_beyond_an_aed_walk():
         np.array([0.007]), np.array([0.007]), {"available": np.array([True])}))
     fewer = plan_sites(walking, with_aed, "drone-pads", add=1, minutes=2, demand_cell_m=200,
                        candidate_cell_m=300, drone=slow)
-    assert 0 < fewer.siting.total_people < one.siting.total_people
+    assert 0 < fewer.total.people < one.total.people
     # Where everyone can walk to an AED in time, no pad is proposed.
     with pytest.raises(NoRoute, match="5-minute walk"):
         plan_sites(network, with_aed, "drone-pads", add=1, minutes=2, drone=slow)
@@ -151,7 +155,8 @@ def test_no_fly_zones_block_flights_in_pad_siting_and_drone_layers():
     found = plan_sites(network, walled, "drone-pads", add=1, minutes=2, demand_cell_m=200,
                        candidate_cell_m=300, drone=slow)
     # By hand: people within 333 m and on the same side of the wall as the candidate.
-    dx, dy, weight = demand_points(network, inputs.people, cell_m=200)
+    demand = gather(network.projection, inputs.people, NO_CALLS, Weighting(0), cell_m=200)
+    dx, dy, weight = demand.x, demand.y, demand.weight
     cx, cy = candidate_vertices(network, cell_m=300)
     wx0, _ = network.projection.to_xy(np.array([0.0069]), np.array([0.0]))
     wx1, _ = network.projection.to_xy(np.array([0.0071]), np.array([0.0]))
@@ -159,7 +164,7 @@ def test_no_fly_zones_block_flights_in_pad_siting_and_drone_layers():
     west = (dx[:, None] < wx0[0]) & (cx[None, :] < wx0[0])
     east = (dx[:, None] > wx1[0]) & (cx[None, :] > wx1[0])
     best = (weight[:, None] * (near & (west | east))).sum(0).max()
-    assert found.siting.covered_people == pytest.approx(best)
+    assert found.after.people == pytest.approx(best)
     # The drone-pads coverage layer shrinks behind the wall too.
     pad = Points(np.array([0.0065]), np.array([0.007]),
                  {"range_km": np.array([5.0]), "cruise_speed_kmh": np.array([60.0])})

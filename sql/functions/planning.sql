@@ -46,6 +46,25 @@ $$;
 COMMENT ON FUNCTION rc.planning_drone_pads() IS
     'Drone pads in service (SRID 4326 lon/lat) with their range and cruise speed';
 
+-- Where calls came from, for siting weighted by demand: stored incidents received in
+-- [start, finish) (NULL: unbounded) whose category is one of categories (NULL: any), without
+-- cancelled calls and false alarms, which are no demand for a responder.
+CREATE OR REPLACE FUNCTION rc.planning_incidents(start timestamptz, finish timestamptz,
+                                                 categories text[])
+RETURNS TABLE (id integer, lon double precision, lat double precision, category text)
+LANGUAGE sql STABLE AS $$
+    SELECT i.id, ST_X(i.geom), ST_Y(i.geom), i.category
+    FROM rc.incident i
+    WHERE (start IS NULL OR i.reported_at >= start)
+      AND (finish IS NULL OR i.reported_at < finish)
+      AND (categories IS NULL OR i.category = ANY (categories))
+      AND i.status <> 'cancelled'
+      AND i.outcome IS DISTINCT FROM 'false_alarm'
+    ORDER BY i.id;
+$$;
+COMMENT ON FUNCTION rc.planning_incidents(timestamptz, timestamptz, text[]) IS
+    'Incidents received in [start, finish) (NULL: unbounded) of the given categories (NULL: any), SRID 4326 lon/lat, without cancelled calls and false alarms: demand for siting';
+
 CREATE OR REPLACE FUNCTION rc.planning_districts()
 RETURNS TABLE (id integer, name text, kind text, wkb bytea)
 LANGUAGE sql STABLE AS $$
