@@ -10,6 +10,12 @@ spopt through ``MCLP.from_cost_matrix`` / ``LSCP.from_cost_matrix`` with
 The objectives must be equal: people covered (MCLP) and facilities open (LSCP; spopt counts
 the predefined ones too).
 
+One more instance weighs calls instead of people (issue 16): 3,000 generated incidents, four
+fifths around five hotspots (150 m spread) and the rest anywhere, counted per 250 m cell by
+``planning.demand.gather`` as ``rescuecircle site --demand incidents`` does; spopt gets the
+same counts as its weights. The table also says how many of the sites chosen by calls the
+population-weighted MCLP chooses too, and the calls each choice covers.
+
 Usage (spopt is a bench-only dependency, in bench/.venv)::
 
     bench/.venv/bin/python bench/siting_spopt.py
@@ -28,6 +34,8 @@ from spopt.locate import LSCP, MCLP
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
+from planning.demand import Weighting, gather  # noqa: E402
+from planning.inputs import Points  # noqa: E402
 from routing.arrays import MODES, NetworkArrays  # noqa: E402
 from routing.network import Network  # noqa: E402
 from routing.siting import CoverageMatrix, lscp, mclp, reach_times  # noqa: E402
@@ -38,6 +46,7 @@ INSTANCES = (  # seed, lattice side, demand points, candidates, add, limit (s)
     (3, 50, 1200, 80, 8, 80.0),
 )
 EXISTING = 2
+INCIDENTS = (4, 40, 3000, 60, 6, 70.0)  # seed, side, calls, candidates, add, limit (s)
 
 
 def generated_network(side: int, rng: np.random.Generator) -> Network:
@@ -94,11 +103,53 @@ def run(seed: int, side: int, n_demand: int, n_candidates: int, add: int,
     their_sites = round(theirs_l.problem.objective.value())
     our_sites = EXISTING + len(ours_l.chosen)
     return (f"| {seed} | {len(network.length_m):,} | {n_demand} | {n_candidates} | {add} | "
-            f"{limit_s:g} | {weight.sum():,.0f} | {ours.covered_people:,.0f} | "
+            f"{limit_s:g} | {weight.sum():,.0f} | {ours.covered_weight:,.0f} | "
             f"{their_people:,.0f} | "
-            f"{'yes' if abs(ours.covered_people - their_people) < 1e-6 else 'NO'} | "
+            f"{'yes' if abs(ours.covered_weight - their_people) < 1e-6 else 'NO'} | "
             f"{our_sites} | {their_sites} | {'yes' if our_sites == their_sites else 'NO'} | "
             f"{ours_s * 1000:.0f} | {theirs_s * 1000:.0f} |")
+
+
+def run_incidents(seed: int, side: int, n_calls: int, n_candidates: int, add: int,
+                  limit_s: float) -> str:
+    """MCLP weighted by calls per 250 m cell, ours against spopt; and by people, for contrast."""
+    rng = np.random.default_rng(seed)
+    network = generated_network(side, rng)
+    span = (side - 1) * 0.001
+    hotspots = rng.uniform(0.1 * span, 0.9 * span, (5, 2))
+    clustered = int(0.8 * n_calls)
+    calls = np.vstack([hotspots[rng.integers(0, 5, clustered)]
+                       + rng.normal(0, 150 / 111_320, (clustered, 2)),
+                       rng.uniform(0, span, (n_calls - clustered, 2))])
+    calls = calls[((calls >= 0) & (calls <= span)).all(axis=1)]
+    people = rng.uniform(0, span, (2000, 2))
+    people_points = Points(people[:, 0], people[:, 1],
+                           {"people": rng.integers(1, 500, len(people)).astype(float)})
+    demand = gather(network.projection, people_points, Points(calls[:, 0], calls[:, 1]),
+                    Weighting(1), cell_m=250)
+    lon, lat = network.projection.to_lonlat(demand.x, demand.y)
+    points = [network.snap(x, y, "drive") for x, y in zip(lon, lat, strict=True)]
+    sites = [network.snap(x, y, "drive")
+             for x, y in rng.uniform(0, span, (EXISTING + n_candidates, 2))]
+    times = reach_times(network, sites, points, "drive", limit_s=limit_s)
+    covers = csr_matrix(np.isfinite(times).astype(float))
+    by_calls = mclp(CoverageMatrix(covers, demand.weight, EXISTING), add=add)
+    by_people = mclp(CoverageMatrix(covers, demand.people, EXISTING), add=add)
+    cost = np.where(np.isfinite(times), times, 10 * limit_s)
+    fixed = np.r_[np.ones(EXISTING, int), np.zeros(n_candidates, int)]
+    started = time.perf_counter()
+    theirs = MCLP.from_cost_matrix(cost, demand.weight, service_radius=limit_s,
+                                   p_facilities=EXISTING + add, predefined_facilities_arr=fixed)
+    theirs.solve(pulp.PULP_CBC_CMD(msg=False))
+    theirs_s = time.perf_counter() - started
+    their_calls = float(theirs.problem.objective.value())
+    calls_of_people_choice = float(demand.calls[by_people.covered].sum())
+    shared = len(set(by_calls.chosen) & set(by_people.chosen))
+    return (f"| {seed} | {len(network.length_m):,} | {len(calls):,} | {len(demand.weight):,} | "
+            f"{n_candidates} | {add} | {limit_s:g} | {by_calls.covered_weight:,.0f} | "
+            f"{their_calls:,.0f} | "
+            f"{'yes' if abs(by_calls.covered_weight - their_calls) < 1e-6 else 'NO'} | "
+            f"{calls_of_people_choice:,.0f} | {shared} of {add} | {theirs_s * 1000:.0f} |")
 
 
 def main() -> None:
@@ -108,6 +159,12 @@ def main() -> None:
     print("|" + "---|" * 15)
     for instance in INSTANCES:
         print(run(*instance), flush=True)
+    print()
+    print("| seed | edges | calls | demand cells | candidates | add | limit s | MCLP calls (HiGHS) "
+          "| MCLP calls (spopt) | equal | calls covered when sited by people | sites shared "
+          "with the people's choice | MCLP ms (spopt+CBC) |")
+    print("|" + "---|" * 13)
+    print(run_incidents(*INCIDENTS), flush=True)
 
 
 if __name__ == "__main__":
