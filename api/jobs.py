@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -50,6 +50,11 @@ PREFIX = "/ogc/jobs"
 EXTENSION_KEY = "rescuecircle.jobs"
 GENERIC_FAILURE = "the job failed because of a server error; it has been logged"
 DATABASE_DOWN = "the job failed: the database was unavailable; try again shortly"
+
+RENDERINGS = {"html": "text/html"}
+"""Other forms a job's result may carry, as ``renderings: {name: text}``, by media type."""
+RESULTS = {"qc": ("application/json", ("html",)), "matrix": ("application/json", ())}
+"""Processes whose results are not GeoJSON: their media type, and the renderings they carry."""
 
 Progress = Callable[[int], None]
 Compute = Callable[[Context, dict[str, Any], Progress], dict[str, Any]]
@@ -144,9 +149,12 @@ def status_info(job: JobRecord) -> dict[str, Any]:
     base = f"{app_state().settings.base_url}{PREFIX}/{job.id}"
     links = [{"rel": "self", "type": "application/json", "href": base, "title": "status"}]
     if job.status == "successful":
+        media, renderings = RESULTS.get(job.process, ("application/geo+json", ()))
         links.append({"rel": "http://www.opengis.net/def/rel/ogc/1.0/results",
-                      "type": "application/geo+json", "href": f"{base}/results",
-                      "title": "results"})
+                      "type": media, "href": f"{base}/results", "title": "results"})
+        links += [{"rel": "alternate", "type": RENDERINGS[name],
+                   "href": f"{base}/results?f={name}", "title": f"results as {name}"}
+                  for name in renderings]
     return {
         "type": "process", "processID": job.process, "jobID": str(job.id),
         "status": job.status, "progress": job.progress,
@@ -202,7 +210,9 @@ def job_status(job_id: str) -> ResponseReturnValue:
 
 @blueprint.get(f"{PREFIX}/<job_id>/results")
 def job_results(job_id: str) -> ResponseReturnValue:
-    """The stored result of a successful job (GeoJSON)."""
+    """The stored result of a successful job: GeoJSON (a FeatureCollection) or JSON; with
+    ``?f=NAME``, the rendering the result carries under ``renderings`` (the qc job's
+    ``html`` report), which the JSON leaves out."""
     job = _job(job_id)
     if job.status == "failed":
         raise NotFound(f"job {job_id} failed and has no results: {job.error}")
@@ -211,6 +221,14 @@ def job_results(job_id: str) -> ResponseReturnValue:
     result = load_result(app_state().engine, job.id, ttl_s=app_state().settings.job_ttl_s)
     if result is None:
         raise NotFound(f"job {job_id} has expired")
+    renderings = result.pop("renderings", {})
+    wanted = request.args.get("f", "json")
+    if wanted != "json":
+        if wanted not in RENDERINGS or wanted not in renderings:
+            offered = ", ".join(["json", *sorted(set(renderings) & set(RENDERINGS))])
+            raise InvalidInput(f"f {wanted!r} is not offered by this job; use {offered}")
+        return Response(renderings[wanted], mimetype=RENDERINGS[wanted])
     response = jsonify(result)
-    response.mimetype = "application/geo+json"
+    response.mimetype = ("application/geo+json" if result.get("type") == "FeatureCollection"
+                         else "application/json")
     return response

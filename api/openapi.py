@@ -66,7 +66,8 @@ def document(base_url: str, tile_layers: list[str]) -> dict[str, Any]:
 def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
     """``ok`` as the 200 response, and JSON error bodies for each status in ``errors``."""
     descriptions = {400: "bad input", 401: "no or unknown token", 403: "role not allowed",
-                    404: "not found", 422: "no route", 503: "database unavailable"}
+                    404: "not found", 413: "request body too large", 422: "no route",
+                    503: "database unavailable"}
     return {"200": ok, **{str(code): {"description": descriptions[code],
                                       "content": {JSON: {"schema": ERROR}}}
                           for code in (*errors, 503)}}
@@ -198,21 +199,42 @@ def _export_paths() -> dict[str, Any]:
 def _process_paths() -> dict[str, Any]:
     process_id = _path_param("processId", {"type": "string", "enum": list(PROCESSES)})
     point = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+    job_id = _path_param("jobId", {"type": "string", "format": "uuid"})
     return {
         "/ogc/processes": _get("OGC API - Processes: the processes",
                                _responses(_ok("process list"))),
         "/ogc/processes/{processId}": _get("A process description",
                                            _responses(_ok("process"), 404), [process_id]),
         "/ogc/processes/{processId}/execution": {"post": {
-            "summary": "Run a process synchronously",
-            "parameters": [process_id],
+            "summary": "Run a process: synchronously, or as a job with 'Prefer: respond-async' "
+                       "(coverage, site, qc; 201 and Location). dispatch needs a dispatcher "
+                       "token; coverage, site and qc an analyst's. qc takes its call log "
+                       "inline, up to max_upload_bytes.",
+            "parameters": [process_id,
+                           {"name": "Prefer", "in": "header", "required": False,
+                            "schema": {"type": "string", "enum": ["respond-async"]}}],
             "requestBody": {"required": True, "content": {JSON: {"schema": {
                 "type": "object", "required": ["inputs"],
                 "properties": {"inputs": {"type": "object"}}}}}},
-            "responses": _responses(
+            "responses": {**_responses(
                 {"description": "the output", "content": {GEOJSON: {"schema": OBJECT},
+                                                          JSON: {"schema": OBJECT},
                                                           "image/tiff": {"schema": BINARY}}},
-                400, 404, 422)}},
+                400, 401, 403, 404, 413, 422),
+                "201": _ok("the job started: its status (Location: the job)")}}},
+        "/ogc/jobs": _get("The caller's jobs (an admin's: every job)",
+                          _responses(_ok("job list"), 401), security=[{"bearer": []}]),
+        "/ogc/jobs/{jobId}": _get("A job's status and progress",
+                                  _responses(_ok("status"), 401, 404), [job_id],
+                                  security=[{"bearer": []}]),
+        "/ogc/jobs/{jobId}/results": _get(
+            "A successful job's results: GeoJSON (coverage, site) or JSON (qc); f=html the qc "
+            "report page",
+            _responses({"description": "the results", "content": {
+                GEOJSON: {"schema": OBJECT}, JSON: {"schema": OBJECT},
+                "text/html": {"schema": {"type": "string"}}}}, 400, 401, 404),
+            [job_id, _query("f", {"type": "string", "enum": ["json", "html"]})],
+            security=[{"bearer": []}]),
         "/routes": {"post": {
             "summary": "OGC API - Routes: the fastest route between two waypoints",
             "requestBody": {"required": True, "content": {JSON: {"schema": {

@@ -1,9 +1,12 @@
-"""OGC API - Processes under ``/ogc/processes``: isochrone, route, matrix, dispatch and coverage.
+"""OGC API - Processes under ``/ogc/processes``: isochrone, route, matrix, dispatch, coverage,
+and the planning processes site and qc (``api/planning_processes.py``).
 
-Processes run synchronously; ``coverage`` (city-wide, slow) and ``matrix`` (large ones must)
-also run as a job when the request says ``Prefer: respond-async`` (see ``api/jobs.py``).
-``dispatch`` is for dispatchers and admins, ``coverage`` for analysts and admins: anyone may
-read their descriptions, only they may execute.
+Processes run synchronously; ``coverage``, ``site`` and ``qc`` (city-wide, slow) and
+``matrix`` (large ones must) also run as jobs when the request says ``Prefer: respond-async``
+(see ``api/jobs.py``). ``dispatch`` is for dispatchers and admins, the planning ones for
+analysts and admins: anyone may read their descriptions, only they may execute. ``qc`` takes
+a file, so its request body may be as large as ``max_upload_bytes``; every other body stays
+within ``max_request_bytes``.
 
 Our own implementation rather than pygeoapi's process manager, which turns every exception
 (database outages included) into a 400 carrying raw error text; here errors go through
@@ -20,6 +23,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from api import app_state, jobs
+from api import planning_processes as planning
 from api.auth import require_roles
 from api.dispatch import ROLES as DISPATCH_ROLES
 from api.dispatch import caller
@@ -89,6 +93,8 @@ class Process:
     """For asynchronous execution: validates the inputs while the request is still open."""
     compute: jobs.Compute | None = None
     """For asynchronous execution: the work, run in a job thread; returns the result JSON."""
+    upload: bool = False
+    """Takes a file in its inputs: the body may be up to ``max_upload_bytes``."""
 
     @property
     def job_control(self) -> list[str]:
@@ -313,6 +319,34 @@ PROCESSES = {
             execute=_run_coverage, roles=("analyst", "admin"),
             prepare=_coverage_inputs, compute=_coverage_compute,
         ),
+        Process(
+            "site", "Siting",
+            "Where to add stations, AEDs or drone pads (add: MCLP; cover_all: LSCP), or where "
+            "to move existing AEDs (relocate), covering people, the stored incidents (calls "
+            "per 250 m cell, from/to/categories) or a mix; as GET /api/planning/sites/{kind} "
+            "and `rescuecircle site`. GeoJSON of the new sites ranked by what each adds "
+            "(gained_people, gained_calls; moved_aed_id for a move), with the people and calls "
+            "covered before and after. Slow on a real city: ask with 'Prefer: respond-async' "
+            "for a job. Analyst and admin tokens only.",
+            inputs=planning.SITE_SCHEMA,
+            outputs={"sites": {"schema": {"type": "object", "contentMediaType": GEOJSON}}},
+            execute=planning.run_site, roles=("analyst", "admin"),
+            prepare=planning.site_inputs, compute=planning.site_compute,
+        ),
+        Process(
+            "qc", "Quality control",
+            "Answer, dispatch and response-time indicators of a call log (the CSV `rescuecircle "
+            "qc --calls` reads, sent inline as 'calls'), or without 'calls' of the incidents "
+            "stored here received from/to (as `rescuecircle qc --events`), by group, year, "
+            "month and district, as JSON; a job's results also give the HTML report with "
+            "?f=html. Analyst and admin tokens only.",
+            inputs=planning.QC_SCHEMA,
+            outputs={"report": {"schema": {"oneOf": [
+                {"type": "object", "contentMediaType": "application/json"},
+                {"type": "string", "contentMediaType": "text/html"}]}}},
+            execute=planning.run_qc, roles=("analyst", "admin"),
+            prepare=planning.qc_inputs, compute=planning.qc_compute, upload=True,
+        ),
     )
 }
 
@@ -349,6 +383,8 @@ def execute_process(process_id: str) -> ResponseReturnValue:
 
 
 def _execute(process: Process) -> ResponseReturnValue:
+    if process.upload:
+        request.max_content_length = app_state().settings.max_upload_bytes
     body = params.json_body(request.get_json(silent=True))
     inputs = body.get("inputs")
     if not isinstance(inputs, dict):

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, le=1024**3,
         description="Largest request body accepted (413 beyond); the API's bodies are small.",
     )
+    max_upload_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, le=1024**3,
+        description="Largest request body of a process that takes a file (the qc process's "
+        "call log; 413 beyond).",
+    )
     trusted_proxies: int = Field(
         default=0, ge=0, le=5,
         description="Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host; "
