@@ -46,6 +46,13 @@ export const STRINGS = {
     needs_token: "needs an analyst token", kpi_population: "People",
     kpi_ambulance: "Ambulance in target", kpi_aed: "AED ≤5 min walk",
     kpi_circle: "5-min circle", kpi_aeds_100k: "Usable AEDs /100k",
+    siting: "Siting", site_add: "Add", site_relocate: "Move existing AEDs",
+    site_cover_all: "Fewest covering everyone", demand_population: "Cover people",
+    demand_incidents: "Cover calls", demand_mix: "People and calls, half each",
+    calls_from: "Calls from", calls_to: "to", site_run: "Run siting", site_running: "Siting",
+    site_rank: "Rank", site_gained_people: "People gained", site_gained_calls: "Calls gained",
+    site_moved: "AED moved", site_covered: "Covered before → after", people: "people",
+    calls: "calls", site_download: "Download GeoJSON",
   },
   zh: {
     ...LOOP_STRINGS.zh,
@@ -84,6 +91,12 @@ export const STRINGS = {
     population: "人口密度（10级以上）",
     needs_token: "需要分析员令牌", kpi_population: "人口", kpi_ambulance: "救护车达标",
     kpi_aed: "AED步行≤5分钟", kpi_circle: "5分钟救援圈", kpi_aeds_100k: "可用AED/10万人",
+    siting: "选址", site_add: "新增", site_relocate: "迁移现有AED", site_cover_all: "全覆盖最少点位",
+    demand_population: "覆盖人口", demand_incidents: "覆盖呼救", demand_mix: "人口与呼救各半",
+    calls_from: "呼救自", calls_to: "至", site_run: "运行选址", site_running: "选址中",
+    site_rank: "排名", site_gained_people: "新增覆盖人口", site_gained_calls: "新增覆盖呼救",
+    site_moved: "迁移的AED", site_covered: "覆盖（前 → 后）", people: "人", calls: "次呼救",
+    site_download: "下载GeoJSON",
   },
 };
 

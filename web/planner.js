@@ -1,6 +1,8 @@
+/* global maplibregl */
 // The planner view: our vector tile layers toggled on the basemap, the districts table,
-// and export buttons (GeoPackage, GeoJSON, CSV from /api/exports). Coverage and population
-// layers and the district KPI table join here when their endpoints exist.
+// export buttons (GeoPackage, GeoJSON, CSV from /api/exports), coverage, population and
+// volunteer layers, the district KPI table, and siting: the `site` process run as a job, its
+// proposed sites drawn with the area each reaches within the standard, and downloaded.
 import {
   api, emptyCollection, escapeHtml, initLanguage, loaded, makeMap, startView, t, wireTokenForm,
 } from "./common.js";
@@ -21,7 +23,10 @@ const map = makeMap("map", view, { transformRequest: (url) => (
 window.rcMap = map;
 let districts = [];
 let kpi = null;
-initLanguage(() => { buildLayerToggles(); buildExports(); renderDistricts(); renderKpi(); });
+let siting = null;
+initLanguage(() => {
+  buildLayerToggles(); buildExports(); renderDistricts(); renderKpi(); renderSiting();
+});
 await loaded(map);
 
 const origin = location.origin;
@@ -54,10 +59,21 @@ for (const [name, colour] of Object.entries(POINT_LAYERS)) {
       "circle-opacity": name === "aeds"
         ? ["case", ["==", ["coalesce", ["get", "status"], "ready"], "ready"], 1, 0.35] : 1 } });
 }
+map.addSource("site_reach", { type: "geojson", data: emptyCollection() });
+map.addLayer({ id: "site_reach", type: "fill", source: "site_reach",
+  paint: { "fill-color": "#ff6f00", "fill-opacity": 0.18, "fill-outline-color": "#e65100" } });
+map.addSource("proposed_sites", { type: "geojson", data: emptyCollection() });
+map.addLayer({ id: "proposed_sites", type: "circle", source: "proposed_sites",
+  paint: { "circle-color": "#ff6f00", "circle-radius": 8, "circle-stroke-color": "#fff",
+    "circle-stroke-width": 2 } });
 buildLayerToggles();
 buildExports();
 loadDistricts();
 wireTokenForm(TOKEN_KEY, showToken);
+document.getElementById("site-form").addEventListener("submit", runSiting);
+document.getElementById("site-model").addEventListener("change", (event) => {
+  document.getElementById("site-count").disabled = event.target.value === "cover_all";
+});
 
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -65,6 +81,7 @@ async function showToken() {
   const signedIn = Boolean(token());
   for (const id of ["token", "sign-in"]) document.getElementById(id).hidden = signedIn;
   document.getElementById("sign-out").hidden = !signedIn;
+  document.getElementById("site-run").disabled = !signedIn;
   const who = document.getElementById("whoami");
   who.textContent = "";
   buildLayerToggles();
@@ -211,4 +228,92 @@ function renderDistricts() {
     tr.innerHTML = `<td>${escapeHtml(p.code)}</td><td>${escapeHtml(p.name)}</td><td>${escapeHtml(t(p.kind))}</td>`;
     body.appendChild(tr);
   }
+}
+
+/** The siting question of the form, as the `site` process's inputs. */
+function siteInputs() {
+  const value = (id) => document.getElementById(id).value;
+  const inputs = { kind: value("site-kind"), demand: value("site-demand") };
+  const model = value("site-model");
+  inputs[model] = model === "cover_all" ? true : Number(value("site-count"));
+  if (value("site-from")) inputs.from = value("site-from");
+  if (value("site-to")) inputs.to = value("site-to");
+  return inputs;
+}
+
+/** Run the `site` process as a job, follow its progress, then draw and list its answer. */
+async function runSiting(event) {
+  event.preventDefault();
+  const status = document.getElementById("site-status");
+  const button = document.getElementById("site-run");
+  button.disabled = true;
+  document.body.dataset.state = "loading";
+  try {
+    const response = await fetch("/ogc/processes/site/execution", {
+      method: "POST", body: JSON.stringify({ inputs: siteInputs() }),
+      headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json",
+        Prefer: "respond-async" } });
+    const started = await response.json();
+    if (response.status !== 201) throw new Error(started.description || response.statusText);
+    const job = new URL(response.headers.get("Location"), location.href).pathname;
+    for (;;) {
+      const info = await api(job, { token: token() });
+      status.textContent = `${t("site_running")}: ${info.progress}%`;
+      if (info.status === "failed") throw new Error(info.message);
+      if (info.status === "successful") break;
+      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+    }
+    siting = await api(`${job}/results`, { token: token() });
+    status.textContent = "";
+    await drawSiting();
+  } catch (error) {
+    status.textContent = `${t("error")}: ${error.message}`;
+  }
+  renderSiting();
+  button.disabled = !token();
+  document.body.dataset.state = "ready";
+}
+
+/** The proposed sites, and the area each reaches within the plan's standard (the isochrone
+ * process: on foot for AEDs, by car for stations). */
+async function drawSiting() {
+  map.getSource("proposed_sites").setData(siting);
+  const mode = siting.kind === "aeds" ? "walk" : "drive";
+  const reach = await Promise.all(siting.features.map((site) => api(
+    "/ogc/processes/isochrone/execution", { method: "POST", body: { inputs: {
+      point: site.geometry.coordinates, mode, minutes: [siting.limit_minutes] } } })));
+  map.getSource("site_reach").setData({ type: "FeatureCollection",
+    features: reach.flatMap((bands, i) => bands.features.map((band) => ({
+      ...band, properties: { ...band.properties, rank: siting.features[i].properties.rank } }))) });
+  if (siting.features.length) {
+    const bounds = new maplibregl.LngLatBounds();
+    for (const site of siting.features) bounds.extend(site.geometry.coordinates);
+    map.fitBounds(bounds, { padding: 80, maxZoom: 14, duration: 0 });
+  }
+}
+
+function renderSiting() {
+  const box = document.getElementById("site-result");
+  if (!siting) { box.innerHTML = ""; return; }
+  const round = (v) => Math.round(v).toLocaleString();
+  const moved = siting.model === "relocate";
+  box.innerHTML = `<p id="site-summary">${escapeHtml(t("site_covered"))}:
+    ${round(siting.covered_people - siting.gained_people)} → ${round(siting.covered_people)}
+    ${escapeHtml(t("people"))}; ${round(siting.covered_calls - siting.gained_calls)} →
+    ${round(siting.covered_calls)} ${escapeHtml(t("calls"))}</p>
+    <table id="site-table"><thead><tr><th>${escapeHtml(t("site_rank"))}</th>
+    <th>${escapeHtml(t("site_gained_people"))}</th><th>${escapeHtml(t("site_gained_calls"))}</th>
+    ${moved ? `<th>${escapeHtml(t("site_moved"))}</th>` : ""}</tr></thead><tbody>${
+  siting.features.map(({ properties: p }) => `<tr><td>${p.rank}</td><td>${round(p.gained_people)}</td>
+    <td>${round(p.gained_calls)}</td>${moved ? `<td>${escapeHtml(p.moved_aed_id)}</td>` : ""}</tr>`)
+    .join("")}</tbody></table>
+    <button type="button" id="site-download">${escapeHtml(t("site_download"))}</button>`;
+  document.getElementById("site-download").addEventListener("click", () => {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([JSON.stringify(siting)],
+      { type: "application/geo+json" }));
+    link.download = `${siting.kind}_${siting.model}_sites.geojson`;
+    link.click();
+    URL.revokeObjectURL(link.href);
+  });
 }

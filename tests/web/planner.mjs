@@ -1,5 +1,6 @@
 // The planner view: districts on the map and in the table, layer toggles, export links, the
-// KPI table and its GeoPackage download.
+// KPI table and its GeoPackage download, and a siting run as a job: the proposed sites and the
+// area each reaches drawn on the map, the people each adds listed, the GeoJSON downloaded.
 // Usage: node tests/web/planner.mjs BASE ARTIFACTS '{"districts": N, "token": analyst token}'
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -58,6 +59,32 @@ await run("planner", base, artifacts, async (page, context, { shot }) => {
   const coverage = await rendered(page, ["coverage"]);
   check(coverage.coverage > 0, `the 8-minute station coverage is drawn (${coverage.coverage})`);
   await shot("planner.png");
+  await page.uncheck("input[data-layer=coverage]");
+  check(await page.isEnabled("#site-run"), "siting runs with the analyst token");
+  await page.selectOption("#site-kind", "aeds");
+  await page.selectOption("#site-model", "add");
+  await page.fill("#site-count", "2");
+  await page.selectOption("#site-demand", "population");
+  await page.click("#site-run");
+  await page.waitForSelector("#site-table tbody tr", { timeout: 300000 });
+  const gains = await page.$$eval("#site-table tbody tr td:nth-child(2)",
+    (tds) => tds.map((td) => Number(td.textContent.replace(/[^0-9]/g, ""))));
+  check(gains.length === 2 && gains[0] >= gains[1] && gains[1] > 0,
+    `two AEDs proposed, ranked by the people each adds (${gains})`);
+  check(!(await page.textContent("#site-status")), "the siting job ran to the end");
+  await mapIdle(page);
+  const sited = await rendered(page, ["proposed_sites", "site_reach"]);
+  check(sited.proposed_sites === 2 && sited.site_reach > 0,
+    `the proposed sites and the area each reaches are drawn (${JSON.stringify(sited)})`);
+  await shot("planner-siting.png");
+  const [sites] = await Promise.all([
+    page.waitForEvent("download", { timeout: 60000 }), page.click("#site-download")]);
+  const savedSites = join(artifacts, "aeds_mclp_sites.geojson");
+  await sites.saveAs(savedSites);
+  const geojson = JSON.parse(readFileSync(savedSites, "utf-8"));
+  check(sites.suggestedFilename() === "aeds_mclp_sites.geojson" && geojson.features.length === 2
+    && geojson.features[0].properties.gained_people > 0 && geojson.gained_people > 0,
+  "the proposed sites download as GeoJSON with the coverage they gain");
   await page.click("#lang");
   await page.waitForFunction(() => document.documentElement.lang === "zh-CN");
   check((await page.textContent("header h1")) === "规划视图", "the page switches to Chinese");
