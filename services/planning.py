@@ -200,13 +200,20 @@ def site_question(raw: Mapping[str, Any], *, kind: str, now: datetime) -> SiteQu
                           categories=_categories(raw.get("categories")))
     if incidents.first and incidents.last and incidents.first > incidents.last:
         raise InvalidInput(f"from {incidents.first} is after to {incidents.last}")
-    add, relocate = optional("add", 1, 200), optional("relocate", 1, 200)
+    add, relocate = _whole(optional("add", 1, 200), "add"), \
+        _whole(optional("relocate", 1, 200), "relocate")
     return SiteQuestion(
-        kind, add=None if add is None else int(add),
-        relocate=None if relocate is None else int(relocate),
+        kind, add=add, relocate=relocate,
         at=params.aware_time(raw.get("at")) or now, hour=params.hour(raw.get("hour")),
         minutes=optional("minutes", 1, 60), cruise_kmh=optional("cruise_kmh", 10, 300),
         range_km=optional("range_km", 1, 100), demand=demand, incidents=incidents)
+
+
+def _whole(value: float | None, name: str) -> int | None:
+    """A count given as a number: whole, or InvalidInput naming it."""
+    if value is not None and not value.is_integer():
+        raise InvalidInput(f"{name} = {value:g} is not a whole number of sites")
+    return None if value is None else int(value)
 
 
 def _categories(value: Any) -> tuple[str, ...] | None:

@@ -168,6 +168,7 @@ def test_relocating_aeds_over_http_names_the_aeds_moved(client, tokens, engine):
     ({"kind": "aeds", "add": 1, "categories": 5}, "categories must be a list"),
     ({"kind": "aeds", "add": 1, "minutes": 90}, "minutes = 90 is outside"),
     ({"kind": "aeds", "add": 500}, "add = 500 is outside"),
+    ({"kind": "aeds", "relocate": 1.5}, "relocate = 1.5 is not a whole number"),
 ])
 def test_site_bad_inputs_are_400_sync_and_async(client, tokens, inputs, words):
     for headers in (tokens["analyst"], {**tokens["analyst"], **ASYNC}):
