@@ -150,11 +150,12 @@ def test_relocating_aeds_over_http_names_the_aeds_moved(client, tokens, engine):
         "kind": "aeds", "relocate": 2, "at": AT}})
     assert response.status_code == 200, response.json
     body = response.json
-    assert body["model"] == "relocate" and len(body["moves"]) == len(body["features"]) <= 2
+    # the demo city has AEDs side by side: moving two of them reaches people none reaches
+    assert body["model"] == "relocate" and len(body["moves"]) == len(body["features"]) == 2
     with engine.connect() as conn:
         ids = set(conn.execute(text("SELECT id FROM rc.aed")).scalars())
     assert {move["aed_id"] for move in body["moves"]} <= ids
-    assert body["gained_people"] >= 0
+    assert body["gained_people"] > 0
     assert all("moved_aed_id" in f["properties"] for f in body["features"])
 
 
