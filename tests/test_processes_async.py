@@ -67,7 +67,9 @@ def test_processes_are_listed_with_their_job_control(client):
     assert listed["dispatch"]["jobControlOptions"] == ["sync-execute"]
     described = client.get("/ogc/processes/coverage").json
     assert described["inputs"]["layer"]["schema"]["enum"] == [
-        "stations", "aeds", "drone-pads", "circle"]
+        "stations", "aeds", "drone-pads", "circle", "hospitals", "hospitals:chest_pain",
+        "hospitals:stroke", "hospitals:trauma", "hospitals:paediatric", "hospitals:maternity",
+        "hospitals:burns"]
 
 
 def test_dispatch_process_needs_a_dispatcher(client, tokens):
