@@ -38,7 +38,8 @@ def load_inputs(
     engine: Engine, *, at: datetime, population: PopulationPoints | None = None
 ) -> PlanningInputs:
     """Stations and posts (with ambulances), AEDs (available at ``at``, usable that day),
-    drone pads, AED duty venues, emergency departments with their capabilities, people
+    drone pads, AED duty venues, emergency departments with their capabilities, training
+    sites, people
     (``population`` when the caller holds it already, else read from rc.population) and the
     no-fly zones."""
     with engine.connect() as conn:
@@ -48,6 +49,9 @@ def load_inputs(
         departments = conn.execute(text(
             "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat, capabilities FROM rc.hospital "
             "WHERE emergency ORDER BY id")).all()
+        sites = conn.execute(text(
+            "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM rc.training_site "
+            "ORDER BY id")).all()
     people = population if population is not None else load_population_points(engine)
     return PlanningInputs(
         stations=_points([s for s in stations if s.kind in BASE_KINDS],
@@ -62,6 +66,8 @@ def load_inputs(
                          np.array([d.lat for d in departments], float),
                          {"capabilities": _objects([tuple(d.capabilities or ())
                                                     for d in departments])}),
+        training_sites=Points(np.array([t.lon for t in sites], float),
+                              np.array([t.lat for t in sites], float)),
     )
 
 

@@ -26,10 +26,13 @@ def capable(hospitals: Points, capability: str | None) -> Points:
     return Points(hospitals.lon[keep], hospitals.lat[keep])
 
 
-def catchment_grid(network: Network, hospitals: Points, *, limit_min: float,
+def catchment_grid(network: Network, places: Points, *, limit_min: float,
                    hour: int | None) -> TimeGrid | None:
-    """Seconds to drive from every cell to the nearest of ``hospitals`` (None: none placed)."""
-    snaps = [s for s in network.snap_many(hospitals.lon, hospitals.lat, "drive") if s is not None]
+    """Seconds to drive from every cell to the nearest of ``places`` (hospitals, training
+    sites; None when none can be placed on the network)."""
+    if not len(places.lon):
+        return None
+    snaps = [s for s in network.snap_many(places.lon, places.lat, "drive") if s is not None]
     if not snaps:
         return None
     return facilities_time_grid(network, snaps, "drive", limit_s=limit_min * 60, hour=hour,

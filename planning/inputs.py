@@ -66,6 +66,7 @@ class PlanningInputs:
     venues: tuple[Venue, ...] = ()   # places that must have an AED
     # emergency departments; values: capabilities (a tuple of names per hospital)
     hospitals: Points = field(default_factory=no_points)
+    training_sites: Points = field(default_factory=no_points)
 
     def available_aeds(self) -> Points:
         """The AEDs usable at the chosen time (all of them when availability is not given)."""

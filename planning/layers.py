@@ -1,9 +1,10 @@
-"""Coverage layers for planners: stations, available AEDs, drone pads, the 5-minute circle and
-hospital catchments, each as bands with population (WGS84 features) and as a travel-time
-surface (GeoTIFF).
+"""Coverage layers for planners: stations, available AEDs, drone pads, the 5-minute circle,
+hospital catchments and training sites, each as bands with population (WGS84 features) and as
+a travel-time surface (GeoTIFF).
 
 Each network layer is one multi-source search (``routing.coverage``); the circle is the
-earliest of the AED walk and the drone flight; a catchment runs towards the hospitals.
+earliest of the AED walk and the drone flight; hospital catchments and training sites run
+towards the places, as people travel to them.
 """
 
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from planning.catchment import CATCHMENT_MINUTES, capable, catchment_grid
 from planning.catchment import PREFIX as CATCHMENT_PREFIX
 from planning.inputs import PlanningInputs
 from planning.kpi import AED_WALK_MINUTES, drone_grid, network_grid
+from planning.training_kpi import TRAINING_DRIVE_MIN
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.coverage import CoverageLayer, coverage_layer, earliest
 from routing.isochrone import PeopleXY, check_minutes, edge_notes
@@ -28,10 +30,11 @@ NO_POPULATION = ("no population is loaded, so the people covered are unknown: ru
 CATCHMENT_LAYERS = ("hospitals", "hospitals:chest_pain", "hospitals:stroke",
                     "hospitals:trauma", "hospitals:paediatric", "hospitals:maternity",
                     "hospitals:burns")
-LAYERS = ("stations", "aeds", "drone-pads", "circle", *CATCHMENT_LAYERS)
+LAYERS = ("stations", "aeds", "drone-pads", "circle", *CATCHMENT_LAYERS, "training-sites")
 DEFAULT_MINUTES = {"stations": (5.0, 8.0, 12.0), "aeds": (AED_WALK_MINUTES,),
                    "drone-pads": (AED_WALK_MINUTES,), "circle": (AED_WALK_MINUTES,),
-                   **{name: CATCHMENT_MINUTES for name in CATCHMENT_LAYERS}}
+                   **{name: CATCHMENT_MINUTES for name in CATCHMENT_LAYERS},
+                   "training-sites": (TRAINING_DRIVE_MIN,)}
 
 
 def people_xy(network: Network, inputs: PlanningInputs) -> PeopleXY:
@@ -48,16 +51,20 @@ def build_layer(network: Network, inputs: PlanningInputs, name: str, *,
         raise InvalidInput(f"layer '{name}' is unknown; use one of {', '.join(LAYERS)}")
     limits = check_minutes(list(minutes or DEFAULT_MINUTES.get(name, CATCHMENT_MINUTES)))
     top_min = max(limits)
-    if name.startswith(CATCHMENT_PREFIX):
-        hospitals = capable(inputs.hospitals, name.partition(":")[2] or None)
-        grid = catchment_grid(network, hospitals, limit_min=top_min, hour=hour)
+    if name.startswith(CATCHMENT_PREFIX) or name == "training-sites":
+        # people travel to these: the drive *to* the nearest one
+        places = (inputs.training_sites if name == "training-sites" else
+                  capable(inputs.hospitals, name.partition(":")[2] or None))
+        grid = catchment_grid(network, places, limit_min=top_min, hour=hour)
         if grid is None:
-            raise NoRoute(f"layer '{name}': no emergency department with that capability is "
-                          "loaded: run `rescuecircle import hospitals FILE` (columns emergency "
-                          "and capabilities)")
+            raise NoRoute(
+                "layer 'training-sites': no training site is loaded: run `rescuecircle import "
+                "training-sites FILE`" if name == "training-sites" else
+                f"layer '{name}': no emergency department with that capability is loaded: run "
+                "`rescuecircle import hospitals FILE` (columns emergency and capabilities)")
         people = people_xy(network, inputs) if len(inputs.people.lon) else None
         return coverage_layer(name, grid, limits, population=people,
-                              facilities_used=len(hospitals.lon))
+                              facilities_used=len(places.lon))
     aeds = inputs.available_aeds()
     pads = inputs.drone_pads
     walk = network_grid(network, aeds, "walk", top_min, None) if name in ("aeds", "circle") \

@@ -1,6 +1,7 @@
 """The training network per district against Shenzhen's plan ("至少设立74个固定的急救培训点":
 at least 74 fixed first-aid training sites): sites inside each district, per 100,000 people,
-and the share of people within 30 minutes' drive of one."""
+and the share of people within 30 minutes' drive to one (a search towards the sites, as
+people travel to them)."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -8,8 +9,8 @@ from typing import Any
 import numpy as np
 import shapely
 
+from planning.catchment import catchment_grid
 from planning.inputs import District, Points
-from planning.kpi import network_grid
 from routing.coverage import time_at
 from routing.network import Network
 
@@ -22,8 +23,7 @@ def training_columns(network: Network, districts: Sequence[District], people: Po
     """District name -> training_sites, training_sites_per_100k, training_share_30min_drive
     (None without people, or without any training site to drive to)."""
     weights = people.values["people"].astype(float)
-    grid = network_grid(network, sites, "drive", TRAINING_DRIVE_MIN, hour) \
-        if len(sites.lon) else None
+    grid = catchment_grid(network, sites, limit_min=TRAINING_DRIVE_MIN, hour=hour)
     px, py = network.projection.to_xy(people.lon, people.lat)
     reach_s = np.full(len(px), np.inf) if grid is None else time_at(grid, px, py)
     site_points = shapely.points(sites.lon, sites.lat)

@@ -69,7 +69,7 @@ def test_processes_are_listed_with_their_job_control(client):
     assert described["inputs"]["layer"]["schema"]["enum"] == [
         "stations", "aeds", "drone-pads", "circle", "hospitals", "hospitals:chest_pain",
         "hospitals:stroke", "hospitals:trauma", "hospitals:paediatric", "hospitals:maternity",
-        "hospitals:burns"]
+        "hospitals:burns", "training-sites"]
 
 
 def test_dispatch_process_needs_a_dispatcher(client, tokens):

@@ -10,7 +10,9 @@ from sqlalchemy import Engine, text
 
 from gis.demo_load import load_demo_city
 from gis.tokens import create_token
-from tests.conftest import client_for
+from services.context import Context
+from services.planning import coverage
+from tests.conftest import app_settings, client_for
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +131,10 @@ def test_the_kpi_table_shows_training_indicators_per_district(engine, client):
         r["training_sites"] / r["population"] * 100_000) for r in with_sites)
     assert any(f"{sites} training sites city-wide: short of Shenzhen's target of at least 74"
                in note for note in table["notes"])
+
+
+def test_a_coverage_layer_of_training_sites_within_30_minutes_drive(engine):
+    context = Context.from_settings(app_settings(engine), engine=engine)
+    found = coverage(context, "training-sites", at=context.now(), hour=None)
+    assert [band.minutes for band in found.layer.bands] == [30.0]
+    assert found.layer.facilities_used == 5 and found.layer.bands[0].area_km2 > 0
