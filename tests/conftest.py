@@ -26,6 +26,7 @@ from localdb import cluster
 from rescuecircle import database
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
+from tests.browser import browser_missing
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 TEST_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()  # every fixture database's engine
@@ -74,6 +75,17 @@ def release_connections() -> Iterator[None]:
     gc.collect()
     for engine in list(TEST_ENGINES):
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> None:
+    """Skips a browser test without chromium, Node or node_modules; fails it in CI, whose
+    machine the project's scripts equip."""
+    reason = browser_missing()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,9 @@ reported). Screenshots go to ``artifacts/web/``. Needs ``chromium`` (``scripts/i
 without them the browser tests skip, except in CI (CI=true), where they fail.
 """
 
-import json
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,36 +23,12 @@ from gis.tokens import create_token
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 from routing.network import Network
+from tests.browser import run_flow
 from tests.conftest import app_settings, served
 
-FLOWS = PROJECT_ROOT / "tests" / "web"
-ARTIFACTS = PROJECT_ROOT / "artifacts" / "web"
-CHROMIUM = os.environ.get("RC_CHROMIUM", "/usr/bin/chromium")
 # a Wednesday evening in the demo city: weekday-only AEDs are closed
 AT = "2026-11-25T20:00:00+08:00"
 NOON = "2026-11-25T12:00:00+08:00"
-
-
-def browser_missing() -> str | None:
-    """Why the browser tests cannot run here, or None."""
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing: run scripts/install-deps.sh --test (Debian's chromium)"
-    if shutil.which("node") is None:
-        return "node is missing (Node 20 runs the Playwright flows)"
-    if not (PROJECT_ROOT / "node_modules" / "playwright-core").is_dir():
-        return "node_modules/playwright-core is missing: run `npm ci` at the repository root"
-    if not (PROJECT_ROOT / "web" / "vendor" / "maplibre-gl.js").is_file():
-        return "web/vendor/maplibre-gl.js is missing: run `npm ci` (its postinstall copies it)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> None:
-    reason = browser_missing()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run in CI: {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -84,18 +55,6 @@ def base_url(engine, web_settings) -> Iterator[str]:
     """The app under waitress on a free loopback port; its links name that port."""
     with served(engine, web_settings, threads=8) as url:
         yield url
-
-
-def run_flow(name: str, base_url: str, spec: dict) -> str:
-    """Run tests/web/NAME.mjs; its exit status is the verdict. Returns its output."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["node", str(FLOWS / f"{name}.mjs"), base_url, str(ARTIFACTS), json.dumps(spec)],
-        capture_output=True, text=True, timeout=420, cwd=PROJECT_ROOT, check=False)
-    output = result.stdout + result.stderr
-    (ARTIFACTS / f"{name}.log").write_text(output)
-    assert result.returncode == 0, f"{name} flow failed:\n{output[-6000:]}"
-    return output
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ One server over one demo city serves every flow of this module; each flow is a N
 """
 
 import io
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -22,23 +21,13 @@ from api.app import create_app
 from gis.demo_load import load_demo_city
 from gis.tokens import create_token, organisation_named
 from rescuecircle.settings import Settings
+from tests.browser import run_flow
 from tests.conftest import app_settings, served
 from tests.photos import png_bytes
-from tests.test_web import browser_missing, run_flow
 
 # the test's own names, so that what the pages show can be told from the demo city's
 ACCEPTED = "Browser-test AED, library lobby"
 REJECTED = "Browser-test AED, nowhere"
-
-
-@pytest.fixture(scope="module")
-def browser() -> None:
-    """Skips without chromium, Node or node_modules, as tests/test_web.py does (fails in CI)."""
-    reason = browser_missing()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run in CI: {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from gis.demo_load import load_demo_city
 from gis.tokens import create_token
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
+from tests.browser import run_flow
 from tests.conftest import app_settings, served
-from tests.test_web import browser, run_flow  # noqa: F401 - browser is a fixture
 
 POINT = (114.2, 22.65)       # the demo city's centre: dense streets, AEDs, several stations
 NEAR_M = 2000                # the dispatch's volunteer radius

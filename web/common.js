@@ -222,6 +222,12 @@ export async function api(path, { method = "GET", body, token } = {}) {
   const response = await fetch(path, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return answerOf(response);
+}
+
+/** A response's JSON, or an Error with the server's description and the HTTP status (409
+ * full, 429 too many) for the page to say plainly. */
+export async function answerOf(response) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (error) { data = { description: text }; }

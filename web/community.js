@@ -2,7 +2,7 @@
 // their strings, merged into common.js's table when this module loads (kept apart so that
 // common.js, which every page's work touches, does not change for them), multipart posts and
 // phone photos made small enough to send.
-import { STRINGS } from "./common.js";
+import { STRINGS, answerOf } from "./common.js";
 
 export const COMMUNITY_STRINGS = {
   en: {
@@ -83,18 +83,9 @@ for (const lang of Object.keys(COMMUNITY_STRINGS)) {
 }
 
 /** POST a multipart form; the parsed answer, or an Error with the server's description and
- * its HTTP status (409 full, 429 too many) for the page to say plainly. */
+ * its HTTP status (common.js's answerOf). */
 export async function postForm(path, formData) {
-  const response = await fetch(path, { method: "POST", body: formData });
-  const text = await response.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch (error) { data = { description: text }; }
-  if (!response.ok) {
-    const error = new Error((data && (data.description || data.detail)) || response.statusText);
-    error.status = response.status;
-    throw error;
-  }
-  return data;
+  return answerOf(await fetch(path, { method: "POST", body: formData }));
 }
 
 const PHOTO_LIMIT_BYTES = 2_000_000;
