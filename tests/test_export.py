@@ -246,7 +246,7 @@ def test_cli_sites_drone_pads(engine, monkeypatch, tmp_path, capsys):
           "--at", "2026-11-25T11:00:00+08:00", "-o", str(out)])
     chosen = json.loads(out.read_text())["features"]
     assert len(chosen) == 2 and [f["properties"]["rank"] for f in chosen] == [1, 2]
-    assert "mclp: 2 new drone-pads within 5 min" in capsys.readouterr().out
+    assert "mclp by population: 2 new drone-pads within 5 min" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("format_name", ["gpkg", "geojson", "shp", "csv"])

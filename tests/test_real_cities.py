@@ -165,7 +165,10 @@ def test_a_city_from_its_files(city, make_database, shared_data, tmp_path, monke
     assert 2 <= len(plan["volunteers"]) <= 3, plan["reasons"]
     assert plan["aed_runner"] is not None, plan["reasons"]
     assert plan["ambulance"]["call_sign"] in ("A1", "A2")
-    assert set(plan["reasons"]) <= {"drone"}  # no drone pad was loaded: said so
+    # no drone pad was loaded, and the extracts tag no emergency department: both said so
+    assert set(plan["reasons"]) <= {"drone", "destination"}
+    assert "destination" not in plan["reasons"] or "import hospitals" in \
+        plan["reasons"]["destination"]
     analyst = {"Authorization": f"Bearer {create_token(engine, role='analyst')}"}
     kpi = client.get("/api/planning/kpi", headers=analyst).json
     with_people = [row for row in kpi["districts"] if row["population"] > 0]
