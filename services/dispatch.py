@@ -115,7 +115,7 @@ def _previous(stored_plan: Any) -> Previous:
 
 
 def _decide(state: Context, inputs: dict[str, Any], previous: Previous, incident: int | None,
-            taken: set[Unit]) -> Decision:
+            taken: set[Unit], grade: Grade) -> Decision:
     """The plan for ``inputs``; ``taken``: units found claimed by another incident while
     storing an earlier attempt (left out before the database shows them claimed)."""
     settings = state.settings
@@ -126,7 +126,6 @@ def _decide(state: Context, inputs: dict[str, Any], previous: Previous, incident
     started = time.perf_counter()
     network = _closed_network(state.networks.current(), inputs)
     timings["network"] = _ms(started)
-    grade = grade_of(state.engine, inputs["category"])
     rows = _without(load_candidates(state.engine, search), taken, grade)
     kind = area_kind(state.engine, lon, lat)
     zones = no_fly_zones(state.engine)
@@ -181,8 +180,7 @@ def _ms(started: float) -> float:
 def plan_dispatch(context: Context, body: dict[str, Any], *, created_by: str) -> dict[str, Any]:
     """Validate a request body, plan, store and send the plan; the stored plan with its ids."""
     inputs = request_inputs(body, context.now())
-    grade_of(context.engine, inputs["category"])          # an unknown category fails first
-    return _planned(context, inputs, None, Previous(), created_by)
+    return _planned(context, inputs, Previous(), created_by)
 
 
 def replan_dispatch(context: Context, dispatch_id: int, body: dict[str, Any], *,
@@ -202,7 +200,8 @@ def replan_dispatch(context: Context, dispatch_id: int, body: dict[str, Any], *,
         "declined": sorted(set(stored.get("declined", [])) | set(declined)),
         "blocked": [*stored.get("blocked", []), *blocked]}, context.now())
     inputs["crs"] = stored.get("crs", "wgs84")
-    return _planned(context, inputs, dispatch_id, _previous(previous["plan"]), created_by)
+    return _planned(context, inputs, _previous(previous["plan"]), created_by,
+                    replan_of=dispatch_id, incident=previous["incident_id"])
 
 
 def replan_incident(context: Context, incident_id: int, *, declined: list[int],
@@ -217,18 +216,19 @@ def stored_dispatch(context: Context, dispatch_id: int) -> dict[str, Any]:
     return load_dispatch(context.engine, dispatch_id)
 
 
-def _planned(context: Context, inputs: dict[str, Any], replan_of: int | None,
-             previous: Previous, created_by: str) -> dict[str, Any]:
-    """Plan and store; when a parallel dispatch claimed a chosen unit first, plan again
-    without it (the claim and the plan commit together, so no unit is sent twice)."""
-    incident = None if replan_of is None else stored_dispatch(context, replan_of)["incident_id"]
+def _planned(context: Context, inputs: dict[str, Any], previous: Previous, created_by: str, *,
+             replan_of: int | None = None, incident: int | None = None) -> dict[str, Any]:
+    """Plan and store (a replan of dispatch ``replan_of`` of ``incident``); when a parallel
+    dispatch claimed a chosen unit first, plan again without it (the claim and the plan commit
+    together, so no unit is sent twice). An unknown category fails before any planning."""
+    grade = grade_of(context.engine, inputs["category"])
     taken: set[Unit] = set()
     for attempt in range(1, CLAIM_ATTEMPTS + 1):
         serial = (claims_serialised(context.engine) if attempt > OPTIMISTIC_ATTEMPTS
                   else contextlib.nullcontext())
         try:
             with serial:
-                decision = _decide(context, inputs, previous, incident, taken)
+                decision = _decide(context, inputs, previous, incident, taken, grade)
                 body = plan_json(decision)
                 dispatch_id, incident_id = store_dispatch(
                     context.engine, inputs=inputs, plan=body, candidates=decision.considered(),
