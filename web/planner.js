@@ -9,8 +9,19 @@ import {
 
 const TOKEN_KEY = "rc.analyst_token";
 
+// One colour per layer, used by the map and by the legend beside its toggle, so they agree.
 const POINT_LAYERS = { aeds: "#2e7d32", stations: "#d32f2f", hospitals: "#1565c0",
   drone_pads: "#c2185b", training_sites: "#6d4c41" };
+const AED_UNUSABLE = "#9e9e9e";
+const DISTRICT_COLOURS = { urban: "#5e35b1", rural: "#00838f" };
+const FILL_LAYERS = { coverage: { colour: "#d32f2f", opacity: 0.3 },
+  volunteer_density: { colour: "#1a237e", opacity: 0.45 },
+  population: { colour: "#e65100", opacity: 0.5 } };
+// Below zoom 12 AED tiles carry one point per cell with point_count and ready_count (single
+// AEDs have 1 and 0/1 too): the colour runs from grey (none ready) to green (all ready), the
+// radius grows with the count.
+const AED_COLOUR = ["interpolate", ["linear"],
+  ["/", ["get", "ready_count"], ["max", ["get", "point_count"], 1]], 0, AED_UNUSABLE, 1, POINT_LAYERS.aeds];
 const EXPORTS = ["aeds", "stations", "hospitals", "drone_pads", "training_sites", "districts"];
 const FORMATS = ["gpkg", "geojson", "csv"];
 
@@ -33,31 +44,37 @@ const origin = location.origin;
 const source = (name) => ({ type: "vector", tiles: [`${origin}/tiles/${name}/{z}/{x}/{y}.mvt`], maxzoom: 16 });
 map.addSource("coverage", { type: "geojson", data: emptyCollection() });
 map.addLayer({ id: "coverage", type: "fill", source: "coverage", layout: { visibility: "none" },
-  paint: { "fill-color": "#d32f2f", "fill-opacity": 0.06, "fill-outline-color": "#d32f2f" } });
+  paint: { "fill-color": FILL_LAYERS.coverage.colour, "fill-opacity": FILL_LAYERS.coverage.opacity,
+    "fill-outline-color": FILL_LAYERS.coverage.colour } });
 map.addSource("population", { type: "vector", minzoom: 10, maxzoom: 16,
   tiles: [`${location.origin}${POPULATION_TILES}{z}/{x}/{y}.mvt`] });
 map.addLayer({ id: "population", type: "fill", source: "population", "source-layer": "population",
   layout: { visibility: "none" },
   paint: { "fill-color": ["interpolate", ["linear"], ["get", "people_per_km2"],
-    0, "#fff8e1", 5000, "#ffb74d", 20000, "#e65100", 50000, "#bf360c"], "fill-opacity": 0.5 } });
+    0, "#fff8e1", 5000, "#ffb74d", 20000, FILL_LAYERS.population.colour, 50000, "#bf360c"],
+  "fill-opacity": FILL_LAYERS.population.opacity } });
 map.addSource("volunteer_density", { type: "geojson", data: emptyCollection() });
 map.addLayer({ id: "volunteer_density", type: "fill", source: "volunteer_density",
   layout: { visibility: "none" },
-  paint: { "fill-color": ["interpolate", ["linear"], ["get", "volunteers"], 5, "#c5cae9", 30, "#1a237e"],
-           "fill-opacity": 0.45, "fill-outline-color": "#1a237e" } });
+  paint: { "fill-color": ["interpolate", ["linear"], ["get", "volunteers"], 5, "#c5cae9", 30,
+    FILL_LAYERS.volunteer_density.colour], "fill-opacity": FILL_LAYERS.volunteer_density.opacity,
+  "fill-outline-color": FILL_LAYERS.volunteer_density.colour } });
 map.addSource("districts", source("districts"));
 map.addLayer({ id: "districts", type: "line", source: "districts", "source-layer": "districts",
-  paint: { "line-color": ["match", ["get", "kind"], "rural", "#558b2f", "#5e35b1"], "line-width": 2.5 } });
+  paint: { "line-color": ["match", ["get", "kind"], "rural", DISTRICT_COLOURS.rural, DISTRICT_COLOURS.urban],
+    "line-width": 2.5 } });
 map.addSource("road_edges", source("road_edges"));
 map.addLayer({ id: "road_edges", type: "line", source: "road_edges", "source-layer": "road_edges",
   layout: { visibility: "none" }, paint: { "line-color": "#607d8b", "line-width": 1 } });
 for (const [name, colour] of Object.entries(POINT_LAYERS)) {
   map.addSource(name, source(name));
   map.addLayer({ id: name, type: "circle", source: name, "source-layer": name,
-    paint: { "circle-color": colour, "circle-stroke-color": "#fff", "circle-stroke-width": 1,
-      "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 3, 16, 7],
-      "circle-opacity": name === "aeds"
-        ? ["case", ["==", ["coalesce", ["get", "status"], "ready"], "ready"], 1, 0.35] : 1 } });
+    paint: { "circle-color": name === "aeds" ? AED_COLOUR : colour,
+      "circle-stroke-color": "#fff", "circle-stroke-width": 1,
+      "circle-radius": name === "aeds"
+        ? ["interpolate", ["linear"], ["zoom"],
+          10, ["min", ["+", 3, ["*", 1.5, ["ln", ["get", "point_count"]]]], 12], 16, 7]
+        : ["interpolate", ["linear"], ["zoom"], 10, 3, 16, 7] } });
 }
 map.addSource("site_reach", { type: "geojson", data: emptyCollection() });
 map.addLayer({ id: "site_reach", type: "fill", source: "site_reach",
@@ -170,12 +187,9 @@ function buildLayerToggles() {
     const visible = map.getLayoutProperty(id, "visibility") !== "none";
     const label = document.createElement("label");
     label.style.display = "block";
-    const colour = POINT_LAYERS[id]
-      || { districts: "#5e35b1", coverage: "#d32f2f", volunteer_density: "#1a237e",
-        population: "#e65100" }[id] || "#607d8b";
     const locked = needToken.includes(id) && !token();
     label.innerHTML = `<input type="checkbox" data-layer="${id}" ${visible ? "checked" : ""}>
-      <span class="swatch" style="background:${colour}"></span> ${escapeHtml(t(id))}
+      ${escapeHtml(t(id))} ${legend(id)}
       ${locked ? `<span class="muted">(${t("needs_token")})</span>` : ""}`;
     const input = label.querySelector("input");
     input.disabled = locked;
@@ -192,6 +206,18 @@ function buildLayerToggles() {
     });
     box.appendChild(label);
   }
+}
+
+/** The swatches of a layer's toggle, in the colours its map layer is painted with. */
+function legend(id) {
+  const swatch = (colour, opacity = 1, what = "") => `<span class="swatch" data-colour="${colour}"
+    style="background:${colour};opacity:${opacity}"></span>${what ? ` <span class="muted">${escapeHtml(what)}</span>` : ""}`;
+  if (id === "districts") {
+    return Object.entries(DISTRICT_COLOURS).map(([kind, colour]) => swatch(colour, 1, t(kind))).join(" ");
+  }
+  if (id === "aeds") return `${swatch(POINT_LAYERS.aeds, 1, t("aeds_ready"))} ${swatch(AED_UNUSABLE, 1, t("aeds_not_ready"))}`;
+  if (id in FILL_LAYERS) return swatch(FILL_LAYERS[id].colour, Math.max(FILL_LAYERS[id].opacity, 0.6));
+  return swatch(POINT_LAYERS[id] || "#607d8b");
 }
 
 function buildExports() {

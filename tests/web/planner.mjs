@@ -58,8 +58,36 @@ await run("planner", base, artifacts, async (page, context, { shot }) => {
   await mapIdle(page);
   const coverage = await rendered(page, ["coverage"]);
   check(coverage.coverage > 0, `the 8-minute station coverage is drawn (${coverage.coverage})`);
+  const opacity = await page.evaluate(() => window.rcMap.getPaintProperty("coverage", "fill-opacity"));
+  check(opacity >= 0.2, `the coverage fill is visible (opacity ${opacity})`);
+  const legend = await page.evaluate(() => Object.fromEntries(
+    [...document.querySelectorAll("#layers input[data-layer]")].map((input) => [input.dataset.layer,
+      [...input.parentElement.querySelectorAll(".swatch")].map((s) => s.dataset.colour)])));
+  const paint = await page.evaluate(() => ({
+    districts: JSON.stringify(window.rcMap.getPaintProperty("districts", "line-color")),
+    aeds: JSON.stringify(window.rcMap.getPaintProperty("aeds", "circle-color")),
+    coverage: window.rcMap.getPaintProperty("coverage", "fill-color"),
+    stations: window.rcMap.getPaintProperty("stations", "circle-color") }));
+  for (const layer of ["districts", "aeds"]) {
+    check(legend[layer].length >= 2 && legend[layer].every((c) => paint[layer].includes(c)),
+      `the ${layer} legend (${legend[layer]}) shows the map's colours (${paint[layer]})`);
+  }
+  check(legend.coverage[0] === paint.coverage && legend.stations[0] === paint.stations,
+    "the coverage and station legends show the map's colours");
+  check(!legend.districts.some((c) => legend.aeds.includes(c)),
+    `no district kind is drawn in an AED colour (${legend.districts} / ${legend.aeds})`);
   await shot("planner.png");
   await page.uncheck("input[data-layer=coverage]");
+  await page.check("input[data-layer=aeds]");
+  await page.evaluate(() => window.rcMap.setZoom(10));
+  await mapIdle(page);
+  const cells = await page.evaluate(() => window.rcMap.queryRenderedFeatures({ layers: ["aeds"] })
+    .map((f) => [f.properties.point_count, f.properties.ready_count]));
+  check(cells.length > 0 && cells.some(([count]) => count > 1)
+    && cells.every(([count, ready]) => ready >= 0 && ready <= count)
+    && paint.aeds.includes("ready_count"),
+  `AED cells at zoom 10 carry how many of their AEDs are ready, and are coloured by it (${cells.length} cells)`);
+  await shot("planner-aed-cells.png");
   check(await page.isEnabled("#site-run"), "siting runs with the analyst token");
   await page.selectOption("#site-kind", "aeds");
   await page.selectOption("#site-model", "add");
