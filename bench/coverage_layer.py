@@ -16,7 +16,7 @@ written as a GeoTIFF in memory (``TimeGrid.to_geotiff``).
 
 Usage::
 
-    /tmp/venvtest/bin/python bench/coverage.py [--stations 60] [--repeats 5] [--reimport]
+    /tmp/venvtest/bin/python bench/coverage_layer.py [--stations 60] [--repeats 5] [--reimport]
 """
 
 import argparse

@@ -4,8 +4,8 @@ Searches start from *seeds*: vertices with an initial time (a point snapped part
 edge reaches both ends with different times). Seeds enter through one virtual vertex appended
 for the search, so one run of scipy's Dijkstra answers a multi-source query exactly; groups of
 seeds (facilities) each get their own virtual vertex, so that one run also says which group
-reached each vertex first (``search_labelled``), or one run per group fills a row of a matrix
-(``search_rows``).
+reached each vertex first (``search_labelled``). Matrices search many rows at once in
+``routing.row_search``.
 """
 
 from collections.abc import Sequence
@@ -165,25 +165,6 @@ class ModeGraph:
         reached = source >= self.n_vertices
         label[reached] = np.array(seeded)[source[reached] - self.n_vertices]
         return time_s[:self.n_vertices], label
-
-    def search_rows(
-        self, groups: Sequence[Sequence[Seed]], *, limit_s: float = np.inf,
-        predecessors: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """One Dijkstra per group of seeds, all in one call to scipy: seconds from group k to
-        every vertex in row k (inf where unreached) and, when asked (it doubles scipy's time),
-        the predecessors (row k's root, its virtual vertex, is ``n_vertices + k``).
-
-        Memory is a row of ``n_vertices + len(groups)`` per group: callers cut large
-        requests into chunks of groups.
-        """
-        matrix = self._with_virtual_vertices(groups, self.cost_s)
-        virtual = self.n_vertices + np.arange(len(groups))
-        if not predecessors:
-            return dijkstra(matrix, directed=True, indices=virtual, limit=limit_s), None
-        time_s, predecessor = dijkstra(
-            matrix, directed=True, indices=virtual, return_predecessors=True, limit=limit_s)
-        return time_s, predecessor
 
     def _with_virtual_vertices(
         self, groups: Sequence[Sequence[Seed]], costs: np.ndarray
