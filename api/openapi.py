@@ -360,6 +360,6 @@ def _feature_paths() -> dict[str, Any]:
              _query("properties", {"type": "string"}),
              _query("sortby", {"type": "string"})]),
         "/ogc/collections/{collectionId}/items/{featureId}": _get(
-            "One feature (pygeoapi)", _responses(items, 404),
+            "One feature (pygeoapi)", _responses(items, 400, 404),
             [collection, f, _path_param("featureId", {"type": "string"})]),
     }
