@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
+from numba import njit
 from rasterio.io import MemoryFile
 from rasterio.transform import Affine, from_origin
 from scipy import ndimage
@@ -197,30 +198,39 @@ def spread_off_road(
     flat = np.full(height * width, np.inf)
     np.minimum.at(flat, row * width + col, time_s)
     grid = flat.reshape(height, width)
-    walk_mps = OFF_NETWORK_SPEED_KMH / 3.6
-    spread = grid.copy()
     label = None if facility is None else _earliest_label(
         row * width + col, time_s, facility, height, width)
+    offsets = [(dy, dx, cell_m * np.hypot(dx, dy)) for dy in range(-radius, radius + 1)
+               for dx in range(-radius, radius + 1)]
+    steps = np.array([o for o in offsets if 0 < o[2] <= OFF_ROAD_M + 1e-9])
+    spread = grid.copy()
     spread_label = None if label is None else label.copy()
-    for dy in range(-radius, radius + 1):
-        for dx in range(-radius, radius + 1):
-            step_m = cell_m * np.hypot(dx, dy)
-            if (dx == 0 and dy == 0) or step_m > OFF_ROAD_M + 1e-9:
-                continue
-            into_cells = (slice(max(dy, 0), height + min(dy, 0)),
-                          slice(max(dx, 0), width + min(dx, 0)))
-            from_cells = (slice(max(-dy, 0), height + min(-dy, 0)),
-                          slice(max(-dx, 0), width + min(-dx, 0)))
-            into, from_ = spread[into_cells], grid[from_cells]
-            if label is not None and spread_label is not None:
-                better = from_ + step_m / walk_mps < into
-                spread_label[into_cells][better] = label[from_cells][better]
-            np.minimum(into, from_ + step_m / walk_mps, out=into)
+    _spread(grid, spread, steps[:, 0].astype(np.int64), steps[:, 1].astype(np.int64),
+            steps[:, 2] / (OFF_NETWORK_SPEED_KMH / 3.6),
+            np.full((0, 0), -1, np.int64) if label is None else label,
+            np.full((0, 0), -1, np.int64) if spread_label is None else spread_label)
     spread[spread > limit_s] = np.inf
     if spread_label is not None:
         spread_label[~np.isfinite(spread)] = -1
     return TimeGrid(spread, from_origin(west, north, cell_m, cell_m), cell_m,
                     facility=spread_label)
+
+
+@njit(cache=True, nogil=True)
+def _spread(grid, spread, dy, dx, step_s, label, spread_label):  # type: ignore[no-untyped-def]
+    """Each cell's time: the least of its own and, for every offset, the time of the cell
+    that far away plus the walk between (in offset order, the first strictly better one
+    giving the label)."""
+    height, width = grid.shape
+    labelled = label.shape[0] > 0
+    for k in range(len(dy)):
+        for r in range(max(dy[k], 0), height + min(dy[k], 0)):
+            for c in range(max(dx[k], 0), width + min(dx[k], 0)):
+                arrive = grid[r - dy[k], c - dx[k]] + step_s[k]
+                if arrive < spread[r, c]:
+                    spread[r, c] = arrive
+                    if labelled:
+                        spread_label[r, c] = label[r - dy[k], c - dx[k]]
 
 
 def _earliest_label(

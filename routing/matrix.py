@@ -2,10 +2,12 @@
 
 The searches run from the smaller side: one Dijkstra per source on the mode's graph, or one per
 target on its transpose when there are fewer targets, compiled and on every core
-(``routing.row_search``), each stopping once all the other side's vertices are settled. A
-cell's time is the best of the target's arrival seeds, exactly as ``Network.route`` finishes a
-route, so a matrix cell and a route between the same two points agree; points on one edge may
-also go straight along it.
+(``routing.row_search``), each stopping once all the other side's vertices are settled. Once
+the graph's contraction hierarchy is built (``routing.hierarchy``), matrices of times use it
+instead: upward searches of a few hundred vertices each, the same times. A cell's time is the
+best of the target's arrival seeds, exactly as ``Network.route`` finishes a route, so a matrix
+cell and a route between the same two points agree; points on one edge may also go straight
+along it.
 
 Distances are those of the fastest path (not the shortest one), carried along by the searches.
 """
@@ -17,8 +19,13 @@ import numpy as np
 
 from routing import direction as directions
 from routing.direction import Direction, opposite
+from routing.hierarchy import hierarchy_of
 from routing.network import Network, Snap
 from routing.row_search import search_to_columns
+
+# From this many rows on, a matrix of times asks for the graph's contraction hierarchy (built
+# once in the background; until it is ready, and for distances, the row searches answer).
+HIERARCHY_MIN_ROWS = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,9 +72,13 @@ def _from_rows(
             vertex[j, k], seed_s[j, k], seed_m[j, k] = seed.vertex, seed.time_s, seed.length_m
     column_vertex, at_column = np.unique(vertex, return_inverse=True)
     at_column = at_column.reshape(vertex.shape)
-    vertex_s, vertex_m = search_to_columns(
-        graph, row_seeds, column_vertex,
-        entry_m=network.length_m[graph.edge] if lengths else None)
+    hierarchy = None if lengths or len(rows) < HIERARCHY_MIN_ROWS else hierarchy_of(graph)
+    if hierarchy is not None:
+        vertex_s, vertex_m = hierarchy.times_to_columns(row_seeds, column_vertex), None
+    else:
+        vertex_s, vertex_m = search_to_columns(
+            graph, row_seeds, column_vertex,
+            entry_m=network.length_m[graph.edge] if lengths else None)
     at = vertex_s[:, at_column] + seed_s  # (rows, columns, seeds)
     best = np.argmin(at, axis=2)[..., None]
     time_s = np.take_along_axis(at, best, 2)[..., 0]
