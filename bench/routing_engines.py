@@ -834,8 +834,8 @@ def report(results: list[NetworkResult], args: argparse.Namespace, argv: list[st
         "",
         "Ours = the API's code path without HTTP (isochrone: snap + search + grid + bands + "
         "GeoJSON mapping; route: 2 snaps + Network.route with geometry; table: 2N snaps + "
-        "routing.matrix.travel_matrix over the contraction hierarchy). Valhalla = raw JSON call (isochrone "
-        "denoise=0, or Valhalla's defaults where named so, polygons; route "
+        "routing.matrix.travel_matrix over the contraction hierarchy). Valhalla = raw JSON "
+        "call (isochrone denoise=0, or Valhalla's defaults where named so, polygons; route "
         "directions_type=none). OSRM route: overview=false (no geometry). pgRouting: one SQL "
         "statement per call over a local socket, result rows fetched.",
         "",
