@@ -1,11 +1,11 @@
 """A directed graph for one mode, as compressed sparse rows, and Dijkstra searches over it.
 
 Searches start from *seeds*: vertices with an initial time (a point snapped part-way along an
-edge reaches both ends with different times). Seeds enter through one virtual vertex appended
-for the search, so one run of scipy's Dijkstra answers a multi-source query exactly; groups of
-seeds (facilities) each get their own virtual vertex, so that one run also says which group
-reached each vertex first (``search_labelled``). Matrices search many rows at once in
-``routing.row_search``.
+edge reaches both ends with different times), so one run answers a multi-source query exactly
+(``search``, compiled in ``routing.dijkstra``). Groups of seeds (facilities) each enter
+through their own virtual vertex appended for scipy's Dijkstra, so that one run also says
+which group reached each vertex first (``search_labelled``). Matrices search many rows at
+once in ``routing.row_search`` or ``routing.hierarchy``.
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from rescuecircle.errors import NoRoute
-
-NO_VERTEX = -9999  # scipy's marker for "no predecessor"
+from routing.dijkstra import NO_VERTEX, search_from_seeds
 
 
 @dataclass(frozen=True)
@@ -136,12 +135,11 @@ class ModeGraph:
         """
         if not seeds:
             raise ValueError("a search needs at least one seed")
-        virtual = self.n_vertices
-        costs = self.cost_s if edge_factor is None else self.cost_s * edge_factor[self.edge]
-        matrix = self._with_virtual_vertices([seeds], costs)
-        time_s, predecessor = dijkstra(
-            matrix, directed=True, indices=virtual, return_predecessors=True, limit=limit_s)
-        return SearchResult(time_s[:virtual], predecessor[:virtual], virtual)
+        time_s, predecessor = search_from_seeds(
+            self.indptr[:self.n_vertices + 1], self.indices, self.cost_s,
+            np.array([seed.vertex for seed in seeds]), np.array([seed.time_s for seed in seeds]),
+            limit_s=limit_s, factor=None if edge_factor is None else edge_factor[self.edge])
+        return SearchResult(time_s, predecessor, self.n_vertices)
 
     def search_labelled(
         self, groups: Sequence[Sequence[Seed]], *, limit_s: float = np.inf

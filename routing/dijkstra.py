@@ -1,0 +1,57 @@
+"""One Dijkstra from a set of seeds, compiled: times and the search tree over a mode graph.
+
+What scipy's csgraph did through a virtual vertex joined to the seeds, without building a new
+sparse matrix per search (on a city that cost more than a short walking search itself).
+"""
+
+import numpy as np
+from numba import njit
+
+from routing.heap import pop, push
+
+NO_VERTEX = -9999  # the predecessor of a vertex the search did not reach (scipy's marker)
+
+
+def search_from_seeds(
+    indptr: np.ndarray, indices: np.ndarray, cost_s: np.ndarray, seed_vertex: np.ndarray,
+    seed_s: np.ndarray, *, limit_s: float, factor: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds from the nearest seed to every vertex (inf beyond ``limit_s``) and each vertex's
+    predecessor (``len(indptr) - 1`` for a seed, NO_VERTEX where unreached); ``factor`` (per
+    CSR entry) multiplies the costs of this search only."""
+    n = len(indptr) - 1
+    time_s = np.full(n, np.inf)
+    predecessor = np.full(n, NO_VERTEX, np.int32)
+    _search(indptr, indices, cost_s, np.zeros(0) if factor is None else factor,
+            np.asarray(seed_vertex, np.int64), np.asarray(seed_s, np.float64), float(limit_s),
+            time_s, predecessor)
+    return time_s, predecessor
+
+
+@njit(cache=True, nogil=True)
+def _search(indptr, indices, cost_s, factor, seed_vertex, seed_s, limit_s, time_s,
+            predecessor):  # type: ignore[no-untyped-def]
+    n = len(time_s)
+    scaled = len(factor) > 0
+    heap_s = np.empty(len(indices) + len(seed_vertex) + 1)
+    heap_v = np.empty(len(heap_s), np.int64)
+    size = 0
+    for k in range(len(seed_vertex)):
+        v = seed_vertex[k]
+        if seed_s[k] <= limit_s and seed_s[k] < time_s[v]:
+            time_s[v] = seed_s[k]
+            predecessor[v] = n
+            size = push(heap_s, heap_v, size, seed_s[k], v)
+    while size > 0:
+        d = heap_s[0]
+        u = heap_v[0]
+        size = pop(heap_s, heap_v, size)
+        if d > time_s[u]:
+            continue
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            reach = d + (cost_s[e] * factor[e] if scaled else cost_s[e])
+            if reach <= limit_s and reach < time_s[v]:
+                time_s[v] = reach
+                predecessor[v] = u
+                size = push(heap_s, heap_v, size, reach, v)
