@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from rasterio.transform import Affine
-from scipy import ndimage
 from shapely import MultiPolygon
+
+from routing.raster_labels import label_side_by_side
 
 # Headings along cell edges, rows growing southwards; the mask lies on the left of a ring.
 E, S, W, N = 0, 1, 2, 3
@@ -26,7 +27,6 @@ E, S, W, N = 0, 1, 2, 3
 # code has bit k set when cell k is in the mask; codes 6 and 9 are saddles (only two diagonal
 # cells set), where two rings pass through the vertex.
 BITS = np.array([1, 2, 4, 8], np.uint8)
-SIDE_BY_SIDE = ndimage.generate_binary_structure(2, 1)
 
 
 def _exits() -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +88,7 @@ def _turning_vertices(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     horizontal = padded[1:] ^ padded[:-1]
     turns = (vertical[:-1] | vertical[1:]) & (horizontal[:, :-1] | horizontal[:, 1:])
     row, col = np.divmod(np.flatnonzero(turns), mask.shape[1] + 1)
-    labels = ndimage.label(padded, SIDE_BY_SIDE)[0]
+    labels = label_side_by_side(padded)
     around = np.column_stack([labels[row, col], labels[row, col + 1],
                               labels[row + 1, col], labels[row + 1, col + 1]])
     return row, col, around

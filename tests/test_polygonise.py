@@ -4,11 +4,15 @@ import numpy as np
 import pytest
 import rasterio.features
 import shapely
+from hypothesis import given, settings
+from hypothesis.extra.numpy import array_shapes, arrays
 from rasterio.transform import Affine, from_origin
+from scipy import ndimage
 from shapely import MultiPolygon, Polygon
 
 from routing.isochrone import TimeGrid, _fill_small_holes, bands
 from routing.polygonise import polygonise
+from routing.raster_labels import label_side_by_side
 
 NORTH_UP = from_origin(1000.0, 2000.0, 75.0, 75.0)
 
@@ -99,3 +103,11 @@ def test_bands_keep_large_holes_and_fill_small_ones():
     assert ten.area_km2 == pytest.approx((18 * 18 - 36) * cell_km2)
     assert five.area_km2 == pytest.approx((18 * 18 - 36 - 45) * cell_km2)
     assert [len(p.interiors) for p in ten.geometry.geoms] == [1]
+
+
+@given(arrays(bool, array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=24)))
+@settings(max_examples=300, deadline=None)
+def test_labels_are_scipys(mask):
+    """Groups of cells joined by their sides, numbered as scipy numbers them."""
+    expected, _ = ndimage.label(mask)
+    assert np.array_equal(label_side_by_side(mask), expected)
