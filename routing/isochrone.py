@@ -8,6 +8,7 @@ where a bridge carries the network over it. A band that reaches the edge of the 
 with time left is marked ``truncated`` (``routing.extent``): beyond it, travel is not known.
 """
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -200,13 +201,10 @@ def spread_off_road(
     _earliest(grid, row, col, time_s)
     label = None if facility is None else _earliest_label(
         row * width + col, time_s, facility, height, width)
-    offsets = [(dy, dx, cell_m * np.hypot(dx, dy)) for dy in range(-radius, radius + 1)
-               for dx in range(-radius, radius + 1)]
-    steps = np.array([o for o in offsets if 0 < o[2] <= OFF_ROAD_M + 1e-9])
+    dy, dx, step_s = _off_road_steps(cell_m)
     spread = grid.copy()
     spread_label = None if label is None else label.copy()
-    _spread(grid, spread, steps[:, 0].astype(np.int64), steps[:, 1].astype(np.int64),
-            steps[:, 2] / (OFF_NETWORK_SPEED_KMH / 3.6),
+    _spread(grid, spread, dy, dx, step_s,
             np.full((0, 0), -1, np.int64) if label is None else label,
             np.full((0, 0), -1, np.int64) if spread_label is None else spread_label)
     spread[spread > limit_s] = np.inf
@@ -224,21 +222,40 @@ def _earliest(grid, row, col, time_s):  # type: ignore[no-untyped-def]
             grid[row[k], col[k]] = time_s[k]
 
 
+@functools.cache
+def _off_road_steps(cell_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column offsets within OFF_ROAD_M of a cell, and the seconds to walk each."""
+    radius = int(np.ceil(OFF_ROAD_M / cell_m))
+    steps = [(dy, dx, cell_m * np.hypot(dx, dy)) for dy in range(-radius, radius + 1)
+             for dx in range(-radius, radius + 1)]
+    kept = np.array([step for step in steps if 0 < step[2] <= OFF_ROAD_M + 1e-9])
+    return (kept[:, 0].astype(np.int64), kept[:, 1].astype(np.int64),
+            kept[:, 2] / (OFF_NETWORK_SPEED_KMH / 3.6))
+
+
 @njit(cache=True, nogil=True)
 def _spread(grid, spread, dy, dx, step_s, label, spread_label):  # type: ignore[no-untyped-def]
-    """Each cell's time: the least of its own and, for every offset, the time of the cell
-    that far away plus the walk between (in offset order, the first strictly better one
-    giving the label)."""
+    """Each cell's time: the least of its own and, over the offsets, the time of the cell that
+    far away plus the walk between. Pushed from the reached cells only; on a tie the cell's
+    own time, then the earliest offset, keeps its label."""
     height, width = grid.shape
     labelled = label.shape[0] > 0
-    for k in range(len(dy)):
-        for r in range(max(dy[k], 0), height + min(dy[k], 0)):
-            for c in range(max(dx[k], 0), width + min(dx[k], 0)):
-                arrive = grid[r - dy[k], c - dx[k]] + step_s[k]
-                if arrive < spread[r, c]:
-                    spread[r, c] = arrive
+    best_k = np.full((height, width), -1, np.int64)  # -1: the cell's own time
+    for r in range(height):
+        for c in range(width):
+            if grid[r, c] == np.inf:
+                continue
+            for k in range(len(dy)):
+                rr, cc = r + dy[k], c + dx[k]
+                if rr < 0 or rr >= height or cc < 0 or cc >= width:
+                    continue
+                arrive = grid[r, c] + step_s[k]
+                if arrive < spread[rr, cc] or (
+                        arrive == spread[rr, cc] and best_k[rr, cc] > k):
+                    spread[rr, cc] = arrive
+                    best_k[rr, cc] = k
                     if labelled:
-                        spread_label[r, c] = label[r - dy[k], c - dx[k]]
+                        spread_label[rr, cc] = label[r, c]
 
 
 def _earliest_label(
