@@ -2,7 +2,8 @@
 
 Who may do what (roles from ``api.auth``):
 
-* public: ``GET /api/aeds/available`` and ``/api/aeds/{id}/availability`` (the AED finder),
+* public: ``GET /api/aeds/available`` and ``/api/aeds/{id}/availability`` (the AED finder,
+  read from the replica when RC_DATABASE_READ_URL is set),
   ``POST /api/aeds/{id}/reports`` (fault report, no login, rate-limited per IP address in
   memory: a restart forgets the counts, and behind a proxy the app must see client addresses);
 * volunteer, dispatcher, admin: inspections (``POST .../telemetry`` with kind ``inspection``),
@@ -100,7 +101,7 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
         state = app_state()
         bbox = params.bbox(request.args.get("bbox"))
         limit = int(params.number(request.args.get("limit", 500), "limit", low=1, high=5000))
-        rows = aed_registry.available_aeds(state.engine, _at(request.args.get("at")), bbox,
+        rows = aed_registry.available_aeds(state.reads, _at(request.args.get("at")), bbox,
                                            limit if bbox else None)
         return jsonify(type="FeatureCollection", crs=crs,
                        features=[_feature(row, crs) for row in rows])
@@ -110,7 +111,7 @@ def create_blueprint(settings: Settings, engine: Engine) -> Blueprint:
         """``{"available", "reason"}`` for one AED at ``at`` (default now)."""
         at = _at(request.args.get("at"))
         state = app_state()
-        reason = aed_registry.unavailable_reason(state.engine, aed_id, at)
+        reason = aed_registry.unavailable_reason(state.reads, aed_id, at)
         return jsonify(aed_id=aed_id, at=at.isoformat(), available=reason is None,
                        reason=reason)
 

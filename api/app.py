@@ -54,7 +54,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     ``settings``.
 
     The database is not contacted here, so the app starts while it is down and says so on
-    ``/health``; pygeoapi's collections use their own connection pool to the same database.
+    ``/health``; pygeoapi's collections use their own connection pool to the same database
+    (to the replica, with the finder, tiles and exports, when RC_DATABASE_READ_URL is set).
     """
     app = Flask(__name__, static_folder=None)
     if settings.trusted_proxies:  # the client's address, not the proxy's, for limits and audit
@@ -90,14 +91,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> Flask:
     app.register_blueprint(proposals.create_blueprint(state))
     app.register_blueprint(ambulances.blueprint)
     app.register_blueprint(planning.blueprint)
-    app.register_blueprint(ogc.create_blueprint(settings, state.engine))
+    app.register_blueprint(ogc.create_blueprint(settings, state.reads))
     app.register_blueprint(feature_edit.blueprint)
     app.register_blueprint(exports.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(finder.blueprint)
     app.register_blueprint(places.blueprint)
     app.register_blueprint(web.blueprint)
-    tiles.init_app(app, state.engine)
+    tiles.init_app(app, state.reads)
     app.register_blueprint(ogc_tiles.blueprint)
     return app
 

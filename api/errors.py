@@ -2,17 +2,18 @@
 
 Our own errors carry their status (``InvalidInput`` 400 ... ``Unavailable`` 503) and a message
 written for the caller. A database that cannot be reached is a 503, so clients retry instead of
-giving up. Bad values caught by PostgreSQL (SQLSTATE class 22) are a 400; only our own SQL
-functions' ``22023`` messages, written to name the parameter, reach the client verbatim. Anything
-else is a bug: a 500 with a generic message, its traceback in the log and never in the response,
-so no SQL text or stack frame leaks. Tracebacks are logged for 5xx only.
+giving up; so is a connection lost mid-request and a write that reaches a node a failover has
+just made a standby. Bad values caught by PostgreSQL (SQLSTATE class 22) are a 400; only our own
+SQL functions' ``22023`` messages, written to name the parameter, reach the client verbatim.
+Anything else is a bug: a 500 with a generic message, its traceback in the log and never in the
+response, so no SQL text or stack frame leaks. Tracebacks are logged for 5xx only.
 """
 
 import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -42,6 +43,9 @@ STATUS: dict[type[RescueCircleError], HTTPStatus] = {
     Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 INVALID_PARAMETER_VALUE = "22023"  # what our SQL functions raise for bad input
+# A write that reached a standby: a pooled connection to a primary Patroni has just demoted
+# (read_only_sql_transaction); the next connection goes to the new primary, so retry.
+READ_ONLY_TRANSACTION = "25006"
 BAD_VALUE = "a value in the request is out of range or of the wrong type"
 DATABASE_DOWN = "the database is unavailable; try again shortly"
 
@@ -77,7 +81,7 @@ def _classify(exc: Exception) -> tuple[int, str, str]:
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls], cls.__name__, str(exc)
-    if isinstance(exc, OperationalError | PoolTimeout):
+    if isinstance(exc, OperationalError | PoolTimeout) or _lost_primary(exc):
         return HTTPStatus.SERVICE_UNAVAILABLE, "Unavailable", DATABASE_DOWN
     if isinstance(exc, DataError):
         sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
@@ -87,6 +91,14 @@ def _classify(exc: Exception) -> tuple[int, str, str]:
             return HTTPStatus.BAD_REQUEST, "InvalidInput", message
         return HTTPStatus.BAD_REQUEST, "InvalidInput", BAD_VALUE
     return HTTPStatus.INTERNAL_SERVER_ERROR, "InternalServerError", "internal server error"
+
+
+def _lost_primary(exc: Exception) -> bool:
+    """A database error of a failover: the connection died, or the node is a standby now."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or sqlstate == READ_ONLY_TRANSACTION
 
 
 def _logged(response: Response, exc: Exception) -> Response:

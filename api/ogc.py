@@ -49,7 +49,7 @@ from api.ogc_meta import CRS84, landing_links, with_conformance, with_extents
 from api.tiles import service as tile_service
 from gis.catalogue import PUBLIC_LAYERS
 from gis.extents import Extent, ExtentCache
-from rescuecircle.database import database_url
+from rescuecircle.database import read_url
 from rescuecircle.errors import InvalidInput, Unavailable
 from rescuecircle.settings import Settings
 
@@ -342,7 +342,7 @@ def _collection(layer: Layer, settings: Settings) -> dict[str, Any]:
         "type": "feature",
         "name": f"{__name__}.{PostgreSQLProvider.__name__}",
         "data": _connection(settings),
-        "options": {"connect_timeout": 5},
+        "options": {"connect_timeout": 5, "search_path": ["rc"]},
         "id_field": "id",
         "table": layer.table,
         "geom_field": "geom",
@@ -360,17 +360,12 @@ def _collection(layer: Layer, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _connection(settings: Settings) -> dict[str, Any]:
-    """The provider's ``data``: our database URL taken apart (pygeoapi drives psycopg2 itself)."""
-    url = make_url(database_url(settings))
-    return {
-        "host": url.host or "localhost",
-        "port": url.port or 5432,
-        "dbname": url.database,
-        "user": url.username,
-        "password": url.password,
-        "search_path": ["rc"],
-    }
+def _connection(settings: Settings) -> str:
+    """The provider's ``data``: the public reads' database URL (the replica's when
+    RC_DATABASE_READ_URL is set), for psycopg2, which pygeoapi drives itself. A URL kept whole,
+    not taken apart, keeps every host of a multi-host URL."""
+    url = make_url(read_url(settings)).set(drivername="postgresql+psycopg2")
+    return url.render_as_string(hide_password=False)
 
 
 def _sqlstate(exc: DBAPIError) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from rescuecircle.database import libpq_url
 from rescuecircle.errors import InvalidInput, Unavailable
 
 SCHEMA = "rc"
@@ -79,8 +80,7 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     env = os.environ.copy()
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
-    plain = parsed.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
+    return libpq_url(url), env
 
 
 def _tail(stderr: str, lines: int = 3) -> str:

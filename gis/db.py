@@ -12,13 +12,21 @@ from rescuecircle.errors import Unavailable
 from rescuecircle.settings import Settings
 
 
-def make_engine(settings: Settings, url: str | None = None) -> Engine:
+def make_engine(settings: Settings, url: str | None = None, *,
+                application_name: str = "rescuecircle") -> Engine:
     """An engine with pre-ping, so connections dropped by a database restart are replaced.
 
-    When RC_TIMEZONE is set, every connection carries it as ``rc.timezone``, which
-    ``rc.local_zone()`` puts before the loaded network's own zone (sql/functions/locale.sql).
+    Pre-ping also carries the app across a failover: a pooled connection to the old primary
+    fails its ping and is replaced by a new one, which a multi-host URL with
+    ``target_session_attrs=read-write`` opens on whichever node is primary now. A connection
+    that dies mid-request is a 503 (``api.errors``), never a 2xx.
+
+    ``application_name`` shows in ``pg_stat_activity`` (the read engine's is
+    ``rescuecircle-read``). When RC_TIMEZONE is set, every connection carries it as
+    ``rc.timezone``, which ``rc.local_zone()`` puts before the loaded network's own zone
+    (sql/functions/locale.sql).
     """
-    connect_args: dict[str, object] = {"connect_timeout": 5, "application_name": "rescuecircle"}
+    connect_args: dict[str, object] = {"connect_timeout": 5, "application_name": application_name}
     if settings.timezone:
         connect_args["options"] = f"-c rc.timezone={settings.timezone}"
     return create_engine(

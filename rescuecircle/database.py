@@ -1,6 +1,9 @@
 """Where the database is: ``RC_DATABASE_URL``, else the project-local cluster's files and URL.
 
-Only paths and the URL: creating, starting and stopping the cluster is ``localdb.cluster``'s.
+Only paths and URLs: creating, starting and stopping the cluster is ``localdb.cluster``'s. A URL
+may name several hosts the libpq way (``postgresql://u:p@h1:5432,h2:5432/db?target_session_attrs=
+read-write``, what a Patroni cluster's clients use): it becomes SQLAlchemy's spelling of the same
+(``?host=h1:5432&host=h2:5432``), and :func:`libpq_url` turns either back into libpq's.
 """
 
 import hashlib
@@ -9,8 +12,9 @@ import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import make_url
+from sqlalchemy import URL, make_url
 
 from rescuecircle.settings import Settings
 
@@ -56,11 +60,50 @@ def cluster_paths(settings: Settings) -> ClusterPaths:
 def database_url(settings: Settings) -> str:
     """``RC_DATABASE_URL`` when given, else the project-local cluster's URL."""
     if settings.database_url:
-        url = make_url(settings.database_url)
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False)
+        return sqlalchemy_url(settings.database_url)
     return local_url(settings)
+
+
+def read_url(settings: Settings) -> str:
+    """``RC_DATABASE_READ_URL`` (a replica for public reads) when given, else the primary's."""
+    if settings.database_read_url:
+        return sqlalchemy_url(settings.database_read_url)
+    return database_url(settings)
+
+
+def sqlalchemy_url(raw: str) -> str:
+    """``raw`` (libpq or SQLAlchemy spelling, one host or several) as a psycopg 3 URL."""
+    url = _multi_host(raw) or make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """A libpq URI of ``url`` without its password (for pg_dump, psql): several hosts become
+    libpq's ``host=h1,h2&port=p1,p2``."""
+    parsed = make_url(url)
+    hosts = parsed.query.get("host")
+    plain = parsed.set(drivername="postgresql")._replace(password=None)  # set() skips None
+    if isinstance(hosts, tuple):
+        names, ports = zip(*(host.rpartition(":")[::2] for host in hosts), strict=True)
+        plain = plain.update_query_dict({"host": ",".join(names), "port": ",".join(ports)})
+    return plain.render_as_string(hide_password=False)
+
+
+def _multi_host(raw: str) -> URL | None:
+    """A libpq URL naming several ``host:port`` pairs, in SQLAlchemy's form; None for others."""
+    parts = urlsplit(raw)
+    hosts = parts.netloc.rpartition("@")[2]
+    if "," not in hosts:
+        return None
+    query: dict[str, str | list[str]] = {
+        key: values[0] for key, values in parse_qs(parts.query).items()}
+    query["host"] = [host if ":" in host else f"{host}:5432" for host in hosts.split(",")]
+    return URL.create(
+        parts.scheme, username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        database=parts.path.lstrip("/") or None, query=query)
 
 
 def local_url(settings: Settings, db_name: str | None = None) -> str:

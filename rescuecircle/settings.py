@@ -22,13 +22,25 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="PostgreSQL URL of an existing PostGIS + pgRouting database. "
-        "When unset, the project-local cluster under data_dir is used.",
+        "When unset, the project-local cluster under data_dir is used. Several hosts, the "
+        "libpq way (postgresql://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write), "
+        "follow a Patroni cluster's primary.",
+    )
+    database_read_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of a read replica for public reads (AED finder, tiles, "
+        "OGC features, exports); unset: they go to database_url. Writes and dispatch always "
+        "use database_url.",
     )
     data_dir: Path = Field(
         default=PROJECT_ROOT / ".rc",
         description="Project-local state: the PostgreSQL cluster, its logs and password.",
     )
     pg_port: int = Field(default=55432, ge=1024, le=65535, description="Port of the local cluster.")
+    ha_base_port: int = Field(
+        default=55440, ge=1024, le=65530,
+        description="First of the six loopback ports of `rescuecircle ha start` (etcd client "
+        "and peer, then each node's PostgreSQL and Patroni REST API).")
     pg_bin_dir: Path = Field(
         default=Path("/usr/lib/postgresql/15/bin"), description="Where initdb and pg_ctl live."
     )

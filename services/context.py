@@ -1,6 +1,7 @@
-"""What every use case runs against, built once from the Settings: the database engine, the
-routing networks (with the configured speed factors and snap limit), the clock and time zone
-(RC_TIMEZONE, else the loaded network's).
+"""What every use case runs against, built once from the Settings: the database engines (the
+primary's for writes and dispatch, a replica's for public reads when RC_DATABASE_READ_URL is
+set), the routing networks (with the configured speed factors and snap limit), the clock and
+time zone (RC_TIMEZONE, else the loaded network's).
 
 The API builds one per app, the CLI one per command: both then ask the same question of the
 same objects and get the same answer.
@@ -17,10 +18,13 @@ from sqlalchemy import Engine
 
 from gis.db import make_engine
 from gis.network_locale import LocalZone, local_zone
+from rescuecircle.database import read_url
 from rescuecircle.errors import InvalidInput
 from rescuecircle.settings import Settings
 from routing.time_of_day import SpeedFactors, speed_factors_from_json
 from services.network import NetworkProvider
+
+READ_APPLICATION = "rescuecircle-read"  # the read engine's name in pg_stat_activity
 
 
 def utc_now() -> datetime:
@@ -36,6 +40,7 @@ class Context:
     engine: Engine
     networks: NetworkProvider
     clock: Callable[[], datetime] = field(default=utc_now)
+    read_engine: Engine | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, engine: Engine | None = None,
@@ -46,7 +51,22 @@ class Context:
         engine = engine or make_engine(settings)
         networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
                                    speed_factors=speed_factors(settings))
-        return cls(settings, engine, networks, clock)
+        reads = (make_engine(settings, read_url(settings), application_name=READ_APPLICATION)
+                 if settings.database_read_url else None)
+        return cls(settings, engine, networks, clock, reads)
+
+    @property
+    def reads(self) -> Engine:
+        """The engine of public reads (finder, tiles, features, exports): the replica's when
+        RC_DATABASE_READ_URL is set, else the primary's. It may lag the primary by a moment,
+        so nothing that decides a dispatch or checks a write reads through it."""
+        return self.read_engine or self.engine
+
+    def dispose(self) -> None:
+        """Close both engines' pooled connections."""
+        self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
 
     def locale(self) -> LocalZone:
         """The zone local times are read in, where it came from, and the loaded network's
@@ -78,7 +98,7 @@ def opened(settings: Settings) -> Iterator[Context]:
     try:
         yield context
     finally:
-        context.engine.dispose()
+        context.dispose()
 
 
 def speed_factors(settings: Settings) -> SpeedFactors:

@@ -43,7 +43,7 @@ COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 def layer_file(context: Context, layer: str, format_name: str) -> ExportFile:
     """Every feature of a public layer as one file."""
-    return _file(read_layer(context.engine, layer), format_name)
+    return _file(read_layer(context.reads, layer), format_name)
 
 
 def station_coverage_file(context: Context, *, minutes: float, mode: str,
@@ -69,7 +69,7 @@ def station_coverage(context: Context, *, minutes: float, mode: str) -> LayerDat
     people = context.networks.people(network)
     wkb: list[bytes | None] = []
     records = []
-    for station_id, name, lon, lat in station_points(context.engine):
+    for station_id, name, lon, lat in station_points(context.reads):
         question = IsochroneRequest(lon, lat, mode, [minutes], None)
         try:
             band = isochrone_geojson(network, question, people)["features"][0]
@@ -119,7 +119,7 @@ def export_to_path(context: Context, layer: str, path: Path, *,
         minutes = params.number(8 if minutes is None else minutes, "minutes", low=1, high=60)
         data = station_coverage(context, minutes=minutes, mode=mode)
     else:
-        data = read_layer(context.engine, layer)
+        data = read_layer(context.reads, layer)
     return write_layer(data, format_name, path)
 
 

@@ -31,7 +31,7 @@ def nearest_aeds(context: Context, lon: float, lat: float, *, at: datetime, limi
                  max_walk_s: float) -> NearestAeds:
     """The ``limit`` AEDs reached soonest on foot from ``lon``/``lat`` (WGS84) at ``at``."""
     # nobody walks faster than 2 m/s for long: a straight-line radius that cannot miss an AED
-    rows = aeds_near(context.engine, lon, lat, radius_m=max_walk_s * 2.0, at=at)
+    rows = aeds_near(context.reads, lon, lat, radius_m=max_walk_s * 2.0, at=at)
     network = context.networks.current()
     ready = [r for r in rows if r["reason"] is None]
     usable = rank_by_walk(network, lon, lat, ready, limit=limit, max_walk_s=max_walk_s)
