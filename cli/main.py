@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from cli import dispatch, ops, planning, registry, simulate
+from cli import dispatch, ha, ops, planning, registry, simulate
 from formats.osm_tags import DEFAULT_STATION_KINDS
 from rescuecircle.errors import InvalidInput, RescueCircleError
 from rescuecircle.settings import Settings
@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     planning.add_commands(commands)
     dispatch.add_command(commands)
     simulate.add_command(commands)
+    ha.add_command(commands)
 
     demo = commands.add_parser("demo", help="the synthetic demo city").add_subparsers(
         dest="action", required=True)

@@ -10,6 +10,8 @@ import os
 import pwd
 import shutil
 import subprocess
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -29,6 +31,7 @@ from rescuecircle.settings import Settings
 ADMIN_ROLE = "postgres"
 EXTENSIONS = ("postgis", "pgrouting")
 DEBIAN_PACKAGES = ("postgresql-15", "postgresql-15-postgis-3", "postgresql-15-pgrouting")
+AdminConnect = Callable[[str], psycopg.Connection]  # a superuser connection to a database
 
 
 def check_binaries(settings: Settings) -> None:
@@ -56,8 +59,14 @@ def init(settings: Settings) -> ClusterPaths:
     if not (paths.pgdata / "PG_VERSION").exists():
         _initdb(settings, paths)
     start(settings)
-    secret = app_password(paths)
-    with admin_connect(settings, "postgres") as conn:
+    provision(partial(admin_connect, settings), settings.db_name, app_password(paths))
+    return paths
+
+
+def provision(connect: AdminConnect, name: str, secret: str) -> None:
+    """The application role (login ``secret``) and its database ``name`` with PostGIS and
+    pgRouting, on the server ``connect`` reaches; what exists is kept, the password reset."""
+    with connect("postgres") as conn:
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
         verb = "ALTER" if exists else "CREATE"
         conn.execute(
@@ -65,20 +74,23 @@ def init(settings: Settings) -> ClusterPaths:
                 sql.Identifier(APP_ROLE), sql.Literal(secret)
             )
         )
-    create_database(settings, settings.db_name)
-    return paths
+    _create_database(connect, name)
 
 
 def create_database(settings: Settings, name: str, *, replace: bool = False) -> None:
     """Create database ``name`` owned by the application role, with PostGIS and pgRouting."""
-    with admin_connect(settings, "postgres") as conn:
+    _create_database(partial(admin_connect, settings), name, replace=replace)
+
+
+def _create_database(connect: AdminConnect, name: str, *, replace: bool = False) -> None:
+    with connect("postgres") as conn:
         if replace:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(name)))
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
                 sql.Identifier(name), sql.Identifier(APP_ROLE)))
-    with admin_connect(settings, name) as conn:
+    with connect(name) as conn:
         for extension in EXTENSIONS:
             conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} CASCADE").format(
                 sql.Identifier(extension)))
