@@ -1,13 +1,16 @@
-"""Deployment files agree with the code: the WSGI entry point, docker-compose.yml, pyproject."""
+"""Deployment files agree with the code: the WSGI entry point, docker-compose.yml (and its
+Patroni nodes), pyproject."""
 
 import importlib
 import re
 import sys
 import tomllib
+from pathlib import Path
 
 import yaml
 
 from api import EXTENSION_KEY
+from localdb import ha
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
 from tests.conftest import app_settings
@@ -54,3 +57,16 @@ def test_compose_passes_only_settings_the_code_knows():
 def test_gunicorn_is_a_dependency():
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     assert any(dep.startswith("gunicorn") for dep in project["dependencies"])
+
+
+def test_compose_ha_nodes_bootstrap_as_rescuecircle_ha_start_does(tmp_path):
+    """docker/patroni/patroni.yml (the `ha` profile) has the cluster settings of localdb.ha."""
+    deployed = yaml.safe_load((PROJECT_ROOT / "docker/patroni/patroni.yml").read_text())
+    local = ha.patroni_config(ha.HaLayout(tmp_path, 55440, "rescuecircle", Path("/bin")), "node1")
+    assert deployed["bootstrap"]["dcs"] == local["bootstrap"]["dcs"]
+    assert deployed["bootstrap"]["dcs"]["synchronous_mode"] is True
+    assert deployed["bootstrap"]["initdb"] == local["bootstrap"]["initdb"]
+    assert (deployed["scope"], deployed["namespace"]) == (local["scope"], local["namespace"])
+    services = compose()["services"]
+    assert all(services[name]["profiles"] == ["ha"] for name in ("etcd", "pg1", "pg2"))
+    assert {"pg1", "pg2"} <= set(services["migrate"]["depends_on"])
