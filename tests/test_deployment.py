@@ -67,6 +67,8 @@ def test_compose_ha_nodes_bootstrap_as_rescuecircle_ha_start_does(tmp_path):
     assert deployed["bootstrap"]["dcs"]["synchronous_mode"] is True
     assert deployed["bootstrap"]["initdb"] == local["bootstrap"]["initdb"]
     assert (deployed["scope"], deployed["namespace"]) == (local["scope"], local["namespace"])
+    operations = (PROJECT_ROOT / "docs/operations.md").read_text()
+    assert (PROJECT_ROOT / "docker/patroni/patroni.yml").read_text() in operations
     services = compose()["services"]
     assert all(services[name]["profiles"] == ["ha"] for name in ("etcd", "pg1", "pg2"))
     assert {"pg1", "pg2"} <= set(services["migrate"]["depends_on"])
