@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from gis.backup import backup, restore
 from gis.osm_import import import_osm
 from gis.tokens import create_token, hash_token, lookup_token
+from rescuecircle.database import libpq_url, sqlalchemy_url
 from rescuecircle.errors import InvalidInput, Unavailable
 from rescuecircle.settings import Settings
 
@@ -134,3 +135,17 @@ def test_cli_token_revoke(engine, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["token", "revoke"])
     assert exit_info.value.code == 2
+
+
+def test_a_patroni_url_keeps_every_host_for_the_app_and_for_pg_dump():
+    """A libpq multi-host URL becomes SQLAlchemy's spelling and back, the password left out of
+    the URL pg_dump gets on its command line."""
+    given = ("postgresql://rescuecircle:s%40cret@10.0.0.1:5432,10.0.0.2:5433/rc"
+             "?target_session_attrs=read-write")
+    app = sqlalchemy_url(given)
+    assert app == ("postgresql+psycopg://rescuecircle:s%40cret@/rc?host=10.0.0.1%3A5432&"
+                   "host=10.0.0.2%3A5433&target_session_attrs=read-write")
+    assert sqlalchemy_url(app) == app
+    assert libpq_url(app) == ("postgresql://rescuecircle@/rc?host=10.0.0.1%2C10.0.0.2&"
+                              "port=5432%2C5433&target_session_attrs=read-write")
+    assert libpq_url(sqlalchemy_url("postgresql://u:secret@h:5432/d")) == "postgresql://u@h:5432/d"
