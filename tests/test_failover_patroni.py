@@ -97,7 +97,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         yield Cluster(layout, app_settings, aed_id, tokens["dispatcher"], tokens["admin"])
     finally:
         ha.stop(layout)
-        shutil.rmtree(layout.root, ignore_errors=True)
+        shutil.rmtree(layout.root.parent, ignore_errors=True)  # this test's own cluster root
 
 
 def call(url: str, token: str, *, body: dict | None = None) -> tuple[int, dict]:
