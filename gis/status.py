@@ -55,6 +55,17 @@ def database_status(engine: Engine) -> dict[str, Any]:
     return status
 
 
+def reads_status(engine: Engine) -> dict[str, Any]:
+    """Whether the public reads' database (RC_DATABASE_READ_URL) answers, and whether it is a
+    standby (``false``: the reads fell back to the primary); never raises."""
+    try:
+        with engine.connect() as conn:
+            standby = conn.execute(text("SELECT pg_is_in_recovery()")).scalar_one()
+    except OperationalError as exc:
+        return {"database": "unreachable", "error": str(exc.orig).strip().splitlines()[0]}
+    return {"database": "ok", "standby": standby}
+
+
 def city_facts(engine: Engine) -> dict[str, Any]:
     """Network, registries and planning inputs as counts (``rc.readiness``)."""
     with engine.connect() as conn:

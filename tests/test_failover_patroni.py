@@ -137,6 +137,8 @@ def test_public_reads_go_to_the_replica_and_dispatch_to_the_primary(cluster):
         assert tile.status == 200
         export = urllib.request.urlopen(f"{base}/api/exports/aeds.geojson")
         assert json.loads(export.read())["features"]
+        health = json.loads(urllib.request.urlopen(f"{base}/health").read())
+        assert health["reads"] == {"database": "ok", "standby": True}
         status, plan = call(f"{base}/api/dispatch", cluster.dispatcher, body={"point": PATIENT})
         assert status == 201, plan
 
