@@ -5,11 +5,12 @@ Everything lives under ``<cluster root>/ha`` (``.rc/ha`` in a checkout): each no
 YAML, data directory, socket directory and log, etcd's data and log, and the generated
 passwords. etcd and both Patroni daemons run as the ``postgres`` OS user when we are root,
 started and stopped by Debian's ``start-stop-daemon`` with a pid file each. Patroni runs
-initdb on the first node, which becomes the leader, and clones it (pg_basebackup) onto the
-second, which becomes the synchronous standby; :func:`start` then creates the application role
-and database with PostGIS and pgRouting on the leader. Clients use the multi-host URL of
-:meth:`HaLayout.primary_url` (``target_session_attrs=read-write``: whichever node is primary)
-and, for public reads, :meth:`HaLayout.replica_url` (``prefer-standby``).
+initdb on the node that wins the race to bootstrap, which becomes the leader, and clones it
+(pg_basebackup) onto the other, which becomes the synchronous standby; :func:`start` then
+creates the application role and database with PostGIS and pgRouting on the leader. Clients
+use the multi-host URL of :meth:`HaLayout.primary_url` (``target_session_attrs=read-write``:
+whichever node is primary) and, for public reads, :meth:`HaLayout.replica_url`
+(``prefer-standby``).
 """
 
 import json
@@ -20,7 +21,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -173,27 +174,27 @@ def start(ha: HaLayout) -> None:
             "--initial-advertise-peer-urls", f"http://127.0.0.1:{ha.etcd_port + 1}",
             "--initial-cluster", f"etcd=http://127.0.0.1:{ha.etcd_port + 1}")
     _wait(lambda: _get_json(f"http://127.0.0.1:{ha.etcd_port}/health") is not None,
-          "etcd to answer", ha.log_file("etcd"))
-    _daemon(ha, NODES[0], "/usr/bin/patroni", str(ha.config_file(NODES[0])))
-    _wait(lambda: leader(ha) is not None, "a leader", ha.log_file(NODES[0]))
-    for node in NODES[1:]:
+          "answer from etcd", ha.log_file("etcd"))
+    # Both at once: on a first start one bootstraps and the other clones it; on a restart the
+    # synchronous standby may promote only after comparing itself with the other node.
+    for node in NODES:
         _daemon(ha, node, "/usr/bin/patroni", str(ha.config_file(node)))
-    _wait(lambda: sync_standby(ha) is not None, "a synchronous standby", ha.log_file(NODES[1]))
+    _wait(lambda: leader(ha) is not None, "leader", ha.log_file(NODES[0]))
+    _wait(lambda: sync_standby(ha) is not None, "synchronous standby", ha.log_file(NODES[1]))
     primary = leader(ha)
     assert primary is not None, "a synchronous standby has a leader"
     provision(partial(_superuser_connect, ha, primary), ha.db_name, ha.secret(APP_ROLE))
 
 
 def stop(ha: HaLayout) -> None:
-    """Stop both Patroni daemons (each stops its PostgreSQL), then etcd; a PostgreSQL whose
-    Patroni died is stopped directly."""
-    for node in NODES:
-        _stop_daemon(ha, node)
+    """Stop both Patroni daemons together (each stops its PostgreSQL), then etcd; a PostgreSQL
+    whose Patroni died is stopped directly."""
+    _stop_daemons(ha, NODES)
     for node in NODES:
         if (ha.pgdata(node) / "postmaster.pid").exists():
             _as_postgres([str(ha.pg_bin_dir / "pg_ctl"), "-D", str(ha.pgdata(node)), "-m",
                           "immediate", "-w", "stop"])
-    _stop_daemon(ha, "etcd")
+    _stop_daemons(ha, ["etcd"])
 
 
 def members(ha: HaLayout) -> list[dict[str, Any]]:
@@ -267,13 +268,18 @@ def _daemon(ha: HaLayout, name: str, program: str, *args: str) -> None:
         raise Unavailable(f"{name} did not start: {result.stderr.strip()}")
 
 
-def _stop_daemon(ha: HaLayout, name: str) -> None:
-    """SIGTERM, up to 60 s for a clean stop (Patroni shuts its PostgreSQL down), then SIGKILL."""
-    pid_file = ha.pid_file(name)
-    if pid_file.exists():
-        subprocess.run(["start-stop-daemon", "--stop", "--quiet", "--pidfile", str(pid_file),
-                        "--remove-pidfile", "--retry", "TERM/60/KILL/5"], capture_output=True)
-        pid_file.unlink(missing_ok=True)
+def _stop_daemons(ha: HaLayout, names: Sequence[str]) -> None:
+    """SIGTERM to each, up to 60 s for a clean stop (Patroni shuts its PostgreSQL down), then
+    SIGKILL; all at once, waiting for the slowest."""
+    stopping = [subprocess.Popen(
+        ["start-stop-daemon", "--stop", "--quiet", "--pidfile", str(ha.pid_file(name)),
+         "--remove-pidfile", "--retry", "TERM/60/KILL/5"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for name in names if ha.pid_file(name).exists()]
+    for process in stopping:
+        process.wait()
+    for name in names:
+        ha.pid_file(name).unlink(missing_ok=True)
 
 
 def _as_postgres(command: list[str]) -> None:

@@ -6,7 +6,8 @@ The failover test streams dispatch plans and AED status changes through the HTTP
 kills the primary the way a dying machine goes (SIGKILL to its Patroni and its PostgreSQL, no
 clean hand-over). The standby is primary within 30 s, the same app serves writes again with
 no restart, every answer meanwhile is a 2xx or a JSON 503 (never a 500), and every write that
-was answered 2xx is on the new primary. The read-replica test shows the public reads going to
+was answered 2xx is on the new primary; the killed node then rejoins as the synchronous
+standby. The read-replica test shows the public reads going to
 the standby (RC_DATABASE_READ_URL) while a dispatch goes to the primary.
 
 Marked ``ha`` (``pytest -m ha``); it runs in ``make test``, which installs Patroni and etcd.
@@ -255,3 +256,14 @@ def test_primary_killed_under_writes_fails_over_and_loses_no_acknowledged_write(
           f"{[s for _, s, _ in stream.answers].count(503)} answers 503")
     assert stream.dispatches <= dispatches, f"lost: {sorted(stream.dispatches - dispatches)}"
     assert stream.status_changes <= reasons, f"lost: {stream.status_changes - reasons}"
+
+
+def test_the_killed_node_rejoins_as_the_synchronous_standby(cluster):
+    layout = cluster.layout
+    primary = ha.leader(layout)
+    ha.start(layout)  # starts what is not running: the killed node, rewound if it must be
+    assert ha.leader(layout) == primary
+    rejoined = ha.sync_standby(layout)
+    assert rejoined not in (None, primary)
+    with node_engine(cluster, rejoined).connect() as conn:
+        assert conn.execute(text("SELECT pg_is_in_recovery()")).scalar_one()
