@@ -1,16 +1,21 @@
 """The alert clock: a thread that times out alerts nobody accepted (``RC_ALERT_TIMEOUT_S``) and
 has the next volunteer alerted, within a tick. Every server process runs one; each due alert is
-taken by exactly one of them (``FOR UPDATE SKIP LOCKED``)."""
+taken by exactly one of them (``FOR UPDATE SKIP LOCKED``). About hourly (and once at start) it
+also maintains the positions' day partitions (``services.positions.maintain_positions``:
+days made ahead, days past the retention dropped; safe in every process at once)."""
 
 import logging
 import threading
+import time
 import weakref
 
 from services.context import Context
+from services.positions import maintain_positions
 from services.responder import expire_due
 
 LOGGER = logging.getLogger(__name__)
 TICK_S = 0.25
+MAINTAIN_EVERY_S = 3600.0
 
 
 class AlertClock:
@@ -30,8 +35,12 @@ class AlertClock:
 def _tick(clock_ref: "weakref.ref[AlertClock]") -> None:
     """Time out due alerts every TICK_S; holds the clock only while ticking, so a clock whose
     app is gone (a test's) stops."""
+    maintained_at: float | None = None
     while (clock := clock_ref()) is not None:
         state, stopped = clock._state, clock._stopped
+        if maintained_at is None or time.monotonic() - maintained_at >= MAINTAIN_EVERY_S:
+            maintained_at = time.monotonic()
+            _maintain(state)
         try:
             expired = expire_due(state)
             if expired:
@@ -41,3 +50,14 @@ def _tick(clock_ref: "weakref.ref[AlertClock]") -> None:
         del clock, state
         if stopped.wait(TICK_S):
             return
+
+
+def _maintain(state: Context) -> None:
+    """One round of position maintenance; a failure is logged and tried again next round."""
+    try:
+        done = maintain_positions(state)
+        if done.partitions_added or done.partitions_dropped:
+            LOGGER.info("positions: %d day partitions added, %d dropped past the retention",
+                        done.partitions_added, done.partitions_dropped)
+    except Exception:  # noqa: BLE001 - the database may be away; the next round tries again
+        LOGGER.warning("positions: maintaining the day partitions failed", exc_info=True)

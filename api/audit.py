@@ -19,6 +19,7 @@ PERSONAL_ENDPOINTS = frozenset({
     "volunteers.promotions_due",
     "volunteers.promote",
     "positions.put_position",
+    "positions.post_positions",
     "dispatch.create_dispatch",
     "dispatch.get_dispatch",
     "dispatch.replan",

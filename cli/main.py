@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_create = token.add_parser("create", help="print a new token (stored hashed)")
     token_create.add_argument(
         "--role", required=True,
-        choices=["public", "volunteer", "owner", "dispatcher", "analyst", "admin"])
+        choices=["public", "volunteer", "owner", "gateway", "dispatcher", "analyst", "admin"])
     token_create.add_argument("--label", default=None, help="who or what the token is for")
     token_create.add_argument("--volunteer", type=int, default=None, metavar="ID",
                               help="the volunteer a volunteer token speaks for")
@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help="the organisation an owner token speaks for (registered "
                                    "if new)")
     token_create.set_defaults(handler=_token_create)
-    ops.add_commands(db, token)
+    ops.add_commands(commands, db, token)
 
     export = commands.add_parser(
         "export", help="write a public layer, station coverage, a travel-time surface or the "

@@ -1,4 +1,5 @@
-"""Operations subcommands of ``rescuecircle``: ``db backup|restore FILE``, ``token revoke``.
+"""Operations subcommands of ``rescuecircle``: ``db backup|restore FILE``, ``token revoke``,
+``positions maintain``.
 
 Both act on the configured database (RC_DATABASE_URL, else the project-local cluster) with the
 PostgreSQL client tools in RC_PG_BIN_DIR; see :mod:`gis.backup` for what is saved and how a
@@ -50,8 +51,21 @@ def _token_revoke(args: argparse.Namespace, settings: Settings) -> None:
     print("token revoked")
 
 
-def add_commands(db: Any, token: Any) -> None:
-    """Add ``backup`` and ``restore`` to the CLI's ``db`` sub-parsers, ``revoke`` to ``token``."""
+def _positions_maintain(args: argparse.Namespace, settings: Settings) -> None:
+    """What the server does about hourly: day partitions made ahead, days past the retention
+    dropped (for a cron job where no server runs)."""
+    from services.context import opened
+    from services.positions import maintain_positions
+
+    with opened(settings) as context:
+        done = maintain_positions(context)
+    print(f"positions: {done.partitions_added} day partitions added, "
+          f"{done.partitions_dropped} dropped (kept {settings.position_retention_days} days)")
+
+
+def add_commands(commands: Any, db: Any, token: Any) -> None:
+    """Add ``backup`` and ``restore`` to the CLI's ``db`` sub-parsers, ``revoke`` to
+    ``token``, and ``positions maintain``."""
     backup = db.add_parser("backup", help="dump the rc schema to FILE (pg_dump -Fc)")
     backup.add_argument("file", help="the backup file to write")
     backup.set_defaults(handler=_backup)
@@ -61,3 +75,9 @@ def add_commands(db: Any, token: Any) -> None:
     restore.set_defaults(handler=_restore)
     token.add_parser("revoke", help="revoke the token given on stdin, from its next request "
                      "on").set_defaults(handler=_token_revoke)
+    positions = commands.add_parser(
+        "positions", help="volunteers' position history").add_subparsers(
+        dest="action", required=True)
+    positions.add_parser(
+        "maintain", help="make the day partitions ahead and drop the days past "
+        "RC_POSITION_RETENTION_DAYS").set_defaults(handler=_positions_maintain)

@@ -95,7 +95,7 @@ def newest_position_age_s(engine: Engine, at: datetime) -> float | None:
     with engine.connect() as conn:
         age = conn.execute(text(
             "SELECT extract(epoch FROM CAST(:at AS timestamptz) - max(observed_at)) "
-            "FROM rc.volunteer_position "
+            "FROM rc.volunteer_position_latest "
             "WHERE observed_at <= CAST(:at AS timestamptz) + interval '5 minutes'"),
             {"at": at}).scalar()
     return None if age is None else max(float(age), 0.0)

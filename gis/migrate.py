@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, text
 from gis.aed_registry import sync_opening_hours
 from gis.db import run_sql_file
 from gis.network_locale import fill_missing_locales
+from gis.positions import make_partitions
 from rescuecircle.errors import RescueCircleError
 from rescuecircle.paths import FUNCTIONS_DIR, MIGRATIONS_DIR, SQL_DIR
 
@@ -110,4 +111,7 @@ def migrate(engine: Engine) -> list[Migration]:
         # Networks imported before 0017 get a locale, so their opening hours are not read
         # in UTC until the next import.
         fill_missing_locales(conn)
+        # The positions' day partitions from yesterday on (and the rows 0033 moved into the
+        # default partition, into their days): a fresh database takes positions at once.
+        make_partitions(conn)
     return done

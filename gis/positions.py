@@ -1,54 +1,93 @@
-"""Volunteer positions: personal data, written by the volunteer (or dispatch), read by dispatch."""
+"""Volunteer positions: personal data, written by the volunteer, a gateway or dispatch, read by
+dispatch. The history is partitioned by day (sql/migrations/0033); each insert also keeps
+``rc.volunteer_position_latest`` (a trigger), which is what readers of "where is the volunteer
+now" use."""
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from rescuecircle.errors import NotFound
 
+PARTITIONS_AHEAD_DAYS = 3
 
-def record_position(
-    engine: Engine, volunteer_id: int, *, lon: float, lat: float, accuracy_m: float | None,
-    observed_at: datetime | None, availability: str | None = None,
-) -> int:
-    """Store one position (WGS84) and, if given, the volunteer's availability, together.
-
-    Returns the position's id; NotFound for an unknown volunteer (nothing is stored).
-    """
-    with engine.begin() as conn:
-        found = conn.execute(text(
-            "UPDATE rc.volunteer SET availability = coalesce(:a, availability) WHERE id = :id"),
-            {"a": availability, "id": volunteer_id}).rowcount
-        if not found:
-            raise NotFound(f"volunteer {volunteer_id} does not exist")
-        return int(conn.execute(text(
-            "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, accuracy_m, geom) "
-            "VALUES (:id, coalesce(:at, now()), :accuracy, "
-            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"),
-            {"id": volunteer_id, "at": observed_at, "accuracy": accuracy_m,
-             "lon": lon, "lat": lat}).scalar_one())
+# One statement for one position or a thousand: the rows come in as arrays. It answers how many
+# rows missed every day partition (they went to the default one).
+_INSERT = text(
+    "WITH stored AS ("
+    "  INSERT INTO rc.volunteer_position (volunteer_id, observed_at, accuracy_m, geom) "
+    "  SELECT v, coalesce(t, now()), a, ST_SetSRID(ST_MakePoint(x, y), 4326) "
+    "  FROM unnest(CAST(:volunteer_ids AS integer[]), CAST(:observed_at AS timestamptz[]), "
+    "              CAST(:accuracy_m AS real[]), CAST(:lon AS float8[]), "
+    "              CAST(:lat AS float8[])) AS p(v, t, a, x, y) "
+    "  RETURNING id, tableoid) "
+    "SELECT min(id) AS first_id, "
+    "       count(*) FILTER (WHERE tableoid = 'rc.volunteer_position_default'::regclass) "
+    "       AS strays FROM stored")
 
 
-def record_positions(engine: Engine, positions: list[dict[str, Any]]) -> int:
-    """Store many volunteers' positions (``volunteer_id``, ``lon``, ``lat``, ``accuracy_m``,
-    ``observed_at``, ``availability``) in one transaction; NotFound naming the unknown
-    volunteers, and nothing stored, when any is unknown."""
-    wanted = sorted({p["volunteer_id"] for p in positions})
+@dataclass(frozen=True)
+class PositionRow:
+    """One position to store (WGS84); ``observed_at`` None means now, ``availability`` None
+    leaves the volunteer's as it is."""
+
+    volunteer_id: int
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    observed_at: datetime | None
+    availability: str | None = None
+
+
+def record_positions(engine: Engine, positions: list[PositionRow]) -> int:
+    """Store positions (and availabilities) in one transaction, all or none: NotFound naming the
+    unknown volunteers when any is unknown. Returns the first stored position's id (the
+    positions' ids follow in order for one writer, not necessarily one after the other)."""
+    wanted = sorted({p.volunteer_id for p in positions})
     with engine.begin() as conn:
         known = set(conn.execute(text("SELECT id FROM rc.volunteer WHERE id = ANY(:ids)"),
                                  {"ids": wanted}).scalars())
-        unknown = [v for v in wanted if v not in known]
+        unknown = [(i, p.volunteer_id) for i, p in enumerate(positions)
+                   if p.volunteer_id not in known]
         if unknown:
-            raise NotFound(f"no volunteer has the id {', '.join(map(str, unknown[:10]))}; "
-                           "nothing was stored")
-        updates = [{"a": p["availability"], "id": p["volunteer_id"]} for p in positions
-                   if p["availability"] is not None]
+            named = ", ".join(f"{v} (positions[{i}])" for i, v in unknown[:10])
+            raise NotFound(f"no volunteer has the id {named}"
+                           f"{' and more' if len(unknown) > 10 else ''}; nothing was stored")
+        updates = sorted({p.volunteer_id: p.availability for p in positions
+                          if p.availability is not None}.items())
         if updates:
-            conn.execute(text("UPDATE rc.volunteer SET availability = :a WHERE id = :id"),
-                         updates)
-        conn.execute(text(
-            "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, accuracy_m, geom) "
-            "VALUES (:volunteer_id, coalesce(:observed_at, now()), :accuracy_m, "
-            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"), positions)
-    return len(positions)
+            conn.execute(text(
+                "UPDATE rc.volunteer v SET availability = u.a FROM unnest("
+                "CAST(:ids AS integer[]), CAST(:a AS text[])) AS u(id, a) "
+                "WHERE v.id = u.id AND v.availability IS DISTINCT FROM u.a"),
+                {"ids": [i for i, _ in updates], "a": [a for _, a in updates]})
+        row = conn.execute(_INSERT, {
+            "volunteer_ids": [p.volunteer_id for p in positions],
+            "observed_at": [p.observed_at for p in positions],
+            "accuracy_m": [p.accuracy_m for p in positions],
+            "lon": [p.lon for p in positions], "lat": [p.lat for p in positions]}).one()
+    if row.strays:
+        # Outside every day partition (the maintenance has not run for days): stored all the
+        # same, in the default partition; give those days their partitions now.
+        make_partitions(engine)
+    return int(row.first_id)
+
+
+def make_partitions(engine: Engine | Connection,
+                    ahead_days: int = PARTITIONS_AHEAD_DAYS) -> int:
+    """Make the history's day partitions from yesterday to ``ahead_days`` ahead, and move rows
+    out of the default partition; how many partitions were added."""
+    if isinstance(engine, Connection):
+        return int(engine.execute(text("SELECT rc.volunteer_position_partitions(:d)"),
+                                  {"d": ahead_days}).scalar_one())
+    with engine.begin() as conn:
+        return make_partitions(conn, ahead_days)
+
+
+def drop_old_partitions(engine: Engine, keep_days: int) -> int:
+    """Drop the history's days wholly older than ``keep_days`` (and older latest positions);
+    how many partitions were dropped."""
+    with engine.begin() as conn:
+        return int(conn.execute(text("SELECT rc.volunteer_position_retain(:d)"),
+                                {"d": keep_days}).scalar_one())

@@ -21,9 +21,7 @@ def people(engine: Engine) -> list[Person]:
     with engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT v.id, v.availability, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat "
-            "FROM rc.volunteer v CROSS JOIN LATERAL ("
-            "  SELECT geom FROM rc.volunteer_position vp WHERE vp.volunteer_id = v.id "
-            "  ORDER BY vp.observed_at DESC LIMIT 1) p "
+            "FROM rc.volunteer v JOIN rc.volunteer_position_latest p ON p.volunteer_id = v.id "
             "WHERE v.status = 'active' ORDER BY v.id")).all()
     return [Person(int(r.id), str(r.availability), float(r.lon), float(r.lat)) for r in rows]
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rescuecircle.errors import InvalidInput
 
-ROLES = ("public", "volunteer", "owner", "dispatcher", "analyst", "admin")
+ROLES = ("public", "volunteer", "owner", "gateway", "dispatcher", "analyst", "admin")
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,11 @@ class Settings(BaseSettings):
         description="How often a server shows it is still running its jobs (seconds); a job "
         "whose server has been silent for four times this is failed as orphaned.",
     )
+    position_retention_days: int = Field(
+        default=30, ge=2, le=3660,
+        description="How long volunteers' reported positions are kept (days; personal data): "
+        "older days of the history are dropped whole, about hourly.",
+    )
     promote_junior_rescues: int = Field(default=3, ge=0, description="Rescues to reach junior.")
     promote_junior_service_h: float = Field(default=20.0, ge=0)
     promote_senior_rescues: int = Field(default=10, ge=0, description="Rescues to reach senior.")

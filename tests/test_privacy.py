@@ -1,12 +1,13 @@
-"""No personal data reaches the public or analyst roles, on any route of the app.
+"""No personal data reaches the public, owner, gateway or analyst roles, on any route of the app.
 
 The database holds a volunteer with a distinctive name, phone and position, an incident and a
 dispatch (one stored by the real dispatch endpoint, one with marker strings). Every rule of the
 app's URL map is requested with sample path values (every OGC collection, tile layer, export
 file and process, plus the private tables' names guessed as collections, layers and files), with
-no token, a public token and an analyst token; no response body may contain any marker: not as
-text, not inside a zip, not as a packed double (GeoPackage, GeoTIFF). A dispatcher reading the
-same volunteer does see the markers, which shows the search would find a leak.
+no token and with a public, an AED owner's, a gateway's and an analyst token; no response body
+may contain any marker: not as text, not inside a zip, not as a packed double (GeoPackage,
+GeoTIFF). A dispatcher reading the same volunteer does see the markers, which shows the search
+would find a leak.
 """
 
 import io
@@ -40,9 +41,9 @@ INCIDENT = "PRIVATE-INCIDENT-c41d"
 PLAN = "PRIVATE-PLAN-e92b"
 POSITION = (0.00123401, 0.00045671)  # lon, lat: no road node, AED or grid point lies here
 TEXT_MARKERS = (NAME, PHONE, INCIDENT, PLAN, "0.0012340", "0.0004567")
-PRIVATE_GUESSES = ("volunteers", "volunteer", "volunteer_position", "positions",
-                   "incidents", "incident", "dispatch", "dispatches", "api_token")
-ROLES_WITHOUT_ACCESS = (None, "public", "owner", "analyst")
+PRIVATE_GUESSES = ("volunteers", "volunteer", "volunteer_position", "volunteer_position_latest",
+                   "positions", "incidents", "incident", "dispatch", "dispatches", "api_token")
+ROLES_WITHOUT_ACCESS = (None, "public", "owner", "gateway", "analyst")
 ENDINGS = [fmt.suffix.lstrip(".") for fmt in FORMATS.values()]
 TILE = {"z": 16, "x": 32768, "y": 32767, "col": 32768, "row": 32767}  # holds the whole toy city
 QUERIES = {
@@ -136,7 +137,7 @@ def app(seeded) -> Flask:
 def headers(seeded) -> dict[str | None, dict[str, str]]:
     engine, _ = seeded
     tokens = {role: create_token(engine, role=role, label=f"privacy {role}")
-              for role in ("public", "analyst", "dispatcher")}
+              for role in ("public", "gateway", "analyst", "dispatcher")}
     tokens["owner"] = create_token(engine, role="owner", label="privacy owner",
                                    organisation_id=organisation_named(engine, "Privacy Org"))
     return {None: {}, **{role: {"Authorization": f"Bearer {tok}"} for role, tok in tokens.items()}}

@@ -55,23 +55,19 @@ BEGIN
         RAISE EXCEPTION 'radius_m = % is outside the allowed range 0 to 50000', radius_m
             USING ERRCODE = '22023';
     END IF;
-    -- Volunteers seen near the patient recently (index on geom), then each one's latest
-    -- position (index on volunteer_id, observed_at DESC): it must still be near and fresh.
+    -- Each volunteer's latest position (rc.volunteer_position_latest, index on geom) near
+    -- the patient and fresh; one seen after `at` (a plan for a past moment) is not where
+    -- they were then, beyond the 5 minutes a phone's clock may run ahead.
     RETURN QUERY
     SELECT v.id, ST_X(p.geom), ST_Y(p.geom), v.level, p.observed_at
-    FROM (SELECT DISTINCT vp.volunteer_id
-          FROM rc.volunteer_position vp
-          WHERE vp.geom && rc._search_box(lon, lat, radius_m)
-            AND vp.observed_at >= at - make_interval(secs => max_age_s)) near
-    JOIN rc.volunteer v ON v.id = near.volunteer_id
-    CROSS JOIN LATERAL (
-        SELECT vp.geom, vp.observed_at FROM rc.volunteer_position vp
-        WHERE vp.volunteer_id = v.id AND vp.observed_at <= at + interval '5 minutes'
-        ORDER BY vp.observed_at DESC LIMIT 1) p
-    WHERE v.availability = 'available' AND v.status = 'active'
+    FROM rc.volunteer_position_latest p
+    JOIN rc.volunteer v ON v.id = p.volunteer_id
+    WHERE p.geom && rc._search_box(lon, lat, radius_m)
+      AND p.observed_at >= at - make_interval(secs => max_age_s)
+      AND p.observed_at <= at + interval '5 minutes'
+      AND v.availability = 'available' AND v.status = 'active'
       AND (v.certified_until IS NULL OR v.certified_until >= today)
       AND NOT rc._claimed_elsewhere('volunteer', v.id, for_incident)
-      AND p.observed_at >= at - make_interval(secs => max_age_s)
       AND ST_DWithin(p.geom::geography,
                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m);
 END;

@@ -82,12 +82,10 @@ CREATE OR REPLACE FUNCTION rc.volunteer_density(
 RETURNS TABLE (volunteers integer, wkb bytea)
 LANGUAGE sql STABLE AS $$
     WITH latest AS (
-        SELECT DISTINCT ON (p.volunteer_id) p.volunteer_id, ST_Transform(p.geom, 3857) AS xy,
-               ST_Y(p.geom) AS lat
-        FROM rc.volunteer_position p
+        SELECT p.volunteer_id, ST_Transform(p.geom, 3857) AS xy, ST_Y(p.geom) AS lat
+        FROM rc.volunteer_position_latest p
         JOIN rc.volunteer v ON v.id = p.volunteer_id
         WHERE v.status = 'active' AND p.observed_at >= since
-        ORDER BY p.volunteer_id, p.observed_at DESC
     ), scale AS (
         -- hexagon "size" is the circumradius; across the flats a hexagon is size * sqrt(3)
         SELECT cell_m / sqrt(3) / cos(radians(avg(lat))) AS size FROM latest

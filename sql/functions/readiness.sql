@@ -26,7 +26,7 @@ LANGUAGE sql STABLE AS $$
         'drone_pads', (SELECT count(*) FROM rc.drone_pad),
         'volunteers', (SELECT count(*) FROM rc.volunteer WHERE status = 'active'),
         'volunteers_with_fresh_positions', (
-            SELECT count(DISTINCT p.volunteer_id) FROM rc.volunteer_position p
+            SELECT count(*) FROM rc.volunteer_position_latest p
             JOIN rc.volunteer v ON v.id = p.volunteer_id AND v.status = 'active'
             WHERE p.observed_at > now() - make_interval(secs => fresh_s)),
         'districts', (SELECT coalesce(jsonb_object_agg(kind || ' (' || kind_basis || ')', n),

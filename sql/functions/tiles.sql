@@ -243,7 +243,7 @@ BEGIN
                 RETURN NEXT format('%s: %s is not in schema rc', label, rel);
             ELSE
                 tbl := (SELECT c.relname FROM pg_class c WHERE c.oid = rel);
-                IF tbl = ANY(personal) THEN
+                IF tbl = ANY(personal) OR tbl LIKE 'volunteer\_position\_%' THEN
                     RETURN NEXT format('%s: %s holds personal data and is never tiled', label,
                                        rel);
                 ELSIF NOT EXISTS (SELECT 1 FROM rc.tile_source_version t
