@@ -117,20 +117,21 @@ class People:
 
 
 def seed_data(engine: Engine, people: People, rng: np.random.Generator, at: datetime,
-              stations: int) -> dict[str, Any]:
+              stations: int, *, volunteers_n: int = VOLUNTEERS) -> dict[str, Any]:
     """Replace volunteers, positions, AEDs, ambulances and pads with the benchmark's own."""
-    volunteers = people.sample(rng, VOLUNTEERS)
+    volunteers = people.sample(rng, volunteers_n)
     aeds = people.sample(rng, AEDS)
     pads = people.sample(rng, PADS)
-    ages_s = rng.uniform(0, 600, VOLUNTEERS)
+    ages_s = rng.uniform(0, 600, volunteers_n)
     with engine.begin() as conn:
         conn.execute(text(
-            "TRUNCATE rc.dispatch, rc.incident, rc.volunteer_position, rc.volunteer, rc.aed, "
+            "TRUNCATE rc.dispatch, rc.incident, rc.volunteer_position, "
+            "rc.volunteer_position_latest, rc.volunteer, rc.aed, "
             "rc.ambulance, rc.drone_pad, rc.no_fly_zone RESTART IDENTITY CASCADE"))
         conn.execute(text(
             "INSERT INTO rc.volunteer (name, level, availability, source) "
             "SELECT 'bench ' || i, 'senior', 'available', 'bench' "
-            "FROM generate_series(1, :n) i"), {"n": VOLUNTEERS})
+            "FROM generate_series(1, :n) i"), {"n": volunteers_n})
         conn.execute(text(
             "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, accuracy_m, geom) "
             "SELECT i, :at - make_interval(secs => age), 10, "

@@ -51,8 +51,8 @@ def record_positions(engine: Engine, positions: list[PositionRow]) -> int:
         unknown = [(i, p.volunteer_id) for i, p in enumerate(positions)
                    if p.volunteer_id not in known]
         if unknown:
-            named = ", ".join(f"{v} (positions[{i}])" for i, v in unknown[:10])
-            raise NotFound(f"no volunteer has the id {named}"
+            named = ", ".join(f"volunteer {v} (positions[{i}])" for i, v in unknown[:10])
+            raise NotFound(f"no such {named}"
                            f"{' and more' if len(unknown) > 10 else ''}; nothing was stored")
         updates = sorted({p.volunteer_id: p.availability for p in positions
                           if p.availability is not None}.items())

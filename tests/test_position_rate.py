@@ -162,6 +162,28 @@ def test_old_days_go_into_their_partitions_and_retention_drops_them(engine):
     assert latest(engine, 7) is None and latest(engine, 1) is not None
 
 
+def test_dispatch_reads_where_volunteers_are_now_or_were_then(engine):
+    """Volunteer 20 was beside the patient 10 minutes ago and is 5 km away now; 21 was 5 km
+    away and is beside the patient now. A plan for now sends 21; one for 10 minutes ago, 20."""
+    near, far = ("ST_SetSRID(ST_MakePoint(50, 50), 4326)",
+                 "ST_SetSRID(ST_MakePoint(50.05, 50), 4326)")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO rc.volunteer (id, name, availability) "
+                          "VALUES (20, 'moved away', 'available'), (21, 'came', 'available')"))
+        conn.execute(text(
+            "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, geom) VALUES "
+            f"(20, now() - interval '10 minutes', {near}), (20, now(), {far}), "
+            f"(21, now() - interval '10 minutes', {far}), (21, now(), {near})"))
+
+        def candidates(minutes_ago: int) -> list[int]:
+            return list(conn.execute(text(
+                "SELECT id FROM rc.dispatch_volunteers(50, 50, 2000, "
+                "now() - make_interval(mins => :m), 120, NULL)"), {"m": minutes_ago}).scalars())
+
+        assert candidates(0) == [21]
+        assert candidates(10) == [20]
+
+
 def test_migration_0033_moves_the_stored_positions(settings):
     name = "rc_test_position_move"
     cluster.create_database(settings, name, replace=True)

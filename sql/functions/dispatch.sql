@@ -50,31 +50,46 @@ RETURNS TABLE (id integer, vlon double precision, vlat double precision, level t
 LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     today date := (at AT TIME ZONE (SELECT z.zone FROM rc.local_zone() z))::date;
+    -- A plan for now reads each volunteer's latest position; one for a past moment (a test
+    -- pinned to a date, a replay) reads the history of that moment's freshness window.
+    live boolean := at >= now() - interval '1 minute';
+    box geometry := rc._search_box(lon, lat, radius_m);
+    patient geography := ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography;
 BEGIN
     IF radius_m <= 0 OR radius_m > 50000 THEN
         RAISE EXCEPTION 'radius_m = % is outside the allowed range 0 to 50000', radius_m
             USING ERRCODE = '22023';
     END IF;
-    -- Each volunteer's latest position (rc.volunteer_position_latest, index on geom) near
-    -- the patient and fresh; one seen after `at` (a plan for a past moment) is not where
-    -- they were then, beyond the 5 minutes a phone's clock may run ahead.
+    -- Each volunteer's position at `at` (a position seen after it is not where they were
+    -- then, beyond the 5 minutes a phone's clock may run ahead), fresh and near the patient.
     RETURN QUERY
-    SELECT v.id, ST_X(p.geom), ST_Y(p.geom), v.level, p.observed_at
-    FROM rc.volunteer_position_latest p
-    JOIN rc.volunteer v ON v.id = p.volunteer_id
-    WHERE p.geom && rc._search_box(lon, lat, radius_m)
-      AND p.observed_at >= at - make_interval(secs => max_age_s)
-      AND p.observed_at <= at + interval '5 minutes'
-      AND v.availability = 'available' AND v.status = 'active'
+    WITH seen AS (
+        SELECT p.volunteer_id, p.geom, p.observed_at
+        FROM rc.volunteer_position_latest p
+        WHERE live AND p.geom && box
+          AND p.observed_at BETWEEN at - make_interval(secs => max_age_s)
+                                AND at + interval '5 minutes'
+        UNION ALL
+        SELECT h.volunteer_id, h.geom, h.observed_at
+        FROM (SELECT DISTINCT ON (vp.volunteer_id) vp.volunteer_id, vp.geom, vp.observed_at
+              FROM rc.volunteer_position vp
+              WHERE NOT live
+                AND vp.observed_at BETWEEN at - make_interval(secs => max_age_s)
+                                       AND at + interval '5 minutes'
+              ORDER BY vp.volunteer_id, vp.observed_at DESC) h
+        WHERE h.geom && box)
+    SELECT v.id, ST_X(s.geom), ST_Y(s.geom), v.level, s.observed_at
+    FROM seen s
+    JOIN rc.volunteer v ON v.id = s.volunteer_id
+    WHERE v.availability = 'available' AND v.status = 'active'
       AND (v.certified_until IS NULL OR v.certified_until >= today)
       AND NOT rc._claimed_elsewhere('volunteer', v.id, for_incident)
-      AND ST_DWithin(p.geom::geography,
-                     ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, radius_m);
+      AND ST_DWithin(s.geom::geography, patient, radius_m);
 END;
 $$;
 COMMENT ON FUNCTION rc.dispatch_volunteers(double precision, double precision, double precision,
     timestamptz, double precision, integer) IS
-    'Approved, available volunteers with a valid certificate, not sent to an incident other than for_incident, whose latest position (not older than max_age_s) is within radius_m';
+    'Approved, available volunteers with a valid certificate, not sent to an incident other than for_incident, whose position at the given time (the latest, for a plan for now) is not older than max_age_s and within radius_m';
 
 CREATE OR REPLACE FUNCTION rc.dispatch_aeds(
     lon double precision, lat double precision, radius_m double precision, at timestamptz,
