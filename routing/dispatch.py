@@ -171,8 +171,8 @@ def plan(
             hour=hour, scenarios=scenarios, keep=previous.volunteers)
         direct = [_leg(network, patient, a, options) for a in selection.approaches]
     chosen = {v.id for v in direct} | ({runner.volunteer.id} if runner else set())
-    backups = [_leg(network, patient, a, options) for a in direct_pool
-               if a.responder.id not in chosen][:BACKUPS]
+    backups = [_leg(network, patient, a, options) for a in [
+        a for a in direct_pool if a.responder.id not in chosen][:BACKUPS]]   # routed: 3, not all
     drone = _drone(network, patient, candidates.pads, runner, no_fly, options)
     ambulance = _ambulance(network, lon, lat, candidates.ambulances, options)
     helicopter = _helicopter(network, patient, candidates.air_bases, ambulance, options)

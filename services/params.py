@@ -122,6 +122,8 @@ def crs(value: Any) -> china_crs.Crs:
 
 def to_wgs84(lon: float, lat: float, crs_name: china_crs.Crs) -> tuple[float, float]:
     """A point given in ``crs_name`` as WGS84 degrees (unchanged outside China)."""
+    if crs_name == "wgs84":
+        return lon, lat
     x, y = china_crs.to_wgs84(lon, lat, crs_name)
     return float(x), float(y)
 
