@@ -280,7 +280,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT / "positions_rate.md")
     args = parser.parse_args()
     command = " ".join([".venv/bin/python bench/positions_rate.py", *sys.argv[1:]])
-    began = time.perf_counter()
+    began, started_utc = time.perf_counter(), datetime.now(UTC)
     rng = np.random.default_rng(args.seed)
     settings = Settings()
     db = scratch.network_database(settings, DB_NAME, latency.pbf_path(),
@@ -338,7 +338,7 @@ def main() -> None:
         server.wait(timeout=60)
     per_window = windows(records, start_at, stop_at)
     write_report(args, command, edges, db.how, anchor, loaded, records, per_window,
-                 load_anchor, load_during, load_after, history(engine),
+                 load_anchor, load_during, load_after, history(engine), started_utc,
                  time.perf_counter() - began)
 
 
@@ -346,7 +346,8 @@ def write_report(args: argparse.Namespace, command: str, edges: int, how: str,
                  anchor: Dispatches, loaded: Dispatches,
                  records: list[Record], per_window: list[float],
                  load_anchor: tuple[float, ...], load_during: list[float],
-                 load_after: tuple[float, ...], stored: dict[str, Any], total_s: float) -> None:
+                 load_after: tuple[float, ...], stored: dict[str, Any], started_utc: datetime,
+                 total_s: float) -> None:
     ok = [r for r in records if r[3] == 201]
     statuses: dict[int, int] = {}
     for r in records:
@@ -370,7 +371,8 @@ def write_report(args: argparse.Namespace, command: str, edges: int, how: str,
     lines = [
         "# Positions at rate (300k-edge generated city)",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.python_implementation()} "
+        f"Run {started_utc:%Y-%m-%d %H:%M}-{datetime.now(UTC):%H:%M} UTC, "
+        f"{platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} cores shared with other work, "
         f"{total_s:.0f} s in all. Command: `{command}`",
         "",

@@ -4,13 +4,16 @@ dispatch. The history is partitioned by day (sql/migrations/0033); each insert a
 now" use."""
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from rescuecircle.errors import NotFound
 
+LOGGER = logging.getLogger(__name__)
 PARTITIONS_AHEAD_DAYS = 3
 
 # One statement for one position or a thousand: the rows come in as one JSON text (dumped and
@@ -43,8 +46,8 @@ class PositionRow:
 
 def record_positions(engine: Engine, positions: list[PositionRow]) -> int:
     """Store positions (and availabilities) in one transaction, all or none: NotFound naming the
-    unknown volunteers when any is unknown. Returns the first stored position's id (the
-    positions' ids follow in order for one writer, not necessarily one after the other)."""
+    unknown volunteers when any is unknown. Returns the smallest id stored: a single
+    position's own id."""
     wanted = sorted({p.volunteer_id for p in positions})
     with engine.begin() as conn:
         known = set(conn.execute(text("SELECT id FROM rc.volunteer WHERE id = ANY(:ids)"),
@@ -68,8 +71,13 @@ def record_positions(engine: Engine, positions: list[PositionRow]) -> int:
              "a": p.accuracy_m, "x": p.lon, "y": p.lat} for p in positions])}).one()
     if row.strays:
         # Outside every day partition (the maintenance has not run for days): stored all the
-        # same, in the default partition; give those days their partitions now.
-        make_partitions(engine)
+        # same, in the default partition; give those days their partitions now. The positions
+        # are stored whatever happens here: a failure is the maintenance's to retry.
+        try:
+            make_partitions(engine)
+        except DBAPIError:
+            LOGGER.warning("positions: making day partitions after a write failed",
+                           exc_info=True)
     return int(row.first_id)
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
+from cli.main import main
 from gis.db import make_engine, run_sql_file
 from gis.migrate import migrate, migrations
 from gis.positions import drop_old_partitions, make_partitions
@@ -13,7 +14,7 @@ from gis.tokens import create_token
 from localdb import cluster
 from rescuecircle import database
 from rescuecircle.paths import SQL_DIR
-from tests.conftest import client_for
+from tests.conftest import app_settings, client_for
 
 BATCH = "/api/volunteers/positions"
 
@@ -160,6 +161,13 @@ def test_old_days_go_into_their_partitions_and_retention_drops_them(engine):
         assert conn.execute(text("SELECT count(*) FROM rc.volunteer_position "
                                  "WHERE volunteer_id = 7")).scalar_one() == 0
     assert latest(engine, 7) is None and latest(engine, 1) is not None
+
+
+def test_the_maintain_command_makes_days_and_keeps_the_retention(engine, monkeypatch, capsys):
+    monkeypatch.setenv("RC_DATABASE_URL", app_settings(engine).database_url)
+    monkeypatch.setenv("RC_POSITION_RETENTION_DAYS", "2")
+    main(["positions", "maintain"])
+    assert "dropped (kept 2 days)" in capsys.readouterr().out
 
 
 def test_dispatch_reads_where_volunteers_are_now_or_were_then(engine):

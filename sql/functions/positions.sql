@@ -17,6 +17,10 @@ BEGIN
                    'FOR VALUES FROM (%L) TO (%L)', name,
                    day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
     RETURN 1;
+EXCEPTION WHEN check_violation THEN
+    -- A writer committed rows of that day to the default partition meanwhile: the day is
+    -- left (its table undone with this block) for the next round, which moves them.
+    RETURN 0;
 END;
 $$;
 COMMENT ON FUNCTION rc._volunteer_position_partition(date) IS
@@ -35,13 +39,12 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext('rc.volunteer_position_partitions'));
-    -- Rows that fell outside every day partition move into their own day's partition.
-    CREATE TEMP TABLE _position_strays ON COMMIT DROP AS
-        SELECT * FROM rc.volunteer_position_default;
+    -- Rows that fell outside every day partition move into their own day's partition. DELETE,
+    -- not TRUNCATE: a reader that began before this commits still sees them where they were.
+    CREATE TEMP TABLE _position_strays (LIKE rc.volunteer_position) ON COMMIT DROP;
+    WITH moved AS (DELETE FROM rc.volunteer_position_default RETURNING *)
+    INSERT INTO _position_strays SELECT * FROM moved;
     GET DIAGNOSTICS strays = ROW_COUNT;
-    IF strays > 0 THEN
-        TRUNCATE rc.volunteer_position_default;
-    END IF;
     FOR day IN
         SELECT generate_series(today - 1, today + ahead_days, interval '1 day')::date
         UNION
