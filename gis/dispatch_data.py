@@ -16,6 +16,10 @@ class Search:
     at: datetime
     incident: int | None = None
     volunteer_radius_m: float = 2_000.0
+    # The nearest in a straight line: a dense city has hundreds within the radius, and each is
+    # routed several times (on 100,000 volunteers the 100 nearest gave the same first arrival
+    # and AED arrival at 20 of 20 points, the plan 25 % sooner).
+    max_volunteers: int = 100
     aed_radius_m: float = 1_500.0
     ambulance_radius_m: float = 30_000.0
     max_position_age_s: float = 900.0
@@ -57,9 +61,9 @@ def load_candidates(engine: Engine, search: Search) -> CandidateRows:
     with engine.connect() as conn:
         volunteers = conn.execute(text(
             "SELECT id, vlon, vlat FROM rc.dispatch_volunteers(:lon, :lat, :r, :at, :age, "
-            ":incident)"),
+            ":incident, :most)"),
             {**point, "r": search.volunteer_radius_m, "at": search.at,
-             "age": search.max_position_age_s}).all()
+             "age": search.max_position_age_s, "most": search.max_volunteers}).all()
         aeds = conn.execute(text(
             "SELECT id, alon, alat, floor FROM rc.dispatch_aeds(:lon, :lat, :r, :at, :incident)"),
             {**point, "r": search.aed_radius_m, "at": search.at}).all()

@@ -192,6 +192,33 @@ def test_dispatch_reads_where_volunteers_are_now_or_were_then(engine):
         assert candidates(10) == [20]
 
 
+def test_dispatch_takes_the_nearest_volunteers_those_already_sent_first(engine):
+    """Volunteers 30-34 east of a patient at 100, 200, ... 500 m: the nearest two come back,
+    and one already sent to the incident comes first."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO rc.volunteer (id, name, availability) "
+                          "SELECT i, 'N' || i, 'available' FROM generate_series(30, 34) i"))
+        conn.execute(text(
+            "INSERT INTO rc.volunteer_position (volunteer_id, observed_at, geom) "
+            "SELECT i, now() - interval '1 minute', "
+            "       ST_SetSRID(ST_MakePoint(60 + (i - 29) * 0.0014, 40), 4326) "
+            "FROM generate_series(30, 34) i"))
+        incident = conn.execute(text(
+            "INSERT INTO rc.incident (geom) VALUES (ST_SetSRID(ST_MakePoint(60, 40), 4326)) "
+            "RETURNING id")).scalar_one()
+
+        def nearest(count: int | None, for_incident: int | None = None) -> list[int]:
+            return list(conn.execute(text(
+                "SELECT id FROM rc.dispatch_volunteers(60, 40, 2000, now(), 900, :i, :n)"),
+                {"i": for_incident, "n": count}).scalars())
+
+        assert nearest(2) == [30, 31]
+        assert sorted(nearest(None)) == [30, 31, 32, 33, 34]
+        conn.execute(text("INSERT INTO rc.assignment (incident_id, unit_kind, unit_id) "
+                          "VALUES (:i, 'volunteer', 34)"), {"i": incident})
+        assert nearest(2, incident) == [34, 30]
+
+
 def test_migration_0033_moves_the_stored_positions(settings):
     name = "rc_test_position_move"
     cluster.create_database(settings, name, replace=True)

@@ -44,7 +44,8 @@ COMMENT ON FUNCTION rc._claimed_by(text, integer, integer) IS
 
 CREATE OR REPLACE FUNCTION rc.dispatch_volunteers(
     lon double precision, lat double precision, radius_m double precision,
-    at timestamptz, max_age_s double precision, for_incident integer DEFAULT NULL)
+    at timestamptz, max_age_s double precision, for_incident integer DEFAULT NULL,
+    max_count integer DEFAULT NULL)
 RETURNS TABLE (id integer, vlon double precision, vlat double precision, level text,
                observed_at timestamptz)
 LANGUAGE plpgsql STABLE SET jit = off AS $$
@@ -60,8 +61,13 @@ BEGIN
         RAISE EXCEPTION 'radius_m = % is outside the allowed range 0 to 50000', radius_m
             USING ERRCODE = '22023';
     END IF;
+    IF max_count < 1 THEN
+        RAISE EXCEPTION 'max_count = % is outside the allowed range 1 or more', max_count
+            USING ERRCODE = '22023';
+    END IF;
     -- Each volunteer's position at `at` (a position seen after it is not where they were
-    -- then, beyond the 5 minutes a phone's clock may run ahead), fresh and near the patient.
+    -- then, beyond the 5 minutes a phone's clock may run ahead), fresh and near the patient;
+    -- the nearest max_count in a straight line, those already sent to for_incident first.
     RETURN QUERY
     WITH seen AS (
         SELECT p.volunteer_id, p.geom, p.observed_at
@@ -84,12 +90,15 @@ BEGIN
     WHERE v.availability = 'available' AND v.status = 'active'
       AND (v.certified_until IS NULL OR v.certified_until >= today)
       AND NOT rc._claimed_elsewhere('volunteer', v.id, for_incident)
-      AND ST_DWithin(s.geom::geography, patient, radius_m);
+      AND ST_DWithin(s.geom::geography, patient, radius_m)
+    ORDER BY for_incident IS NOT NULL AND rc._claimed_by('volunteer', v.id, for_incident) DESC,
+             ST_Distance(s.geom::geography, patient), v.id
+    LIMIT max_count;
 END;
 $$;
 COMMENT ON FUNCTION rc.dispatch_volunteers(double precision, double precision, double precision,
-    timestamptz, double precision, integer) IS
-    'Approved, available volunteers with a valid certificate, not sent to an incident other than for_incident, whose position at the given time (the latest, for a plan for now) is not older than max_age_s and within radius_m';
+    timestamptz, double precision, integer, integer) IS
+    'Approved, available volunteers with a valid certificate, not sent to an incident other than for_incident, whose position at the given time (the latest, for a plan for now) is not older than max_age_s and within radius_m: the nearest max_count (NULL: all), those sent to for_incident first';
 
 CREATE OR REPLACE FUNCTION rc.dispatch_aeds(
     lon double precision, lat double precision, radius_m double precision, at timestamptz,

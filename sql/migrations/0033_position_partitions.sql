@@ -79,6 +79,11 @@ ORDER BY volunteer_id, observed_at DESC, id DESC;
 
 DROP TABLE rc.volunteer_position_0004;
 
+-- Dispatch takes the nearest volunteers only (sql/functions/dispatch.sql re-creates the
+-- function with max_count).
+DROP FUNCTION IF EXISTS rc.dispatch_volunteers(double precision, double precision,
+    double precision, timestamptz, double precision, integer);
+
 -- The volunteer app gateway: may write any volunteer's positions, and read nothing.
 ALTER TABLE rc.api_token DROP CONSTRAINT api_token_role_check;
 ALTER TABLE rc.api_token ADD CONSTRAINT api_token_role_check
