@@ -118,7 +118,7 @@ class Loaded:
     against, to tell "none loaded" from "none available here and now"."""
 
     ambulances: int
-    volunteers: int     # 0 or 1: whether any is active (counting 100,000 took ~20 ms a plan)
+    any_volunteer: bool  # whether any is active (counting 100,000 took ~20 ms a plan)
     aeds: int
     drone_pads: int
     emergency_departments: int = 0
@@ -131,11 +131,10 @@ def loaded_counts(engine: Engine) -> Loaded:
     with engine.connect() as conn:
         row = conn.execute(text(
             "SELECT (SELECT count(*) FROM rc.ambulance) AS ambulances, "
-            "(SELECT EXISTS (SELECT FROM rc.volunteer WHERE status = 'active'))::integer "
-            "AS volunteers, "
+            "EXISTS (SELECT FROM rc.volunteer WHERE status = 'active') AS any_volunteer, "
             "(SELECT count(*) FROM rc.aed) AS aeds, "
             "(SELECT count(*) FROM rc.drone_pad) AS drone_pads, "
             "(SELECT count(*) FROM rc.hospital WHERE emergency) AS emergency_departments, "
             "(SELECT count(*) FROM rc.helipad WHERE kind = 'air_base') AS air_bases")).one()
-    return Loaded(int(row.ambulances), int(row.volunteers), int(row.aeds), int(row.drone_pads),
+    return Loaded(int(row.ambulances), bool(row.any_volunteer), int(row.aeds), int(row.drone_pads),
                   int(row.emergency_departments), int(row.air_bases))

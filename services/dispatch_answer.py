@@ -163,7 +163,7 @@ def _graded_out(grade: Grade) -> dict[str, str]:
 def _volunteer_reason(decision: Decision) -> str | None:
     """Why no more volunteers could be sent, or None when enough were."""
     rows, search = decision.rows, decision.search
-    if decision.loaded.volunteers == 0:
+    if not decision.loaded.any_volunteer:
         return "no volunteer is registered: run `rescuecircle import volunteers FILE`"
     if decision.patient_on_island("walk"):
         return island_note("the patient", "walk") + ": only a volunteer on it could walk there"
