@@ -6,13 +6,14 @@ Set-up (once per run unless noted):
   (generated once, shared with bench/routing.py), imported into the scratch database
   ``rc_bench_dispatch_gen300k`` (``bench/scratch.network_database``: create, ``migrate``,
   ``import_osm``); the import is reused while the .pbf is unchanged (``--reimport``).
-* data, replaced on every run (fixed seed): 10,000 volunteers, ``available``, each with one
-  position observed 0-10 minutes before the requests' time ``at``; 5,000 AEDs, ready, battery
-  and pads in date, ``opening_hours=24/7``, ``access=yes`` (the AEDs of the .pbf are deleted
-  first, so there are exactly 5,000); one available ambulance at each of ``--stations`` of the
-  imported stations; 2 ready drone pads (8 km range, 60 km/h). Volunteers and AEDs are placed
-  like the demo city's own volunteers: a cell of its population raster drawn with probability
-  proportional to its people, then a uniform spot in the cell (so they crowd in the core).
+* data, replaced on every run (fixed seed): 10,000 volunteers (``--volunteers``),
+  ``available``, each with one position observed 0-10 minutes before the requests' time
+  ``at``; 5,000 AEDs, ready, battery and pads in date, ``opening_hours=24/7``,
+  ``access=yes`` (the AEDs of the .pbf are deleted first, so there are exactly 5,000); one
+  available ambulance at each of ``--stations`` of the imported stations; 2 ready drone pads
+  (8 km range, 60 km/h). Volunteers and AEDs are placed like the demo city's own volunteers:
+  a cell of its population raster drawn with probability proportional to its people, then a
+  uniform spot in the cell (so they crowd in the core).
 * incidents: population-weighted points moved onto the nearest walkable road (so they are
   "on the network, near volunteers"); each request also asks for ``k`` = 3.
 
@@ -30,7 +31,8 @@ cumulative and by own time go into the report.
 Usage::
 
     bench/.venv/bin/python bench/dispatch_latency.py    # writes bench/out/dispatch_latency.md
-        [--requests 200] [--seed 7] [--stations 8] [--reimport] [--profile-requests 30]
+        [--requests 200] [--seed 7] [--stations 8] [--volunteers 10000] [--reimport]
+        [--profile-requests 30]
 """
 
 from __future__ import annotations
@@ -261,6 +263,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--stations", type=int, default=8)
+    parser.add_argument("--volunteers", type=int, default=VOLUNTEERS)
     parser.add_argument("--reimport", action="store_true")
     parser.add_argument("--profile-requests", type=int, default=30)
     parser.add_argument("--out", type=Path, default=OUT / "dispatch_latency.md")
@@ -279,7 +282,7 @@ def main() -> None:
     people = People(GEN_DIR / "population.tif")
     at = datetime.now(UTC).replace(microsecond=0)
     started = time.perf_counter()
-    seeded = seed_data(engine, people, rng, at, args.stations)
+    seeded = seed_data(engine, people, rng, at, args.stations, volunteers_n=args.volunteers)
     seed_s = time.perf_counter() - started
     log(f"network {how}; data seeded in {seed_s:.1f} s")
 
@@ -336,7 +339,7 @@ def main() -> None:
         "",
         f"- network: `{pbf.relative_to(_HERE.parent)}`, {edges:,} edges; database {DB_NAME} "
         f"({how}; {import_s:.1f} s including migrate)",
-        f"- {VOLUNTEERS:,} volunteers (available, positions 0-10 min old), {AEDS:,} AEDs "
+        f"- {args.volunteers:,} volunteers (available, positions 0-10 min old), {AEDS:,} AEDs "
         f"(ready, in date, 24/7, access yes), {seeded['stations_with_ambulance']} of "
         f"{seeded['stations_total']} stations with an available ambulance, {PADS} drone pads; "
         f"seeded in {seed_s:.1f} s",
