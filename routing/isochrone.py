@@ -23,9 +23,10 @@ from shapely import MultiPolygon, Polygon
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing import direction as directions
 from routing.direction import Direction
-from routing.network import OFF_NETWORK_SPEED_KMH, Network, Snap
+from routing.network import Network
 from routing.polygonise import polygonise
 from routing.raster_labels import label_side_by_side
+from routing.snap import OFF_NETWORK_SPEED_KMH, Snap
 
 MAX_MINUTES = 60
 CELL_M = {"walk": 25.0, "bike": 40.0, "drive": 75.0}
@@ -151,9 +152,8 @@ def edge_samples(
     reached = ((t_source < limit_s) & (forward >= 0)) | ((t_target < limit_s) & (reverse >= 0))
     own_edges = np.array([snap.edge for snap in snaps], np.int64)
     reached[own_edges] = True
-    samples = network.samples(spacing_m)
-    take = samples.of_edges(np.nonzero(reached)[0])
-    edge_of, fraction = samples.edge[take], samples.fraction[take]
+    samples = network.samples(np.nonzero(reached)[0], spacing_m)
+    edge_of, fraction = samples.edge, samples.fraction
     fwd, rev = forward[edge_of], reverse[edge_of]
     time_s = np.minimum(
         np.where(fwd >= 0, t_source[edge_of] + fraction * fwd, np.inf),
@@ -161,10 +161,10 @@ def edge_samples(
     )
     position = np.full(len(network.length_m), -1, np.int64)
     position[np.nonzero(reached)[0]] = np.arange(int(reached.sum()))
-    first = np.concatenate([[0], np.cumsum(samples.count[reached])])
+    first = np.concatenate([[0], np.cumsum(samples.count)])
     for snap in snaps:
         start = first[position[snap.edge]]
-        piece = slice(start, start + samples.count[snap.edge])
+        piece = slice(start, start + samples.count[position[snap.edge]])
         delta = fraction[piece] - snap.fraction
         direct = np.where(
             delta >= 0,
@@ -175,8 +175,8 @@ def edge_samples(
     keep = time_s <= limit_s
     origin_x = np.array([snap.x for snap in snaps])
     origin_y = np.array([snap.y for snap in snaps])
-    return (np.concatenate([samples.x[take][keep], origin_x]),
-            np.concatenate([samples.y[take][keep], origin_y]),
+    return (np.concatenate([samples.x[keep], origin_x]),
+            np.concatenate([samples.y[keep], origin_y]),
             np.concatenate([time_s[keep], np.zeros(len(snaps))]))
 
 

@@ -23,7 +23,8 @@ from routing import direction as directions
 from routing.direction import opposite
 from routing.hierarchy import Hierarchy, hierarchy_of
 from routing.matrix import travel_matrix
-from routing.network import Network, Snap
+from routing.network import Network
+from routing.snap import Snap
 from routing.row_search import search_to_columns
 from services.matrix import MAX_SYNC_CELLS
 from tests.conftest import served
@@ -52,7 +53,7 @@ def client(engine):
 def random_points(network: Network, count: int, seed: int) -> list[list[float]]:
     """Points spread over the network's extent (WGS84)."""
     rng = np.random.default_rng(seed)
-    west, south, east, north = shapely.total_bounds(network.arrays.geometry)
+    west, south, east, north = shapely.total_bounds(network.arrays.lines.all())
     return np.column_stack([rng.uniform(west, east, count),
                             rng.uniform(south, north, count)]).round(6).tolist()
 
