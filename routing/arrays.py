@@ -93,9 +93,9 @@ class NetworkArrays:
 
     def __post_init__(self) -> None:
         count = len(self.edge_id)
-        arrays = [self.source, self.target, self.length_m, self.class_code, self.lines,
+        arrays = [self.source, self.target, self.length_m, self.class_code,
                   *self.cost_s.values(), *self.reverse_cost_s.values(), *self.island.values()]
-        if any(len(array) != count for array in arrays):
+        if len(self.lines) != count or any(len(array) != count for array in arrays):
             raise ValueError("network arrays must all have one entry per edge")
         if set(self.cost_s) != set(MODES) or set(self.reverse_cost_s) != set(MODES):
             raise ValueError(f"costs are needed for every mode of {MODES}")

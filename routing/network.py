@@ -173,10 +173,10 @@ class Network:
             if self._by_hour(mode, hour):
                 key = (mode, int(hour), reverse)  # type: ignore[arg-type]
                 if key not in self._hour_graphs:
-                    base = self.graph(mode, reverse=reverse)
-                    factor = self._class_factor(key[1])[self.arrays.class_code[base.edge]]
+                    free = self.graph(mode, reverse=reverse)
+                    factor = self._class_factor(key[1])[self.arrays.class_code[free.edge]]
                     _keep_latest_hour(self._hour_graphs, key[1])
-                    self._hour_graphs[key] = replace(base, cost_s=base.cost_s * factor)
+                    self._hour_graphs[key] = replace(free, cost_s=free.cost_s * factor)
                 return self._hour_graphs[key]
             if (mode, reverse) not in self._graphs:
                 if self._closed_from is not None:

@@ -2,6 +2,7 @@
 snapshot file can hold it (``routing.network_snapshot``), and the edge samples isochrones read.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,7 @@ class NetworkIndex:
     cumulative_m: np.ndarray
     point_edge: np.ndarray
     vertex_xy: np.ndarray
-    graphs: dict[tuple[str, bool], ModeGraph]
+    graphs: Mapping[tuple[str, bool], ModeGraph]
     grid: SnapGrid | None = None
     edge_vertices: np.ndarray | None = None
 

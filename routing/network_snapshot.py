@@ -74,9 +74,10 @@ def _network(meta: dict[str, Any], t: dict[str, np.ndarray], snap_max_m: float,
         {m: t[f"cost_s.{m}"] for m in MODES}, {m: t[f"reverse_cost_s.{m}"] for m in MODES},
         {m: t[f"island.{m}"] for m in MODES}, EdgeLines(t["lonlat"], t["offsets"]))
     vertices = int(meta["vertices"])
-    graphs = {(m, reverse): ModeGraph(vertices, *(t[f"graph.{m}.{int(reverse)}.{field}"]
-                                                  for field in _GRAPH_FIELDS))
-              for m in MODES for reverse in (False, True)}
+    graphs: dict[tuple[str, bool], ModeGraph] = {
+        (m, reverse): ModeGraph(vertices, *(t[f"graph.{m}.{int(reverse)}.{field}"]
+                                            for field in _GRAPH_FIELDS))
+        for m in MODES for reverse in (False, True)}
     west, south, cell_m, columns, rows = meta["grid"]
     index = NetworkIndex(
         t["vertex_id"], t["source"], t["target"], (meta["centre"][0], meta["centre"][1]),

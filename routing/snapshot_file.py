@@ -27,7 +27,8 @@ class SnapshotError(Exception):
 
 def write_arrays(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> int:
     """Write ``arrays`` and ``meta`` (JSON-able) to ``path`` atomically; the size in bytes."""
-    layout, offset = {}, 0
+    layout: dict[str, dict[str, Any]] = {}
+    offset = 0
     for name, array in arrays.items():
         offset = -(-offset // _ALIGN) * _ALIGN
         layout[name] = {"dtype": np.asarray(array).dtype.str, "shape": list(np.shape(array)),
