@@ -51,7 +51,6 @@ from sqlalchemy import text
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from demo.sizes import generate_network_of_size  # noqa: E402
 from rescuecircle.settings import Settings  # noqa: E402
 
 OUT = _HERE / "out"
@@ -61,16 +60,6 @@ CLIENTS = 4
 
 def log(message: str) -> None:
     print(f"[workers_memory] {message}", file=sys.stderr, flush=True)
-
-
-def city(edges: int) -> tuple[Path, str]:
-    """The generated city's .pbf (made once) and its scratch database's name."""
-    name = f"gen{edges // 1000}k"
-    pbf = OUT / "gen" / name / "demo_city.osm.pbf"
-    if not pbf.exists():
-        log(f"generating a network of {edges:,} edges into {pbf.parent}")
-        generate_network_of_size(pbf.parent, target_edges=edges)
-    return pbf, f"rc_bench_workers_{name}"
 
 
 def origins(url: str, count: int, seed: int) -> list[tuple[float, float]]:
@@ -265,7 +254,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    pbf, db_name = city(args.edges)
+    pbf, db_name = scratch.generated_city(args.edges)
     db = scratch.network_database(Settings(), db_name, pbf, synthetic=True)
     log(f"network {db.how}")
     snapshots = OUT / "workers" / "snapshots"

@@ -63,6 +63,7 @@ class Network:
         self.geometry = self.index.lines
         self.length_m = arrays.length_m
         self.vertex_xy = self.index.vertex_xy
+        self.edge_middle_xy = self.index.edge_middle_xy
         self._graphs: dict[tuple[str, bool], ModeGraph] = dict(self.index.graphs)
         self._hour_graphs: dict[tuple[str, int, bool], ModeGraph] = {}
         self._hour_costs: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -72,11 +73,6 @@ class Network:
         self._closed_from: tuple[Network, np.ndarray] | None = None   # see with_closed
         self._grid = self.index.grid
         self._edge_vertices = self.index.edge_vertices
-
-    @property
-    def edge_middle_xy(self) -> np.ndarray:
-        """The middle of every edge's straight chord, in local metres."""
-        return (self.vertex_xy[self.source] + self.vertex_xy[self.target]) / 2
 
     def complete_index(self) -> NetworkIndex:
         """The index with every free-flow graph, the snapping grid and the edge vertices

@@ -44,6 +44,7 @@ class NetworkIndex:
     cumulative_m: np.ndarray
     point_edge: np.ndarray
     vertex_xy: np.ndarray
+    edge_middle_xy: np.ndarray  # the middle of every edge's straight chord
     graphs: Mapping[tuple[str, bool], ModeGraph]
     grid: SnapGrid | None = None
     edge_vertices: np.ndarray | None = None
@@ -64,4 +65,5 @@ class NetworkIndex:
         vertex_xy[source] = xy[lines.offsets[:-1]]
         vertex_xy[target] = xy[lines.offsets[1:] - 1]
         return cls(vertex_id, source, target, centre, lines, cumulative_m(lines),
-                   point_edges(lines), vertex_xy, {})
+                   point_edges(lines), vertex_xy, (vertex_xy[source] + vertex_xy[target]) / 2,
+                   {})

@@ -9,6 +9,7 @@ of another format is refused with ``SnapshotError`` (the caller builds it again)
 """
 
 import json
+import mmap
 import os
 import zlib
 from pathlib import Path
@@ -83,16 +84,15 @@ def read_arrays(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                 raise SnapshotError(f"{path} is corrupt (CRC mismatch)")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SnapshotError(f"{path} cannot be read: {exc}") from exc
-    if header["data_bytes"] == 0:
-        return header["meta"], {name: np.zeros(spec["shape"], spec["dtype"])
-                                for name, spec in header["arrays"].items()}
-    whole = np.memmap(path, np.uint8, "r", offset=base, shape=(header["data_bytes"],))
+    with open(path, "rb") as source:
+        mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
     arrays = {}
     for name, spec in header["arrays"].items():
         dtype = np.dtype(spec["dtype"])
         count = int(np.prod(spec["shape"], dtype=np.int64))
-        raw = whole[spec["offset"]:spec["offset"] + count * dtype.itemsize]
-        arrays[name] = raw.view(dtype).reshape(spec["shape"])
+        # plain arrays over the mapping: indexing a np.memmap is many times slower
+        arrays[name] = np.frombuffer(mapped, dtype, count, base + spec["offset"]).reshape(
+            spec["shape"])
     return header["meta"], arrays
 
 
