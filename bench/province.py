@@ -15,7 +15,9 @@ Timed (``time.perf_counter``):
 * isochrones (drive 5/8/12 min, from random connected drive edges), routes (drive, random
   pairs anywhere, and pairs 2-10 km apart) and dispatches (``k`` = 3, population-weighted
   points on walkable roads), each through the Flask test client of ``create_app`` (JSON in
-  and out, no sockets), after one warm-up each;
+  and out, no sockets), after one warm-up each; and, as bench/routing_engines.py's "ours",
+  the engine without HTTP: ``services.routing.isochrone_geojson`` (drive and walk 5/8/12)
+  and snap + ``Network.route`` (pairs 2-10 km apart) on the mapped snapshot;
 * the coverage of every station of the network (``rc.station``): one multi-source drive
   search to 12 minutes, the grid, the 5/8/12-minute bands and the GeoTIFF, as
   bench/coverage.py times it (population: the raster's populated cells).
@@ -60,6 +62,7 @@ from routing.network import Network  # noqa: E402
 from routing.network_snapshot import read_network  # noqa: E402
 from routing.time_of_day import SpeedFactors  # noqa: E402
 from services.network_snapshots import open_network, snapshot_path  # noqa: E402
+from services.routing import IsochroneRequest, isochrone_geojson  # noqa: E402
 
 OUT = _HERE / "out"
 MINUTES = [5, 8, 12]
@@ -156,7 +159,7 @@ def main() -> None:
             "SELECT ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)) FROM rc.road_edge "
             "WHERE NOT island_drive AND cost_drive_s >= 0 ORDER BY random() LIMIT :n"),
             {"n": 4 * args.requests + 8}).all()
-    points = iter([(float(r[0]), float(r[1])) for r in starts])
+    points = iter([(float(r[0]), float(r[1])) for r in starts] * 2)
 
     def post(path_: str, body: dict[str, Any], status: int = 200) -> None:
         response = client.post(path_, json=body, headers=headers)
@@ -175,7 +178,8 @@ def main() -> None:
     near = np.array([(float(r[0]), float(r[1])) for r in starts])
     x, y = network.projection.to_xy(near[:, 0], near[:, 1])
     apart_m = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-    pairs = iter(zip(*np.nonzero((apart_m >= 2000) & (apart_m <= 10000)), strict=True))
+    close = list(zip(*np.nonzero((apart_m >= 2000) & (apart_m <= 10000)), strict=True))
+    pairs, engine_pairs = iter(close), iter(close[::-1])
 
     def route_near() -> None:
         i, j = next(pairs)
@@ -188,9 +192,27 @@ def main() -> None:
         lon, lat = next(incidents)
         post("/api/dispatch", {"point": [lon, lat], "at": at.isoformat(), "k": 3}, 201)
 
+    def engine_isochrone(mode: str) -> Callable[[], Any]:
+        def call() -> Any:
+            lon, lat = next(points)
+            request = IsochroneRequest(lon, lat, mode, [float(m) for m in MINUTES], None)
+            return isochrone_geojson(network, request, None)
+        return call
+
+    def engine_route() -> None:
+        i, j = next(engine_pairs)
+        network.route(network.snap(*near[i], "drive"), network.snap(*near[j], "drive"),
+                      "drive")
+
     started = time.perf_counter()
     isochrone()
     result["first_request_s"] = time.perf_counter() - started  # maps the snapshot
+    for mode in ("drive", "walk"):  # as bench/routing_engines.py's "ours": no HTTP
+        result[f"engine_isochrone_{mode}_ms"] = percentiles(
+            timed(engine_isochrone(mode), args.requests))
+        log(f"engine isochrone {mode} {result[f'engine_isochrone_{mode}_ms']}")
+    result["engine_route_near_ms"] = percentiles(timed(engine_route, args.requests))
+    log(f"engine route 2-10 km {result['engine_route_near_ms']}")
     result["isochrone_ms"] = percentiles(timed(isochrone, args.requests))
     log(f"isochrone {result['isochrone_ms']}")
     result["route_near_ms"] = percentiles(timed(route_near, args.requests))
