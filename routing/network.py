@@ -10,6 +10,7 @@ import copy
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import shapely
@@ -138,20 +139,20 @@ class Network:
         """Forward and reverse seconds per edge for a mode, with the hour's factors for driving."""
         _check_mode(mode)
         forward, reverse = self.arrays.cost_s[mode], self.arrays.reverse_cost_s[mode]
-        if not self._by_hour(mode, hour):
+        if hour is None or not self._by_hour(mode):
             return forward, reverse
-        key = (mode, int(hour))  # type: ignore[arg-type]
+        key = (mode, hour)
         with self._lock:
             if key not in self._hour_costs:
-                factor = self._class_factor(int(hour))[self.arrays.class_code]  # type: ignore[arg-type]
+                factor = self._class_factor(hour)[self.arrays.class_code]
                 _keep_latest_hour(self._hour_costs, key[1])
                 self._hour_costs[key] = (np.where(forward >= 0, forward * factor, forward),
                                          np.where(reverse >= 0, reverse * factor, reverse))
             return self._hour_costs[key]
 
-    def _by_hour(self, mode: str, hour: int | None) -> bool:
-        """Whether the mode's costs at ``hour`` differ from free flow."""
-        return mode == "drive" and hour is not None and bool(self.speed_factors.by_class)
+    def _by_hour(self, mode: str) -> bool:
+        """Whether the mode's costs change with the hour (driving, with factors by class)."""
+        return mode == "drive" and bool(self.speed_factors.by_class)
 
     def _class_factor(self, hour: int) -> np.ndarray:
         """The hour's travel-time factor of every road class (by class code)."""
@@ -166,8 +167,8 @@ class Network:
         """
         _check_mode(mode)
         with self._lock:
-            if self._by_hour(mode, hour):
-                key = (mode, int(hour), reverse)  # type: ignore[arg-type]
+            if hour is not None and self._by_hour(mode):
+                key = (mode, hour, reverse)
                 if key not in self._hour_graphs:
                     free = self.graph(mode, reverse=reverse)
                     factor = self._class_factor(key[1])[self.arrays.class_code[free.edge]]
@@ -462,8 +463,8 @@ class Network:
             geometry, lambda xy: np.column_stack(self.projection.to_lonlat(xy[:, 0], xy[:, 1])))
 
 
-def _keep_latest_hour(cache: dict, hour: int) -> None:  # type: ignore[type-arg]
-    """Drop what ``cache`` holds for hours other than ``hour`` (keys end with (hour, ...))."""
+def _keep_latest_hour(cache: dict[Any, Any], hour: int) -> None:
+    """Drop what ``cache`` holds for hours other than ``hour`` (its keys are (mode, hour, ...))."""
     for key in [k for k in cache if k[1] != hour]:
         del cache[key]
 
