@@ -195,6 +195,13 @@ class Network:
                 self._edge_vertices = edge_vertices(self.vertex_xy)
             return self._edge_vertices
 
+    def edges_at(self, vertices: np.ndarray) -> np.ndarray:
+        """The edges that start or end at ``vertices``, sorted, each once."""
+        start = self.index.vertex_start[vertices]
+        count = self.index.vertex_start[np.asarray(vertices) + 1] - start
+        take = np.repeat(start - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+        return np.unique(self.index.vertex_edge[take])
+
     def samples(self, edges: np.ndarray, spacing_m: float) -> EdgeSamples:
         """Points at most ``spacing_m`` apart along ``edges``, both ends included, edge after
         edge (computed for the edges asked for: a search reaches a small part of a city)."""

@@ -45,6 +45,8 @@ class NetworkIndex:
     point_edge: np.ndarray
     vertex_xy: np.ndarray
     edge_middle_xy: np.ndarray  # the middle of every edge's straight chord
+    vertex_start: np.ndarray    # the edges at vertex v: vertex_edge[vertex_start[v]:...[v + 1]]
+    vertex_edge: np.ndarray
     graphs: Mapping[tuple[str, bool], ModeGraph]
     grid: SnapGrid | None = None
     edge_vertices: np.ndarray | None = None
@@ -64,6 +66,11 @@ class NetworkIndex:
         vertex_xy = np.empty((len(vertex_id), 2))
         vertex_xy[source] = xy[lines.offsets[:-1]]
         vertex_xy[target] = xy[lines.offsets[1:] - 1]
+        ends = np.concatenate([source, target])
+        order = np.argsort(ends, kind="stable")
+        vertex_start = np.zeros(len(vertex_id) + 1, np.int64)
+        np.cumsum(np.bincount(ends, minlength=len(vertex_id)), out=vertex_start[1:])
+        vertex_edge = (order % len(source)).astype(np.int32)
         return cls(vertex_id, source, target, centre, lines, cumulative_m(lines),
                    point_edges(lines), vertex_xy, (vertex_xy[source] + vertex_xy[target]) / 2,
-                   {})
+                   vertex_start, vertex_edge, {})

@@ -20,7 +20,7 @@ from routing.snap_grid import SnapGrid
 from routing.snapshot_file import SnapshotError, read_arrays, write_arrays
 from routing.time_of_day import FREE_FLOW, SpeedFactors
 
-FORMAT = 2  # bump when what is stored changes: older files are then rebuilt
+FORMAT = 3  # bump when what is stored changes: older files are then rebuilt
 _GRAPH_FIELDS = ("indptr", "indices", "cost_s", "edge", "forward")
 
 
@@ -35,7 +35,8 @@ def write_network(path: Path, network: Network) -> int:
         "vertex_id": index.vertex_id, "source": index.source, "target": index.target,
         "xy": index.lines.coords, "cumulative_m": index.cumulative_m,
         "point_edge": index.point_edge, "vertex_xy": index.vertex_xy,
-        "edge_middle_xy": index.edge_middle_xy,
+        "edge_middle_xy": index.edge_middle_xy, "vertex_start": index.vertex_start,
+        "vertex_edge": index.vertex_edge,
         "edge_vertices": network.edge_vertices,
         "grid_cell_start": grid.cell_start, "grid_segment": grid.segment,
     }
@@ -83,7 +84,7 @@ def _network(meta: dict[str, Any], t: dict[str, np.ndarray], snap_max_m: float,
     index = NetworkIndex(
         t["vertex_id"], t["source"], t["target"], (meta["centre"][0], meta["centre"][1]),
         EdgeLines(t["xy"], t["offsets"]), t["cumulative_m"], t["point_edge"], t["vertex_xy"],
-        t["edge_middle_xy"], graphs,
+        t["edge_middle_xy"], t["vertex_start"], t["vertex_edge"], graphs,
         SnapGrid(west, south, cell_m, int(columns), int(rows), t["grid_cell_start"],
                  t["grid_segment"]), t["edge_vertices"])
     return Network(arrays, snap_max_m=snap_max_m, speed_factors=speed_factors, index=index)
