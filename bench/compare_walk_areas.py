@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     lonlat = br.vertex_lonlat(network)
     origins = br.draw_origins(network, lonlat, "walk", args.origins,
                               np.random.default_rng(args.seed))
-    west, south, east, north = shapely.total_bounds(network.arrays.geometry)
+    west, south, east, north = shapely.total_bounds(network.arrays.lines.all())
     to_m = equal_area((west + east) / 2, (south + north) / 2)
 
     def area(geometry: Any) -> float:

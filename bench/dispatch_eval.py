@@ -126,7 +126,8 @@ from routing.diverse import (  # noqa: E402
     select_nearest_by_time,
     select_robust,
 )
-from routing.network import Network, Snap  # noqa: E402
+from routing.network import Network  # noqa: E402
+from routing.snap import Snap  # noqa: E402
 
 OUT = _HERE / "out"
 DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -197,7 +198,7 @@ def urban_city(name: str, network: Network) -> City:
     walkable = ((arrays.cost_s[MODE] >= 0) | (arrays.reverse_cost_s[MODE] >= 0)) \
         & ~arrays.island[MODE]
     middle = shapely.get_coordinates(
-        shapely.line_interpolate_point(network.geometry, 0.5, normalized=True))
+        shapely.line_interpolate_point(network.geometry.all(), 0.5, normalized=True))
     cell = np.floor(middle / CELL_M).astype(np.int64)
     origin = cell.min(axis=0)
     cell -= origin

@@ -234,10 +234,10 @@ class Origins:
 
 def vertex_lonlat(network: Network) -> np.ndarray:
     """lon/lat of every vertex index (from the WGS84 edge geometries' ends)."""
-    geometry = network.arrays.geometry
+    lines = network.arrays.lines
     lonlat = np.empty((len(network.vertex_id), 2))
-    lonlat[network.source] = shapely.get_coordinates(shapely.get_point(geometry, 0))
-    lonlat[network.target] = shapely.get_coordinates(shapely.get_point(geometry, -1))
+    lonlat[network.source] = lines.coords[lines.offsets[:-1]]
+    lonlat[network.target] = lines.coords[lines.offsets[1:] - 1]
     return lonlat
 
 

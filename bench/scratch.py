@@ -106,3 +106,17 @@ def _reusable(settings: Settings, url: str, stamp: str) -> Engine | None:
         return engine
     engine.dispose()
     return None
+
+
+def generated_city(edges: int) -> tuple[Path, str]:
+    """The generated city of about ``edges`` road edges (``bench/out/gen/gen<N>k``, made once
+    by ``demo.sizes.generate_network_of_size``): its .pbf, and the name of the scratch
+    database the workers and province benchmarks import it into."""
+    from demo.sizes import generate_network_of_size
+    name = f"gen{edges // 1000}k"
+    pbf = Path(__file__).resolve().parent / "out" / "gen" / name / "demo_city.osm.pbf"
+    if not pbf.exists():
+        print(f"generating a network of {edges:,} edges into {pbf.parent}", file=sys.stderr)
+        generate_network_of_size(pbf.parent, target_edges=edges)
+    return pbf, f"rc_bench_workers_{name}"
+

@@ -60,7 +60,7 @@ def generated_network(side: int, rng: np.random.Generator) -> Network:
     length_m = shapely.length(geometry) * 111_320
     forward = length_m / (rng.uniform(20, 60, len(pairs)) / 3.6)
     reverse = np.where(rng.random(len(pairs)) < 0.1, -1.0, forward)
-    arrays = NetworkArrays(
+    arrays = NetworkArrays.from_shapely(
         network_id=1, edge_id=np.arange(len(pairs)) + 1, source=source + 1, target=target + 1,
         length_m=length_m, road_class=np.array(["residential"] * len(pairs), dtype=object),
         cost_s={m: forward for m in MODES}, reverse_cost_s={m: reverse for m in MODES},

@@ -128,11 +128,11 @@ def draw_pairs(network: Network, pbf: Path, args: argparse.Namespace) -> list[Pa
     """Origins on built-up US trunk streets, destinations on other walkable streets nearby."""
     arrays = network.arrays
     rng = np.random.default_rng(args.seed)
-    middle = shapely.line_interpolate_point(arrays.geometry, 0.5, normalized=True)
+    middle = shapely.line_interpolate_point(arrays.lines.all(), 0.5, normalized=True)
     middle_lonlat = shapely.get_coordinates(middle)
     border_lon, border_lat = border_line(pbf)
     in_us = middle_lonlat[:, 1] > np.interp(middle_lonlat[:, 0], border_lon, border_lat)
-    middle_xy = shapely.line_interpolate_point(network.geometry, 0.5, normalized=True)
+    middle_xy = shapely.line_interpolate_point(network.geometry.all(), 0.5, normalized=True)
     tree = shapely.STRtree(middle_xy)
     trunk = np.isin(arrays.road_class, TRUNKS)
     candidates = np.flatnonzero(trunk & in_us)
@@ -147,7 +147,7 @@ def draw_pairs(network: Network, pbf: Path, args: argparse.Namespace) -> list[Pa
     pairs: list[Pair] = []
     while len(pairs) < args.pairs:
         edge = int(rng.choice(origins, p=weights))
-        origin = shapely.line_interpolate_point(arrays.geometry[edge], rng.random(),
+        origin = shapely.line_interpolate_point(arrays.lines[edge], rng.random(),
                                                 normalized=True)
         ox, oy = network.project(origin.x, origin.y)
         from_origin = np.hypot(target_xy[:, 0] - ox, target_xy[:, 1] - oy)
@@ -157,7 +157,7 @@ def draw_pairs(network: Network, pbf: Path, args: argparse.Namespace) -> list[Pa
             if not len(near_wanted):
                 continue
             point = shapely.line_interpolate_point(
-                arrays.geometry[int(rng.choice(near_wanted))], rng.random(), normalized=True)
+                arrays.lines[int(rng.choice(near_wanted))], rng.random(), normalized=True)
             dx, dy = network.project(point.x, point.y)
             straight = float(np.hypot(dx - ox, dy - oy))
             if args.min_m <= straight <= args.max_m:

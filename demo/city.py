@@ -79,7 +79,7 @@ from demo.people import population, volunteers
 
 CITY_NAME = "Demo City (synthetic)"
 MIN_SIZE_KM = 5.0
-MAX_SIZE_KM = 150.0
+MAX_SIZE_KM = 350.0  # about 3 million road edges (a province, issue 18)
 FIRST_WAY_ID = 1_000_000_001
 
 

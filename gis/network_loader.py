@@ -1,5 +1,8 @@
 """Read the loaded road network into ``NetworkArrays`` for the routing engine."""
 
+import hashlib
+from dataclasses import dataclass
+
 import numpy as np
 import shapely
 from sqlalchemy import Engine, text
@@ -19,6 +22,31 @@ def current_network_id(engine: Engine) -> int | None:
         return conn.execute(text("SELECT max(id) FROM rc.network")).scalar()
 
 
+@dataclass(frozen=True)
+class NetworkKey:
+    """The newest import: its id, a tag of the database it is in (host, port and name) and
+    a name no other import of any database shares (the tag, the id and the import time)."""
+
+    network_id: int
+    database: str
+    name: str
+
+
+def network_key(engine: Engine) -> NetworkKey | None:
+    """The key of the newest import (None before the first): what routing snapshot files are
+    named by."""
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT id, current_database(), "
+            "(extract(epoch FROM imported_at) * 1e6)::bigint FROM rc.network "
+            "ORDER BY id DESC LIMIT 1")).one_or_none()
+    if row is None:
+        return None
+    where = f"{engine.url.host}:{engine.url.port}/{row[1]}"
+    database = hashlib.sha256(where.encode()).hexdigest()[:12]
+    return NetworkKey(int(row[0]), database, f"{database}-n{row[0]}-{row[2]}")
+
+
 def load_network_arrays(engine: Engine) -> NetworkArrays:
     """All edges of the current network as arrays; NoRoute when no network is loaded."""
     with engine.connect() as conn:
@@ -28,7 +56,7 @@ def load_network_arrays(engine: Engine) -> NetworkArrays:
     if network_id is None or not rows:
         raise NoRoute("no road network is loaded: run `rescuecircle import osm FILE`")
     named = dict(zip(keys, zip(*rows, strict=True), strict=True))
-    return NetworkArrays(
+    return NetworkArrays.from_shapely(
         network_id=int(network_id),
         edge_id=np.array(named["id"], np.int64),
         source=np.array(named["source"], np.int64),

@@ -23,7 +23,8 @@ import shapely.geometry
 
 from planning.inputs import Points, Venue
 from routing.coverage import layer_seeds
-from routing.network import OFF_NETWORK_SPEED_KMH, Network, Snap
+from routing.network import Network
+from routing.snap import OFF_NETWORK_SPEED_KMH, Snap
 
 DUTY_WALK_S = 60.0   # "within a 1-minute walk"
 MODE = "walk"

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / ".rc",
         description="Project-local state: the PostgreSQL cluster, its logs and password.",
     )
+    snapshot_dir: Path | None = Field(
+        default=None,
+        description="Where routing snapshots are kept: one file per imported network, "
+        "memory-mapped by every server process (docs/operations.md). Unset: "
+        "<data_dir>/snapshots.",
+    )
     pg_port: int = Field(default=55432, ge=1024, le=65535, description="Port of the local cluster.")
     ha_base_port: int = Field(
         default=55440, ge=1024, le=65530,
@@ -157,6 +163,11 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @property
+    def snapshots(self) -> Path:
+        """The directory routing snapshots are kept in (RC_SNAPSHOT_DIR or its default)."""
+        return self.snapshot_dir or self.data_dir / "snapshots"
 
     @property
     def base_url(self) -> str:

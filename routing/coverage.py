@@ -32,8 +32,9 @@ from routing.isochrone import (
     edge_samples,
     spread_off_road,
 )
-from routing.network import Network, Snap
+from routing.network import Network
 from routing.polygonise import polygonise
+from routing.snap import Snap
 
 
 @dataclass(frozen=True)

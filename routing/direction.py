@@ -6,7 +6,8 @@ from the points' arrival seeds, so both are one Dijkstra.
 from typing import Literal
 
 from routing.graph import ModeGraph, Seed
-from routing.network import Network, Snap
+from routing.network import Network
+from routing.snap import Snap
 
 Direction = Literal["from", "to"]
 DIRECTIONS: tuple[Direction, ...] = ("from", "to")

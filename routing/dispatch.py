@@ -16,7 +16,8 @@ from shapely import Polygon
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.diverse import Approach, Responder, Scenarios, Selection, approaches, select_robust
 from routing.drone import DroneSpec, flight_time_s
-from routing.network import Network, Route, Snap
+from routing.network import Network, Route
+from routing.snap import Snap
 
 CIRCLE_S = 300.0           # the 5-minute rescue circle
 AED_CANDIDATES = 3         # nearest AEDs (by time to the patient) considered for the runner

@@ -32,7 +32,8 @@ import numpy as np
 
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.graph import SearchResult
-from routing.network import Network, Snap
+from routing.network import Network
+from routing.snap import Snap
 
 PENALTY_FACTOR = 2.0     # how much slower the best path's roads are for alternative paths
 MAX_CANDIDATES = 7       # fastest responders considered for the robust choice

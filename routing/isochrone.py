@@ -23,9 +23,10 @@ from shapely import MultiPolygon, Polygon
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing import direction as directions
 from routing.direction import Direction
-from routing.network import OFF_NETWORK_SPEED_KMH, Network, Snap
+from routing.network import Network
 from routing.polygonise import polygonise
 from routing.raster_labels import label_side_by_side
+from routing.snap import OFF_NETWORK_SPEED_KMH, Snap
 
 MAX_MINUTES = 60
 CELL_M = {"walk": 25.0, "bike": 40.0, "drive": 75.0}
@@ -124,13 +125,17 @@ def network_time_grid(
 
 def edge_reach(network: Network, vertex_s: np.ndarray) -> EdgeReach | None:
     """The edge vertex a search reached first, from its seconds per vertex (inf: unreached)."""
-    at_edge = np.where(network.edge_vertices, vertex_s, np.inf)
-    first = int(np.argmin(at_edge))
-    if not np.isfinite(at_edge[first]):
+    candidates = np.nonzero(network.edge_vertices)[0]
+    if not len(candidates):
         return None
+    at_edge = vertex_s[candidates]
+    nearest = int(np.argmin(at_edge))
+    if not np.isfinite(at_edge[nearest]):
+        return None
+    first = candidates[nearest]
     lon, lat = network.projection.to_lonlat(network.vertex_xy[[first], 0],
                                             network.vertex_xy[[first], 1])
-    return EdgeReach(float(at_edge[first]), float(lon[0]), float(lat[0]))
+    return EdgeReach(float(at_edge[nearest]), float(lon[0]), float(lat[0]))
 
 
 def edge_samples(
@@ -147,24 +152,28 @@ def edge_samples(
     forward, reverse = network.costs(mode, hour)
     if direction == "to":
         forward, reverse = reverse, forward
-    t_source, t_target = vertex_s[network.source], vertex_s[network.target]
-    reached = ((t_source < limit_s) & (forward >= 0)) | ((t_target < limit_s) & (reverse >= 0))
     own_edges = np.array([snap.edge for snap in snaps], np.int64)
-    reached[own_edges] = True
-    samples = network.samples(spacing_m)
-    take = samples.of_edges(np.nonzero(reached)[0])
-    edge_of, fraction = samples.edge[take], samples.fraction[take]
-    fwd, rev = forward[edge_of], reverse[edge_of]
+    # only the edges at reached vertices are looked at: a search reaches a small part of a
+    # province, and work over all its edges would cost more than the search
+    candidate = np.union1d(network.edges_at(np.nonzero(vertex_s < limit_s)[0]), own_edges)
+    t_source = vertex_s[network.source[candidate]]
+    t_target = vertex_s[network.target[candidate]]
+    forward_c, reverse_c = forward[candidate], reverse[candidate]
+    reached = (((t_source < limit_s) & (forward_c >= 0)) | ((t_target < limit_s) & (reverse_c >= 0))
+               | np.isin(candidate, own_edges))
+    edges = candidate[reached]
+    samples = network.samples(edges, spacing_m)
+    fraction = samples.fraction
+    of = np.repeat(np.arange(len(edges)), samples.count)
+    fwd, rev = forward_c[reached][of], reverse_c[reached][of]
     time_s = np.minimum(
-        np.where(fwd >= 0, t_source[edge_of] + fraction * fwd, np.inf),
-        np.where(rev >= 0, t_target[edge_of] + (1 - fraction) * rev, np.inf),
+        np.where(fwd >= 0, t_source[reached][of] + fraction * fwd, np.inf),
+        np.where(rev >= 0, t_target[reached][of] + (1 - fraction) * rev, np.inf),
     )
-    position = np.full(len(network.length_m), -1, np.int64)
-    position[np.nonzero(reached)[0]] = np.arange(int(reached.sum()))
-    first = np.concatenate([[0], np.cumsum(samples.count[reached])])
+    first = np.concatenate([[0], np.cumsum(samples.count)])
     for snap in snaps:
-        start = first[position[snap.edge]]
-        piece = slice(start, start + samples.count[snap.edge])
+        at = int(np.searchsorted(edges, snap.edge))
+        piece = slice(first[at], first[at] + samples.count[at])
         delta = fraction[piece] - snap.fraction
         direct = np.where(
             delta >= 0,
@@ -175,8 +184,8 @@ def edge_samples(
     keep = time_s <= limit_s
     origin_x = np.array([snap.x for snap in snaps])
     origin_y = np.array([snap.y for snap in snaps])
-    return (np.concatenate([samples.x[take][keep], origin_x]),
-            np.concatenate([samples.y[take][keep], origin_y]),
+    return (np.concatenate([samples.x[keep], origin_x]),
+            np.concatenate([samples.y[keep], origin_y]),
             np.concatenate([time_s[keep], np.zeros(len(snaps))]))
 
 

@@ -20,8 +20,9 @@ import numpy as np
 from routing import direction as directions
 from routing.direction import Direction, opposite
 from routing.hierarchy import hierarchy_of
-from routing.network import Network, Snap
+from routing.network import Network
 from routing.row_search import search_to_columns
+from routing.snap import Snap
 
 # From this many rows on, a matrix of times asks for the graph's contraction hierarchy (built
 # once in the background; until it is ready, and for distances, the row searches answer).

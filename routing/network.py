@@ -1,87 +1,34 @@
 """The in-memory road network: vertex indexing, snapping, per-mode graphs, searches and routes.
 
 Built once from ``routing.arrays.NetworkArrays`` and kept while the network is unchanged;
-per-mode (and, for driving, per-hour) graphs are built on first use and cached.
+per-mode graphs and the snapping grid are built on first use and cached (or come ready from a
+snapshot file, ``routing.network_snapshot``); a driving graph at an hour is the free-flow
+graph's structure with its costs scaled, for the hours in use.
 """
 
 import copy
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import shapely
 import shapely.ops
-from shapely import LineString, STRtree
+from shapely import LineString
 
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing.arrays import MODES, NetworkArrays
 from routing.extent import edge_vertices
 from routing.graph import ModeGraph, SearchResult, Seed
+from routing.line_measure import interpolate
+from routing.network_index import EdgeSamples, NetworkIndex
 from routing.projection import LocalProjection
+from routing.snap import Snap, connected_preferred_within_m, island_note
+from routing.snap_grid import SnapGrid
 from routing.time_of_day import FREE_FLOW, SpeedFactors
 
-OFF_NETWORK_SPEED_KMH = 5.0  # walking from the point to the road, whatever the mode
 _AT_VERTEX = 1e-9  # fractions this close to 0 or 1 are the edge's end vertex
-# A point nearest an island edge snaps to the connected network instead when that is no more
-# than ISLAND_SLACK_M farther or ISLAND_RATIO times as far, whichever allows more (see
-# connected_preferred_within_m); sql/functions/routing.sql uses the same two numbers.
-ISLAND_SLACK_M = 50.0
-ISLAND_RATIO = 1.5
-
-
-@dataclass(frozen=True)
-class Snap:
-    """A point placed on the network: an edge, a position along it and the off-network leg."""
-
-    edge: int                 # index into the network's edge arrays
-    fraction: float           # 0 at the edge's source, 1 at its target (by length)
-    distance_m: float         # from the point to the edge
-    x: float                  # the point itself, in local metres
-    y: float
-
-    @property
-    def off_network_s(self) -> float:
-        """Seconds to walk between the point and the road."""
-        return self.distance_m / (OFF_NETWORK_SPEED_KMH / 3.6)
-
-
-def connected_preferred_within_m(island_m: np.ndarray) -> np.ndarray:
-    """How far the connected network may be from a point and still win over an island edge
-    ``island_m`` away: 50 m more near the road, 1.5 times as far beyond 100 m.
-
-    Why: an island is mostly a mapping gap (a compound or a parking lot whose entrance is not
-    mapped), and a point snapped onto it cannot be routed at all. 50 m is about 36 s of walking
-    to the road at ``OFF_NETWORK_SPEED_KMH``, a small price against no route; farther from
-    every road, positions are coarse and the slack grows with the distance.
-    """
-    return np.maximum(island_m + ISLAND_SLACK_M, ISLAND_RATIO * island_m)
-
-
-def island_note(what: str, mode: str) -> str:
-    """The words every "no route" says when a point is on an island of ``mode``."""
-    return f"{what} lies on a part of the {mode} network cut off from the rest (an island)"
-
-
-@dataclass(frozen=True, eq=False)
-class EdgeSamples:
-    """Points spaced along every edge, ordered by edge: where isochrones read travel times.
-
-    Edge e's samples are ``start[e] : start[e] + count[e]``.
-    """
-
-    edge: np.ndarray
-    fraction: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    start: np.ndarray
-    count: np.ndarray
-
-    def of_edges(self, edges: np.ndarray) -> np.ndarray:
-        """Indices of the samples of ``edges``, without scanning every sample."""
-        counts = self.count[edges]
-        first = np.repeat(self.start[edges] - np.cumsum(counts) + counts, counts)
-        return first + np.arange(int(counts.sum()))
 
 
 @dataclass(frozen=True)
@@ -103,34 +50,39 @@ class Network:
         *,
         snap_max_m: float = 500.0,
         speed_factors: SpeedFactors = FREE_FLOW,
+        index: NetworkIndex | None = None,
     ) -> None:
         if len(arrays.edge_id) == 0:
             raise NoRoute("the road network is empty: import one first")
         self.arrays = arrays
         self.snap_max_m = snap_max_m
         self.speed_factors = speed_factors
-        self.vertex_id, inverse = np.unique(
-            np.concatenate([arrays.source, arrays.target]), return_inverse=True)
-        self.source = inverse[: len(arrays.source)]
-        self.target = inverse[len(arrays.source):]
-        lon_min, lat_min, lon_max, lat_max = shapely.total_bounds(arrays.geometry)
-        self.projection = LocalProjection((lon_min + lon_max) / 2, (lat_min + lat_max) / 2)
-        self.geometry = shapely.transform(arrays.geometry, self._project_coords)
-        self.length_m = arrays.length_m.astype(np.float64)
-        start = shapely.get_coordinates(shapely.get_point(self.geometry, 0))
-        self.vertex_xy = np.empty((len(self.vertex_id), 2))
-        self.vertex_xy[self.source] = start
-        self.vertex_xy[self.target] = shapely.get_coordinates(shapely.get_point(self.geometry, -1))
-        self._graphs: dict[tuple[str, int | None, bool], ModeGraph] = {}
-        self._trees: dict[tuple[str, bool], tuple[STRtree, np.ndarray]] = {}
-        self._samples: dict[float, EdgeSamples] = {}
-        self._classes, self._class_code = np.unique(arrays.road_class, return_inverse=True)
+        self.index = index or NetworkIndex.build(arrays)
+        self.vertex_id, self.source, self.target = (
+            self.index.vertex_id, self.index.source, self.index.target)
+        self.projection = LocalProjection(*self.index.centre)
+        self.geometry = self.index.lines
+        self.length_m = arrays.length_m
+        self.vertex_xy = self.index.vertex_xy
+        self.edge_middle_xy = self.index.edge_middle_xy
+        self._graphs: dict[tuple[str, bool], ModeGraph] = dict(self.index.graphs)
+        self._hour_graphs: dict[tuple[str, int, bool], ModeGraph] = {}
         self._hour_costs: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
-        self.edge_middle_xy = (self.vertex_xy[self.source] + self.vertex_xy[self.target]) / 2
+        self._usable: dict[tuple[str, bool], np.ndarray] = {}
         self._top_speed: dict[str, float] = {}
         self._lock = threading.RLock()  # graph() recurses for the transpose
         self._closed_from: tuple[Network, np.ndarray] | None = None   # see with_closed
-        self._edge_vertices: np.ndarray | None = None
+        self._grid = self.index.grid
+        self._edge_vertices = self.index.edge_vertices
+
+    def complete_index(self) -> NetworkIndex:
+        """The index with every free-flow graph, the snapping grid and the edge vertices
+        built: what a snapshot holds."""
+        for mode in MODES:
+            for reverse in (False, True):
+                self.graph(mode, reverse=reverse)
+        return replace(self.index, graphs=dict(self._graphs), grid=self.grid(),
+                       edge_vertices=self.edge_vertices)
 
     def with_closed(self, edges: Collection[int]) -> "Network":
         """This network with ``edges`` closed both ways to every mode (roads reported blocked).
@@ -149,7 +101,8 @@ class Network:
                             for m, c in self.arrays.reverse_cost_s.items()})
         view = copy.copy(self)
         view.arrays = arrays
-        view._graphs, view._hour_costs, view._lock = {}, {}, threading.RLock()
+        view._graphs, view._hour_graphs, view._hour_costs = {}, {}, {}
+        view._usable, view._lock = {}, threading.RLock()
         view._top_speed = dict(self._top_speed)
         view._closed_from = (self, closed)
         return view
@@ -157,9 +110,9 @@ class Network:
     def nearest_edge(self, lon: float, lat: float) -> int:
         """The road nearest a point, whatever the modes on it, island or not (the road someone
         pointed at, to close it); InvalidInput beyond snap_max_m."""
-        point = shapely.points(*self.projection.to_xy(np.array([lon]), np.array([lat])))
-        edge, _ = min((self._nearest(point, mode, connected=False) for mode in MODES),
-                      key=lambda found: found[1][0])
+        x, y = self.projection.to_xy(np.array([lon]), np.array([lat]))
+        edge, _, _ = min((self._nearest(x, y, mode, connected=False) for mode in MODES),
+                         key=lambda found: found[1][0])
         if edge[0] < 0:
             raise InvalidInput(f"point ({lon:.6f}, {lat:.6f}) is more than "
                                f"{self.snap_max_m:.0f} m from any road")
@@ -167,6 +120,15 @@ class Network:
 
     def _project_coords(self, lonlat: np.ndarray) -> np.ndarray:
         return np.column_stack(self.projection.to_xy(lonlat[:, 0], lonlat[:, 1]))
+
+    def grid(self) -> SnapGrid:
+        """The snapping grid over every edge's segments (built on first use)."""
+        if self._closed_from is not None:
+            return self._closed_from[0].grid()
+        with self._lock:
+            if self._grid is None:
+                self._grid = SnapGrid.build(self.geometry)
+            return self._grid
 
     @property
     def network_id(self) -> int:
@@ -177,31 +139,53 @@ class Network:
         """Forward and reverse seconds per edge for a mode, with the hour's factors for driving."""
         _check_mode(mode)
         forward, reverse = self.arrays.cost_s[mode], self.arrays.reverse_cost_s[mode]
-        if mode != "drive" or hour is None or not self.speed_factors.by_class:
+        if hour is None or not self._by_hour(mode):
             return forward, reverse
         key = (mode, hour)
-        if key not in self._hour_costs:
-            factor = np.array([self.speed_factors.factor(c, hour)
-                               for c in self._classes])[self._class_code]
-            self._hour_costs[key] = (np.where(forward >= 0, forward * factor, forward),
-                                     np.where(reverse >= 0, reverse * factor, reverse))
-        return self._hour_costs[key]
+        with self._lock:
+            if key not in self._hour_costs:
+                factor = self._class_factor(hour)[self.arrays.class_code]
+                _keep_latest_hour(self._hour_costs, key[1])
+                self._hour_costs[key] = (np.where(forward >= 0, forward * factor, forward),
+                                         np.where(reverse >= 0, reverse * factor, reverse))
+            return self._hour_costs[key]
+
+    def _by_hour(self, mode: str) -> bool:
+        """Whether the mode's costs change with the hour (driving, with factors by class)."""
+        return mode == "drive" and bool(self.speed_factors.by_class)
+
+    def _class_factor(self, hour: int) -> np.ndarray:
+        """The hour's travel-time factor of every road class (by class code)."""
+        return np.array([self.speed_factors.factor(c, hour) for c in self.arrays.class_names]
+                        + [1.0])
 
     def graph(self, mode: str, hour: int | None = None, *, reverse: bool = False) -> ModeGraph:
-        """The directed graph of a mode (driving at an hour), or its transpose; cached."""
-        key = (mode, hour if mode == "drive" and self.speed_factors.by_class else None, reverse)
+        """The directed graph of a mode (driving at an hour), or its transpose; cached.
+
+        At an hour, the free-flow graph with every entry's cost times its road class's factor
+        (a cost array, not a rebuild); only the hour last asked for is kept.
+        """
+        _check_mode(mode)
         with self._lock:
-            if key not in self._graphs:
+            if hour is not None and self._by_hour(mode):
+                key = (mode, hour, reverse)
+                if key not in self._hour_graphs:
+                    free = self.graph(mode, reverse=reverse)
+                    factor = self._class_factor(key[1])[self.arrays.class_code[free.edge]]
+                    _keep_latest_hour(self._hour_graphs, key[1])
+                    self._hour_graphs[key] = replace(free, cost_s=free.cost_s * factor)
+                return self._hour_graphs[key]
+            if (mode, reverse) not in self._graphs:
                 if self._closed_from is not None:
                     base, closed = self._closed_from
-                    self._graphs[key] = base.graph(mode, hour, reverse=reverse).closing(closed)
+                    self._graphs[mode, reverse] = base.graph(mode, reverse=reverse).closing(closed)
                 elif reverse:
-                    self._graphs[key] = self.graph(mode, hour).reversed()
+                    self._graphs[mode, reverse] = self.graph(mode).reversed()
                 else:
-                    forward, backward = self.costs(mode, key[1])
-                    self._graphs[key] = ModeGraph.build(
+                    forward, backward = self.costs(mode)
+                    self._graphs[mode, reverse] = ModeGraph.build(
                         len(self.vertex_id), self.source, self.target, forward, backward)
-            return self._graphs[key]
+            return self._graphs[mode, reverse]
 
     @property
     def edge_vertices(self) -> np.ndarray:
@@ -211,19 +195,23 @@ class Network:
                 self._edge_vertices = edge_vertices(self.vertex_xy)
             return self._edge_vertices
 
-    def samples(self, spacing_m: float) -> EdgeSamples:
-        """Points at most ``spacing_m`` apart along every edge, both ends included; cached."""
-        with self._lock:
-            if spacing_m not in self._samples:
-                counts = np.maximum(2, np.ceil(self.length_m / spacing_m).astype(int) + 1)
-                edge = np.repeat(np.arange(len(counts)), counts)
-                start = np.cumsum(counts) - counts
-                fraction = (np.arange(len(edge)) - start[edge]) / (counts[edge] - 1)
-                xy = shapely.get_coordinates(shapely.line_interpolate_point(
-                    self.geometry[edge], fraction, normalized=True))
-                self._samples[spacing_m] = EdgeSamples(
-                    edge, fraction, xy[:, 0], xy[:, 1], start, counts)
-            return self._samples[spacing_m]
+    def edges_at(self, vertices: np.ndarray) -> np.ndarray:
+        """The edges that start or end at ``vertices``, sorted, each once."""
+        start = self.index.vertex_start[vertices]
+        count = self.index.vertex_start[np.asarray(vertices) + 1] - start
+        take = np.repeat(start - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+        return np.unique(self.index.vertex_edge[take])
+
+    def samples(self, edges: np.ndarray, spacing_m: float) -> EdgeSamples:
+        """Points at most ``spacing_m`` apart along ``edges``, both ends included, edge after
+        edge (computed for the edges asked for: a search reaches a small part of a city)."""
+        counts = np.maximum(2, np.ceil(self.length_m[edges] / spacing_m).astype(np.int64) + 1)
+        edge = np.repeat(edges, counts)
+        start = np.cumsum(counts) - counts
+        fraction = (np.arange(len(edge)) - np.repeat(start, counts)) / np.repeat(counts - 1,
+                                                                                  counts)
+        xy = interpolate(self.geometry, self.index.cumulative_m, edge, fraction)
+        return EdgeSamples(edge, fraction, xy[:, 0], xy[:, 1], counts)
 
     def project(self, lon: float, lat: float) -> tuple[float, float]:
         """A WGS84 point in local metres."""
@@ -253,47 +241,42 @@ class Network:
         if len(lon) == 0:
             return []
         x, y = self.projection.to_xy(np.asarray(lon, float), np.asarray(lat, float))
-        points = shapely.points(x, y)
-        edge, distance = self._nearest(points, mode, connected=False)
+        edge, distance, fraction = self._nearest(x, y, mode, connected=False)
         on_island = np.nonzero(self.arrays.island[mode][edge] & (edge >= 0))[0]
         if len(on_island):
-            near, near_m = self._nearest(points[on_island], mode, connected=True)
+            near, near_m, near_fraction = self._nearest(
+                x[on_island], y[on_island], mode, connected=True)
             better = (near >= 0) & (near_m <= connected_preferred_within_m(distance[on_island]))
-            edge[on_island[better]], distance[on_island[better]] = near[better], near_m[better]
-        found = np.nonzero(edge >= 0)[0]
-        fractions = shapely.line_locate_point(
-            self.geometry[edge[found]], points[found], normalized=True)
-        snaps: list[Snap | None] = [None] * len(points)
-        for i, fraction in zip(found, fractions, strict=True):
-            snaps[i] = Snap(int(edge[i]), float(fraction), float(distance[i]), float(x[i]),
+            chosen = on_island[better]
+            edge[chosen], distance[chosen], fraction[chosen] = (
+                near[better], near_m[better], near_fraction[better])
+        snaps: list[Snap | None] = [None] * len(x)
+        for i in np.nonzero(edge >= 0)[0]:
+            snaps[i] = Snap(int(edge[i]), float(fraction[i]), float(distance[i]), float(x[i]),
                             float(y[i]))
         return snaps
 
     def _nearest(
-        self, points: np.ndarray, mode: str, *, connected: bool
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per point, the nearest usable edge (-1 beyond ``snap_max_m``) and its distance."""
-        tree, edges = self._tree(mode, connected=connected)
-        (which, hits), distance = tree.query_nearest(
-            points, max_distance=self.snap_max_m, return_distance=True, all_matches=False)
-        edge = np.full(len(points), -1, np.int64)
-        metres = np.full(len(points), np.inf)
-        edge[which], metres[which] = edges[hits], distance
-        return edge, metres
+        self, x: np.ndarray, y: np.ndarray, mode: str, *, connected: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point, the nearest edge the mode may use (-1 beyond ``snap_max_m``), its
+        distance and the fraction along it (``connected``: off islands only)."""
+        return self.grid().nearest(
+            self.geometry, self.index.cumulative_m, self.index.point_edge, x, y,
+            self._usable_edges(mode, connected=connected), max_m=self.snap_max_m)
 
-    def _tree(self, mode: str, *, connected: bool = False) -> tuple[STRtree, np.ndarray]:
-        """The snapping index of the edges the mode may use (``connected``: off islands)."""
+    def _usable_edges(self, mode: str, *, connected: bool) -> np.ndarray:
+        """Which edges points may snap to for the mode (``connected``: off islands); cached."""
         _check_mode(mode)
         if self._closed_from is not None:  # a view snaps as the open network does
-            return self._closed_from[0]._tree(mode, connected=connected)
+            return self._closed_from[0]._usable_edges(mode, connected=connected)
         with self._lock:
-            if (mode, connected) not in self._trees:
+            if (mode, connected) not in self._usable:
                 usable = (self.arrays.cost_s[mode] >= 0) | (self.arrays.reverse_cost_s[mode] >= 0)
                 if connected:
                     usable &= ~self.arrays.island[mode]
-                edges = np.nonzero(usable)[0]
-                self._trees[mode, connected] = (STRtree(self.geometry[edges]), edges)
-            return self._trees[mode, connected]
+                self._usable[mode, connected] = usable
+            return self._usable[mode, connected]
 
     def seeds(self, snap: Snap, mode: str, hour: int | None = None) -> list[Seed]:
         """Leaving a snapped point: the edge's ends it reaches, with the time to each."""
@@ -485,6 +468,12 @@ class Network:
         """A geometry in local metres back in WGS84."""
         return shapely.transform(
             geometry, lambda xy: np.column_stack(self.projection.to_lonlat(xy[:, 0], xy[:, 1])))
+
+
+def _keep_latest_hour(cache: dict[Any, Any], hour: int) -> None:
+    """Drop what ``cache`` holds for hours other than ``hour`` (its keys are (mode, hour, ...))."""
+    for key in [k for k in cache if k[1] != hour]:
+        del cache[key]
 
 
 def _check_mode(mode: str) -> None:

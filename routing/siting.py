@@ -27,7 +27,8 @@ from scipy.spatial import cKDTree
 from shapely import Polygon
 
 from rescuecircle.errors import InvalidInput, NoRoute
-from routing.network import Network, Snap
+from routing.network import Network
+from routing.snap import Snap
 
 
 @dataclass(frozen=True, eq=False)

@@ -50,7 +50,8 @@ class Context:
         a given engine's own setting is the one in force."""
         engine = engine or make_engine(settings)
         networks = NetworkProvider(engine, snap_max_m=settings.snap_max_m,
-                                   speed_factors=speed_factors(settings))
+                                   speed_factors=speed_factors(settings),
+                                   snapshot_dir=settings.snapshots)
         reads = (make_engine(settings, read_url(settings), application_name=READ_APPLICATION)
                  if settings.database_read_url else None)
         return cls(settings, engine, networks, clock, reads)

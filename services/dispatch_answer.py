@@ -13,7 +13,8 @@ from gis.dispatch_data import CandidateRows, Loaded, Search
 from gis.dispatch_grade import UNTRIAGED, Grade
 from routing.destination import Destination
 from routing.dispatch import Leg, Options, Plan
-from routing.network import Network, island_note
+from routing.network import Network
+from routing.snap import island_note
 
 WALK_LIMIT_MIN = Options().responder_limit_s / 60
 

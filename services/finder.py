@@ -10,7 +10,8 @@ import numpy as np
 import shapely.geometry
 
 from gis.finder import aeds_near
-from routing.network import Network, island_note
+from routing.network import Network
+from routing.snap import island_note
 from services.context import Context
 
 WALK = "walk"

@@ -14,7 +14,8 @@ import shapely
 
 from rescuecircle.errors import InvalidInput
 from routing.matrix import travel_matrix
-from routing.network import Network, Snap
+from routing.network import Network
+from routing.snap import Snap
 from services import params
 from services.context import Context
 from services.routing import local_hour, snap_points

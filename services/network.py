@@ -1,27 +1,32 @@
-"""The routing network of the running app: built from the database once, rebuilt after an import.
+"""The routing network of the running app: mapped from its snapshot, replaced after an import.
 
 Each use asks the database for the newest network id (one indexed query); a new id means a new
-import landed, and the next request builds the new routing network while the old one keeps
+import landed, and the next request maps the new network's snapshot (the first process to
+need it builds it from the database, ``services.network_snapshots``) while the old one keeps
 serving the requests already under way.
 """
 
 import threading
+from pathlib import Path
 
 from sqlalchemy import Engine
 
-from gis.network_loader import current_network_id, load_network_arrays
+from gis.network_loader import current_network_id, load_network_arrays, network_key
 from gis.population import PopulationPoints, load_population_points, population_version
-from rescuecircle.errors import NoRoute
+from rescuecircle.errors import NoRoute, Unavailable
 from routing.isochrone import PeopleXY
 from routing.network import Network
 from routing.time_of_day import SpeedFactors
+from services.network_snapshots import open_network
 
 
 class NetworkProvider:
     """Hands out the current ``routing.network.Network`` and the population, both cached."""
 
-    def __init__(self, engine: Engine, *, snap_max_m: float, speed_factors: SpeedFactors) -> None:
+    def __init__(self, engine: Engine, *, snap_max_m: float, speed_factors: SpeedFactors,
+                 snapshot_dir: Path) -> None:
         self._engine = engine
+        self._snapshot_dir = snapshot_dir
         self._snap_max_m = snap_max_m
         self._speed_factors = speed_factors
         self._network: Network | None = None
@@ -40,10 +45,20 @@ class NetworkProvider:
             return network
         with self._lock:
             if self._network is None or self._network.network_id != network_id:
-                self._network = Network(
-                    load_network_arrays(self._engine), snap_max_m=self._snap_max_m,
-                    speed_factors=self._speed_factors)
+                key = network_key(self._engine)
+                if key is None:
+                    raise NoRoute("no road network is loaded: run `rescuecircle import osm FILE`")
+                self._network = open_network(
+                    self._snapshot_dir, key, lambda: self._load(key.network_id),
+                    snap_max_m=self._snap_max_m, speed_factors=self._speed_factors)
             return self._network
+
+    def _load(self, network_id: int) -> Network:
+        """Network ``network_id`` from the database, to be written as its snapshot."""
+        arrays = load_network_arrays(self._engine)
+        if arrays.network_id != network_id:  # an import landed meanwhile: not this key's
+            raise Unavailable("the road network was replaced while it was read: try again")
+        return Network(arrays)
 
     def population(self) -> PopulationPoints:
         """All population as weighted WGS84 points, read again only when rc.population changes

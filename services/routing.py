@@ -27,7 +27,8 @@ from routing.isochrone import (
     facility_bands,
     network_time_grid,
 )
-from routing.network import Network, Route, Snap, island_note
+from routing.network import Network, Route
+from routing.snap import Snap, island_note
 from services import params
 from services.context import Context
 

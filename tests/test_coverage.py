@@ -33,7 +33,7 @@ def lattice() -> Network:
     geometry = shapely.linestrings(np.stack([lonlat[source], lonlat[target]], axis=1))
     forward = np.full(len(pairs), 10.0)
     reverse = np.where((source // SIDE == 3) & (target // SIDE == 3), -1.0, 10.0)
-    arrays = NetworkArrays(
+    arrays = NetworkArrays.from_shapely(
         network_id=1, edge_id=np.arange(len(pairs)) + 1, source=source + 1, target=target + 1,
         length_m=shapely.length(geometry) * 111_320,
         road_class=np.array(["residential"] * len(pairs), dtype=object),

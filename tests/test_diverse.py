@@ -46,7 +46,7 @@ def river_town() -> Network:
     geometry = shapely.linestrings([[xy[a], xy[b]] for a, b in edges])
     length_m = shapely.length(geometry) * 111_320
     cost = length_m / WALK_MPS
-    arrays = NetworkArrays(
+    arrays = NetworkArrays.from_shapely(
         network_id=1, edge_id=np.arange(1, len(edges) + 1),
         source=np.array([ids[a] for a, _ in edges]), target=np.array([ids[b] for _, b in edges]),
         length_m=length_m, road_class=np.array(["footway"] * len(edges), dtype=object),
@@ -163,7 +163,7 @@ def test_a_dead_end_street_has_an_infinite_worst_case_and_still_a_choice():
     xy = [(0.0, 0.0), (0.001, 0.0), (0.002, 0.0), (0.003, 0.0)]
     geometry = shapely.linestrings([[xy[i], xy[i + 1]] for i in range(3)])
     cost = shapely.length(geometry) * 111_320 / WALK_MPS
-    arrays = NetworkArrays(
+    arrays = NetworkArrays.from_shapely(
         network_id=3, edge_id=np.array([1, 2, 3]), source=np.array([1, 2, 3]),
         target=np.array([2, 3, 4]), length_m=shapely.length(geometry) * 111_320,
         road_class=np.array(["footway"] * 3, dtype=object),

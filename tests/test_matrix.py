@@ -23,8 +23,9 @@ from routing import direction as directions
 from routing.direction import opposite
 from routing.hierarchy import Hierarchy, hierarchy_of
 from routing.matrix import travel_matrix
-from routing.network import Network, Snap
+from routing.network import Network
 from routing.row_search import search_to_columns
+from routing.snap import Snap
 from services.matrix import MAX_SYNC_CELLS
 from tests.conftest import served
 from tests.test_reach import client_for, demo_city, unlimited
@@ -52,7 +53,7 @@ def client(engine):
 def random_points(network: Network, count: int, seed: int) -> list[list[float]]:
     """Points spread over the network's extent (WGS84)."""
     rng = np.random.default_rng(seed)
-    west, south, east, north = shapely.total_bounds(network.arrays.geometry)
+    west, south, east, north = shapely.total_bounds(network.arrays.lines.all())
     return np.column_stack([rng.uniform(west, east, count),
                             rng.uniform(south, north, count)]).round(6).tolist()
 
@@ -195,7 +196,7 @@ def road_points(network: Network, mode: str, count: int, seed: int) -> list[Snap
     usable = np.nonzero(((arrays.cost_s[mode] >= 0) | (arrays.reverse_cost_s[mode] >= 0))
                         & ~arrays.island[mode])[0]
     edges = np.random.default_rng(seed).choice(usable, count, replace=False)
-    middles = shapely.line_interpolate_point(arrays.geometry[edges], 0.5, normalized=True)
+    middles = shapely.line_interpolate_point(arrays.lines[edges], 0.5, normalized=True)
     return [network.snap(x, y, mode) for x, y in shapely.get_coordinates(middles)]
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from routing.isochrone import OFF_ROAD_M, spread_off_road
-from routing.network import OFF_NETWORK_SPEED_KMH
+from routing.snap import OFF_NETWORK_SPEED_KMH
 
 
 def reference(grid: np.ndarray, label: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:

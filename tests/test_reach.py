@@ -25,7 +25,8 @@ from routing.isochrone import (
     facility_bands,
     network_time_grid,
 )
-from routing.network import Network, Snap
+from routing.network import Network
+from routing.snap import Snap
 from tests.conftest import app_settings
 
 ISOCHRONE = "/ogc/processes/isochrone/execution"

@@ -36,7 +36,8 @@ from gis.osm_import import import_osm
 from rescuecircle.errors import NoRoute
 from routing.graph import Seed
 from routing.matrix import travel_matrix
-from routing.network import Network, Snap
+from routing.network import Network
+from routing.snap import Snap
 
 pytestmark = pytest.mark.realdata
 

@@ -32,7 +32,7 @@ def toy_network(speed_factors: SpeedFactors = FREE_FLOW) -> Network:
     length_m = shapely.length(geometry) * 111_320
     forward = np.array([e[3] for e in EDGES])
     reverse = np.array([e[4] for e in EDGES])
-    arrays = NetworkArrays(
+    arrays = NetworkArrays.from_shapely(
         network_id=1, edge_id=edge_id, source=source, target=target, length_m=length_m,
         road_class=np.array(["residential"] * len(EDGES), dtype=object),
         cost_s={m: forward for m in MODES}, reverse_cost_s={m: reverse for m in MODES},
@@ -98,7 +98,7 @@ def test_far_point_and_unknown_mode_are_refused():
 def test_no_route_when_the_only_way_is_closed():
     edge_id = np.array([1])
     geometry = shapely.linestrings([[(0, 0), (0.001, 0)]])
-    arrays = NetworkArrays(
+    arrays = NetworkArrays.from_shapely(
         network_id=2, edge_id=edge_id, source=np.array([1]), target=np.array([2]),
         length_m=np.array([111.3]), road_class=np.array(["residential"], dtype=object),
         cost_s={m: np.array([10.0]) for m in MODES},
@@ -123,7 +123,7 @@ ISLANDS = [  # id, (lon, lat) from, to, island
 def island_network() -> Network:
     geometry = shapely.linestrings([[a, b] for _, a, b, _ in ISLANDS])
     cost = shapely.length(geometry) * 111_320 / 1.4
-    arrays = NetworkArrays(
+    arrays = NetworkArrays.from_shapely(
         network_id=3, edge_id=np.array([e[0] for e in ISLANDS]),
         source=np.array([1, 3, 5]), target=np.array([2, 4, 6]),
         length_m=shapely.length(geometry) * 111_320,

@@ -28,7 +28,8 @@ from gis.osm_import import import_osm
 from rescuecircle.errors import NoRoute
 from rescuecircle.paths import PROJECT_ROOT
 from routing.arrays import MODES, NetworkArrays
-from routing.network import Network, Snap
+from routing.network import Network
+from routing.snap import Snap
 
 TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"
 EAST_M = 111.3195  # 0.001 deg of longitude on the equator
@@ -474,7 +475,7 @@ def awkward_network() -> Network:
     geometry = np.array([shapely.LineString(edge[5]) for edge in AWKWARD_EDGES])
     cost = np.array([edge[3] for edge in AWKWARD_EDGES])
     reverse = np.array([edge[4] for edge in AWKWARD_EDGES])
-    arrays = NetworkArrays(
+    arrays = NetworkArrays.from_shapely(
         network_id=1, edge_id=np.array([edge[0] for edge in AWKWARD_EDGES]),
         source=np.array([edge[1] for edge in AWKWARD_EDGES]),
         target=np.array([edge[2] for edge in AWKWARD_EDGES]),
