@@ -30,10 +30,10 @@ process, single-threaded, with ``time.perf_counter``:
 
 Origins are random vertices of edges the mode may use and that are not islands (so every
 engine is asked about a point exactly on its network), in lon/lat. Each engine gets warm-up
-calls first (ours builds its graph, edge samples and snapping tree on the first call). The
-calls of the engines are interleaved origin by origin, so a load change hits all of them.
-One-off costs are reported apart: loading the arrays from PostGIS, ``Network()``, the first
-graph / samples / snapping tree per mode, the import, and Valhalla/OSRM build times (the
+calls first (ours builds its graphs and snapping grid on the first call). The calls of the
+engines are interleaved origin by origin, so a load change hits all of them. One-off costs
+are reported apart: loading the arrays from PostGIS, ``Network()``, the first graph per mode,
+the snapping grid, the contraction hierarchy, the import, and Valhalla/OSRM build times (the
 anchors are cached under bench/out: a cached build reports the time recorded when it was
 built). OSRM CH is built only on ``--osrm-ch-networks`` (default futian, imperial: contracting
 the generated grid cities took more than 5 minutes) and used elsewhere only when cached; MLD
@@ -581,14 +581,9 @@ def bench_network(name: str, args: argparse.Namespace, settings: Settings) -> Ne
         started = time.perf_counter()
         network.graph(mode)
         result.one_off[f"first graph build, {mode}"] = f"{seconds(started) * 1000:.0f} ms"
-        started = time.perf_counter()
-        network._tree(mode)
-        result.one_off[f"first snapping tree (STRtree), {mode}"] = (
-            f"{seconds(started) * 1000:.0f} ms")
-        started = time.perf_counter()
-        network.samples(CELL_M[mode] / 2)
-        result.one_off[f"first edge samples ({CELL_M[mode] / 2:g} m), {mode}"] = (
-            f"{seconds(started) * 1000:.0f} ms")
+    started = time.perf_counter()
+    network.grid()
+    result.one_off["snapping grid (every mode)"] = f"{seconds(started) * 1000:.0f} ms"
     started = time.perf_counter()
     hierarchy_of(network.graph("drive"), wait=True)
     result.one_off["contraction hierarchy, drive (tables; built in the background on first "

@@ -23,7 +23,7 @@ from shapely import MultiPolygon, Polygon
 from rescuecircle.errors import InvalidInput, NoRoute
 from routing import direction as directions
 from routing.direction import Direction
-from routing.network import Network
+from routing.network import Network, sorted_unique
 from routing.polygonise import polygonise
 from routing.raster_labels import label_side_by_side
 from routing.snap import OFF_NETWORK_SPEED_KMH, Snap
@@ -155,7 +155,8 @@ def edge_samples(
     own_edges = np.array([snap.edge for snap in snaps], np.int64)
     # only the edges at reached vertices are looked at: a search reaches a small part of a
     # province, and work over all its edges would cost more than the search
-    candidate = np.union1d(network.edges_at(np.nonzero(vertex_s < limit_s)[0]), own_edges)
+    candidate = sorted_unique(np.concatenate(
+        [network.edges_at(np.nonzero(vertex_s < limit_s)[0]), own_edges]))
     t_source = vertex_s[network.source[candidate]]
     t_target = vertex_s[network.target[candidate]]
     forward_c, reverse_c = forward[candidate], reverse[candidate]

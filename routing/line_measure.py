@@ -2,6 +2,7 @@
 along them, and points at fractions of their length, without shapely objects."""
 
 import numpy as np
+from numba import njit
 
 from routing.arrays import EdgeLines
 
@@ -29,13 +30,27 @@ def line_m(lines: EdgeLines, cumulative: np.ndarray) -> np.ndarray:
 def interpolate(
     lines: EdgeLines, cumulative: np.ndarray, edge: np.ndarray, fraction: np.ndarray
 ) -> np.ndarray:
-    """Points at ``fraction`` of the length of ``edge``'s line, as (n, 2) coordinates."""
-    start = cumulative[lines.offsets[edge]]
-    wanted = start + fraction * (cumulative[lines.offsets[edge + 1] - 1] - start)
-    segment = np.searchsorted(cumulative, wanted, side="right") - 1
-    segment = np.clip(segment, lines.offsets[edge], lines.offsets[edge + 1] - 2)
-    seg_m = cumulative[segment + 1] - cumulative[segment]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(seg_m > 0, (wanted - cumulative[segment]) / seg_m, 0.0)
-    t = np.clip(t, 0.0, 1.0)[:, None]
-    return lines.coords[segment] * (1 - t) + lines.coords[segment + 1] * t
+    """Points at ``fraction`` of the length of ``edge``'s line, as (n, 2) coordinates.
+
+    Compiled, each point looked up among its own edge's few segments: a search over every
+    coordinate of the network per point cost more than the isochrone around it."""
+    out = np.empty((len(edge), 2))
+    _interpolate(lines.coords, lines.offsets, cumulative, np.asarray(edge, np.int64),
+                 np.asarray(fraction, np.float64), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _interpolate(coords, offsets, cumulative, edge, fraction, out):  # type: ignore[no-untyped-def]
+    for k in range(len(edge)):
+        first, last = offsets[edge[k]], offsets[edge[k] + 1] - 2  # the edge's segments
+        start = cumulative[first]
+        wanted = start + fraction[k] * (cumulative[last + 1] - start)
+        segment = first
+        while segment < last and cumulative[segment + 1] <= wanted:
+            segment += 1
+        segment_m = cumulative[segment + 1] - cumulative[segment]
+        t = (wanted - cumulative[segment]) / segment_m if segment_m > 0 else 0.0
+        t = min(max(t, 0.0), 1.0)
+        out[k, 0] = coords[segment, 0] * (1 - t) + coords[segment + 1, 0] * t
+        out[k, 1] = coords[segment, 1] * (1 - t) + coords[segment + 1, 1] * t

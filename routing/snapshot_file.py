@@ -60,30 +60,21 @@ def write_arrays(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]
     return base + data_bytes
 
 
+def verify(path: Path) -> None:
+    """Check ``path`` whole against its CRC-32 (through the page cache, about a second per
+    gigabyte) and remember it as verified while its inode, size and time stay the same:
+    a server's master verifies the files before it forks, so its workers need not."""
+    _check(path)
+
+
 def read_arrays(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The metadata and the arrays of a snapshot, mapped read-only; SnapshotError if unusable.
 
-    The whole file is checked against its CRC-32 first (read through the page cache, about
-    a second per gigabyte), so a damaged file is never served.
+    The whole file is checked against its CRC-32 first unless this process (or the one it
+    was forked from) already verified that very file, so a damaged file is never served.
     """
-    try:
-        with open(path, "rb") as source:
-            if source.read(8) != MAGIC:
-                raise SnapshotError(f"{path} is not a snapshot of this format")
-            length = int.from_bytes(source.read(8), "little")
-            header = json.loads(source.read(length))
-            base = header["base"]
-            source.seek(base)
-            crc, remaining = 0, header["data_bytes"]
-            while remaining:
-                chunk = source.read(min(_CHUNK, remaining))
-                if not chunk:
-                    raise SnapshotError(f"{path} is cut short")
-                crc, remaining = zlib.crc32(chunk, crc), remaining - len(chunk)
-            if crc != header["crc32"]:
-                raise SnapshotError(f"{path} is corrupt (CRC mismatch)")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SnapshotError(f"{path} cannot be read: {exc}") from exc
+    header = _check(path)
+    base = header["base"]
     with open(path, "rb") as source:
         mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
     arrays = {}
@@ -94,6 +85,36 @@ def read_arrays(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays[name] = np.frombuffer(mapped, dtype, count, base + spec["offset"]).reshape(
             spec["shape"])
     return header["meta"], arrays
+
+
+_verified: set[tuple[int, int, int, int]] = set()  # (device, inode, size, mtime) checked whole
+
+
+def _check(path: Path) -> dict[str, Any]:
+    """The header of ``path``, the data checked against its CRC-32 unless already verified."""
+    try:
+        with open(path, "rb") as source:
+            stat = os.fstat(source.fileno())
+            identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if source.read(8) != MAGIC:
+                raise SnapshotError(f"{path} is not a snapshot of this format")
+            length = int.from_bytes(source.read(8), "little")
+            header: dict[str, Any] = json.loads(source.read(length))
+            if identity in _verified:
+                return header
+            source.seek(header["base"])
+            crc, remaining = 0, header["data_bytes"]
+            while remaining:
+                chunk = source.read(min(_CHUNK, remaining))
+                if not chunk:
+                    raise SnapshotError(f"{path} is cut short")
+                crc, remaining = zlib.crc32(chunk, crc), remaining - len(chunk)
+            if crc != header["crc32"]:
+                raise SnapshotError(f"{path} is corrupt (CRC mismatch)")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SnapshotError(f"{path} cannot be read: {exc}") from exc
+    _verified.add(identity)
+    return header
 
 
 def _header(meta: dict[str, Any], layout: dict[str, Any], data_bytes: int, crc: int,

@@ -3,6 +3,7 @@ arrays; server processes map the file instead of reading the database; an import
 one; a damaged file is rebuilt, never served. The snapping grid finds the nearest edge."""
 
 import mmap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from routing.arrays import MODES, NetworkArrays
 from routing.isochrone import network_time_grid
 from routing.network import Network
 from routing.network_snapshot import read_network, write_network
-from routing.snapshot_file import SnapshotError, read_arrays
+from routing.snapshot_file import SnapshotError, read_arrays, verify
 from routing.time_of_day import SpeedFactors
 from services.network import NetworkProvider
 
@@ -191,3 +192,19 @@ def test_a_new_import_gets_a_new_snapshot_and_the_old_one_goes(make_database, tm
     [new] = tmp_path.glob("*.rcsnap")
     assert new != old
     assert before.snap(0.001, 0.0, "walk").edge == after.snap(0.001, 0.0, "walk").edge
+
+
+def test_a_file_verified_by_the_master_is_checked_again_once_it_changes(tmp_path):
+    """Workers skip the CRC of a file their master verified, not of one written since."""
+    path = tmp_path / "city.rcsnap"
+    write_network(path, Network(grid_city()))
+    verify(path)
+    assert read_network(path).arrays.edge_id.size > 0
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF
+    time.sleep(0.01)  # a new modification time, as any later write has
+    path.write_bytes(bytes(data))
+    with pytest.raises(SnapshotError):
+        read_network(path)
+    with pytest.raises(SnapshotError):
+        verify(path)
