@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from numba import njit
 from rasterio.transform import Affine
 from shapely import MultiPolygon
 
@@ -141,20 +142,28 @@ def _successors(vertices: _Vertices, edges: _Edges) -> np.ndarray:
 
 def _cycles(successor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The edges ring by ring, each from its first edge in row-major order; ring starts."""
-    following = successor.tolist()
-    seen = bytearray(len(following))
-    order: list[int] = []
-    starts: list[int] = []
-    for edge in range(len(following)):
-        if seen[edge]:
+    return _follow(np.asarray(successor, np.int64))
+
+
+@njit(cache=True, nogil=True)
+def _follow(successor):  # type: ignore[no-untyped-def]
+    seen = np.zeros(len(successor), np.bool_)
+    order = np.empty(len(successor), np.int64)
+    starts = np.empty(len(successor) + 1, np.int64)
+    placed = rings = 0
+    for first in range(len(successor)):
+        if seen[first]:
             continue
-        starts.append(len(order))
+        starts[rings] = placed
+        rings += 1
+        edge = first
         while not seen[edge]:
-            seen[edge] = 1
-            order.append(edge)
-            edge = following[edge]
-    starts.append(len(order))
-    return np.array(order, np.int64), np.array(starts, np.int64)
+            seen[edge] = True
+            order[placed] = edge
+            placed += 1
+            edge = successor[edge]
+    starts[rings] = placed
+    return order[:placed], starts[:rings + 1]
 
 
 def _rings(

@@ -12,7 +12,7 @@ from shapely import MultiPolygon, Polygon
 
 from routing.isochrone import TimeGrid, _fill_small_holes, bands
 from routing.polygonise import polygonise
-from routing.raster_labels import label_side_by_side
+from routing.raster_labels import COMPILED_MAX_CELLS, label_side_by_side
 
 NORTH_UP = from_origin(1000.0, 2000.0, 75.0, 75.0)
 
@@ -108,6 +108,8 @@ def test_bands_keep_large_holes_and_fill_small_ones():
 @given(arrays(bool, array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=24)))
 @settings(max_examples=300, deadline=None)
 def test_labels_are_scipys(mask):
-    """Groups of cells joined by their sides, numbered as scipy numbers them."""
+    """Groups of cells joined by their sides, numbered as scipy numbers them (the compiled
+    flood: these masks are below COMPILED_MAX_CELLS)."""
+    assert mask.size <= COMPILED_MAX_CELLS
     expected, _ = ndimage.label(mask)
     assert np.array_equal(label_side_by_side(mask), expected)
