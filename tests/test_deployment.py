@@ -2,6 +2,7 @@
 Patroni nodes), pyproject."""
 
 import importlib
+import importlib.util
 import re
 import sys
 import tomllib
@@ -37,9 +38,12 @@ def test_wsgi_app_reads_the_settings_once_from_the_environment(make_database, mo
 
 
 def test_compose_serves_the_wsgi_app_with_gunicorn_and_several_workers():
+    """gunicorn with the project's settings (code loaded before the fork, snapshots verified
+    once: api/gunicorn_conf.py) serving api/wsgi.py, several workers."""
     app = compose()["services"]["app"]
     command = app["command"]
-    assert command[:2] == ["gunicorn", "api.wsgi:app"]
+    assert command[:4] == ["gunicorn", "--config", "python:api.gunicorn_conf", "api.wsgi:app"]
+    assert importlib.util.find_spec("api.gunicorn_conf") is not None
     workers = command[command.index("--workers") + 1]
     assert int(re.sub(r"\$\{WEB_CONCURRENCY:-(\d+)\}", r"\1", workers)) >= 2
     assert "/health" in " ".join(app["healthcheck"]["test"])
