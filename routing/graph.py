@@ -29,6 +29,26 @@ class Seed:
 
 
 @dataclass(frozen=True, eq=False)
+class FlatSeeds:
+    """Groups of seeds as flat arrays for compiled searches: group k's seeds are
+    ``start[k]:start[k + 1]``."""
+
+    start: np.ndarray
+    vertex: np.ndarray
+    time_s: np.ndarray
+    length_m: np.ndarray
+
+    @classmethod
+    def of(cls, groups: Sequence[Sequence[Seed]]) -> "FlatSeeds":
+        start = np.zeros(len(groups) + 1, np.int64)
+        np.cumsum([len(seeds) for seeds in groups], out=start[1:])
+        flat = [seed for seeds in groups for seed in seeds]
+        return cls(start, np.array([s.vertex for s in flat], np.int64),
+                   np.array([s.time_s for s in flat], np.float64),
+                   np.array([s.length_m for s in flat], np.float64))
+
+
+@dataclass(frozen=True, eq=False)
 class SearchResult:
     """Times from the seeds to every vertex (inf where beyond the limit) and the search tree."""
 
@@ -135,10 +155,11 @@ class ModeGraph:
         """
         if not seeds:
             raise ValueError("a search needs at least one seed")
+        flat = FlatSeeds.of([seeds])
         time_s, predecessor = search_from_seeds(
-            self.indptr[:self.n_vertices + 1], self.indices, self.cost_s,
-            np.array([seed.vertex for seed in seeds]), np.array([seed.time_s for seed in seeds]),
-            limit_s=limit_s, factor=None if edge_factor is None else edge_factor[self.edge])
+            self.indptr[:self.n_vertices + 1], self.indices, self.cost_s, flat.vertex,
+            flat.time_s, limit_s=limit_s,
+            factor=None if edge_factor is None else edge_factor[self.edge])
         return SearchResult(time_s, predecessor, self.n_vertices)
 
     def search_labelled(

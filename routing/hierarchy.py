@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from routing.graph import ModeGraph, Seed
+from routing.graph import FlatSeeds, ModeGraph, Seed
 from routing.heap import pop as _pop
 from routing.heap import push as _push
 
@@ -64,13 +64,10 @@ class Hierarchy:
         self, rows: Sequence[Sequence[Seed]], column_vertex: np.ndarray
     ) -> np.ndarray:
         """Seconds from each row's seeds to each column vertex (inf: unreachable)."""
-        seed_start = np.zeros(len(rows) + 1, np.int64)
-        np.cumsum([len(seeds) for seeds in rows], out=seed_start[1:])
-        seed_vertex = np.array([s.vertex for seeds in rows for s in seeds], np.int64)
-        seed_s = np.array([s.time_s for seeds in rows for s in seeds], np.float64)
+        seeds = FlatSeeds.of(rows)
         time_s = np.full((len(rows), len(column_vertex)), np.inf)
         _many_to_many(self.up_indptr, self.up_indices, self.up_cost_s, self.down_indptr,
-                      self.down_indices, self.down_cost_s, seed_start, seed_vertex, seed_s,
+                      self.down_indices, self.down_cost_s, seeds.start, seeds.vertex, seeds.time_s,
                       np.asarray(column_vertex, np.int64), time_s)
         return time_s
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from routing.graph import ModeGraph, Seed
+from routing.graph import FlatSeeds, ModeGraph, Seed
 from routing.heap import pop as _pop
 from routing.heap import push as _push
 
@@ -27,11 +27,7 @@ def search_to_columns(
     """Seconds (inf: unreached) from each row's seeds to each of ``column_vertex``, shaped
     (rows, columns), and, when ``entry_m`` gives each CSR entry's metres, the metres along
     those fastest paths (seeds start at their ``length_m``)."""
-    seed_start = np.zeros(len(rows) + 1, np.int64)
-    np.cumsum([len(seeds) for seeds in rows], out=seed_start[1:])
-    seed_vertex = np.array([s.vertex for seeds in rows for s in seeds], np.int64)
-    seed_s = np.array([s.time_s for seeds in rows for s in seeds], np.float64)
-    seed_m = np.array([s.length_m for seeds in rows for s in seeds], np.float64)
+    seeds = FlatSeeds.of(rows)
     columns = np.asarray(column_vertex, np.int64)
     time_s = np.full((len(rows), len(columns)), np.inf)
     length_m = None if entry_m is None else np.full((len(rows), len(columns)), np.nan)
@@ -43,9 +39,9 @@ def search_to_columns(
     column_count = int(is_column.sum())
 
     def run(first: int, last: int) -> None:
-        _rows_kernel(indptr, graph.indices, graph.cost_s, metres, seed_start, seed_vertex,
-                     seed_s, seed_m, first, last, is_column, column_count, columns, time_s,
-                     np.zeros((0, 0)) if length_m is None else length_m)
+        _rows_kernel(indptr, graph.indices, graph.cost_s, metres, seeds.start, seeds.vertex,
+                     seeds.time_s, seeds.length_m, first, last, is_column, column_count, columns,
+                     time_s, np.zeros((0, 0)) if length_m is None else length_m)
 
     bounds = np.linspace(0, len(rows), min(ROW_THREADS, len(rows)) + 1).astype(int)
     if len(bounds) <= 2:
