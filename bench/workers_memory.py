@@ -77,11 +77,15 @@ def origins(url: str, count: int, seed: int) -> list[tuple[float, float]]:
 
 
 def proc_start_s(pid: int) -> float:
-    """When a process started, seconds since the epoch (10 ms resolution)."""
+    """When a process started, seconds since the epoch (10 ms resolution).
+
+    /proc/PID/stat counts clock ticks since boot; the boot's own time is taken from the
+    boot clock, not /proc/stat's ``btime``, which is truncated to the second (it made every
+    start up to a second early, and every start -> first answer that much longer).
+    """
     ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-    boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                if line.startswith("btime"))
-    return boot + ticks / os.sysconf("SC_CLK_TCK")
+    booted = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    return booted + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def memory_kb(pid: int) -> dict[str, int]:

@@ -3,25 +3,33 @@ arrays; server processes map the file instead of reading the database; an import
 one; a damaged file is rebuilt, never served. The snapping grid finds the nearest edge."""
 
 import mmap
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
+from numba.core.registry import CPUDispatcher
 from sqlalchemy import Engine, event
 
+from api.app import create_app
 from gis.osm_import import import_osm
 from rescuecircle.paths import PROJECT_ROOT
 from routing.arrays import MODES, NetworkArrays
+from routing.hierarchy import hierarchy_of
 from routing.isochrone import network_time_grid
 from routing.network import Network
 from routing.network_snapshot import read_network, write_network
 from routing.snapshot_file import SnapshotError, read_arrays, verify
 from routing.time_of_day import SpeedFactors
+from routing.warm_up import warm_kernels
 from services.network import NetworkProvider
+from tests.conftest import app_settings
 
 TOY_CITY = PROJECT_ROOT / "tests" / "data" / "toy_city.osm"
+ISOCHRONE, ROUTE = "/ogc/processes/isochrone/execution", "/ogc/processes/route/execution"
+MATRIX = "/ogc/processes/matrix/execution"
 RUSH = SpeedFactors()  # the built-in profile: arterials slower at 8 h
 
 
@@ -208,3 +216,40 @@ def test_a_file_verified_by_the_master_is_checked_again_once_it_changes(tmp_path
         read_network(path)
     with pytest.raises(SnapshotError):
         verify(path)
+
+
+def kernel_signatures() -> dict[str, int]:
+    """How many compiled versions each routing kernel has loaded in this process."""
+    return {f"{name}.{attribute}": len(value.signatures)
+            for name, module in list(sys.modules.items()) if name.startswith("routing.")
+            for attribute, value in vars(module).items() if isinstance(value, CPUDispatcher)}
+
+
+def test_after_the_warm_up_requests_load_no_other_kernel(engine, tmp_path):
+    """What gunicorn's master runs before forking (routing.warm_up) loads every compiled kernel
+    a worker's requests call, for the arrays they pass it: a worker loads none itself."""
+    provider(engine, tmp_path).current()  # writes the snapshot the app's worker maps
+    warm_kernels()
+    loaded = kernel_signatures()
+    assert all(loaded[k] for k in ("routing.dijkstra._search", "routing.hierarchy._contract",
+                                   "routing.row_search._rows_kernel", "routing.polygonise._follow"))
+    settings = app_settings(engine).model_copy(update={"snapshot_dir": tmp_path})
+    client = create_app(settings, engine=engine).test_client()
+    points = [[0.0005, 0.0001], [0.0021, 0.0009], [0.006, 0.0001], [-0.0009, 0.001]]
+    morning = "2026-03-02T08:00:00+00:00"
+    for inputs in ({"point": points[0], "mode": "drive", "minutes": [1, 2], "depart_at": morning},
+                   {"point": points[1], "mode": "walk", "minutes": [2], "direction": "to"},
+                   {"points": points[:3], "mode": "drive", "minutes": [1, 2]}):
+        response = client.post(ISOCHRONE, json={"inputs": inputs})
+        assert response.status_code == 200, response.json
+    for mode in MODES:
+        response = client.post(ROUTE, json={"inputs": {
+            "origin": points[0], "destination": points[1], "mode": mode}})
+        assert response.status_code == 200, response.json
+    for sources in (points[:2], points * 3):  # row searches; the hierarchy from 10 rows
+        response = client.post(MATRIX, json={"inputs": {
+            "sources": sources, "targets": points, "mode": "drive"}})
+        assert response.status_code == 200, response.json
+    network = provider(engine, tmp_path).current()
+    hierarchy_of(network.graph("drive"), wait=True)  # what the matrix started in the background
+    assert kernel_signatures() == loaded
