@@ -217,6 +217,28 @@ def test_dispatch_takes_the_nearest_volunteers_those_already_sent_first(engine):
         conn.execute(text("INSERT INTO rc.assignment (incident_id, unit_kind, unit_id) "
                           "VALUES (:i, 'volunteer', 34)"), {"i": incident})
         assert nearest(2, incident) == [34, 30]
+        assert sorted(nearest(None)) == [30, 31, 32, 33]  # sent elsewhere for a new incident
+
+
+@pytest.mark.parametrize("lat", [0.0, 22.5, 45.0, 60.0, 70.0])
+def test_ground_metres_follow_the_geodesic_and_bound_the_radius(engine, lat):
+    """rc.ground_m, the candidates' straight-line metres, is within 0.005 % of PostGIS's
+    geodesic for points up to 50 km apart; a volunteer 1,990 m east is within 2 km, one
+    2,010 m east is not."""
+    with engine.connect() as conn:
+        worst = conn.execute(text(
+            "WITH p AS (SELECT 10 + (random() - 0.5) * 0.9 / cos(radians(:lat)) AS x, "
+            "                  :lat + (random() - 0.5) * 0.9 AS y FROM generate_series(1, 500)) "
+            "SELECT max(abs(rc.ground_m(10, :lat, x, y) / ST_Distance("
+            "    ST_Point(10, :lat, 4326)::geography, ST_Point(x, y, 4326)::geography) - 1)) "
+            "FROM p"), {"lat": lat}).scalar_one()
+        east = conn.execute(text(
+            "SELECT m, rc.ground_m(10, :lat, ST_X(q), ST_Y(q)) <= 2000 "
+            "FROM unnest(ARRAY[1990, 2010]) m, LATERAL (SELECT ST_Project("
+            "    ST_Point(10, :lat, 4326)::geography, m, pi() / 2)::geometry AS q) east "
+            "ORDER BY m"), {"lat": lat}).all()
+    assert worst < 5e-5
+    assert [inside for _, inside in east] == [True, False]
 
 
 def test_migration_0033_moves_the_stored_positions(settings):
