@@ -22,7 +22,7 @@ from routing.snap import Snap
 CIRCLE_S = 300.0           # the 5-minute rescue circle
 AED_CANDIDATES = 3         # nearest AEDs (by time to the patient) considered for the runner
 BACKUPS = 3
-AMBULANCE_REACH_S = (600.0, 1800.0, 3600.0)   # drive searched for an ambulance, in turn
+AMBULANCE_REACH_S = 3600.0  # the longest drive an ambulance is sent on
 
 
 @dataclass(frozen=True)
@@ -210,12 +210,13 @@ def _runner(
     mode = options.responder_mode
     floors = {a.id: a.floor for a in aeds}
     sites = _responders(network, aeds, mode)
-    to_patient = approaches(network, patient, sites, mode=mode, limit_s=options.responder_limit_s)
+    to_patient = approaches(network, patient, sites, mode=mode, limit_s=options.responder_limit_s,
+                            first=AED_CANDIDATES)
     best: tuple[float, float, Approach, Approach] | None = None
     for aed_leg in to_patient[:AED_CANDIDATES]:
         aed_snap = aed_leg.responder.snap
         fetchers = approaches(network, aed_snap, [a.responder for a in pool], mode=mode,
-                              limit_s=options.responder_limit_s)
+                              limit_s=options.responder_limit_s, first=1)
         vertical_s = (2 * options.vertical_s(floors[aed_leg.responder.id])
                       + options.vertical_s(options.patient_floor))
         if fetchers and (best is None
@@ -290,17 +291,14 @@ def _helicopter(network: Network, patient: Snap, bases: Sequence[Pad], ambulance
 def _ambulance(
     network: Network, lon: float, lat: float, ambulances: Sequence[Site], options: Options
 ) -> Leg | None:
-    """The free ambulance with the shortest drive to the patient (and up to the floor),
-    searched in growing reaches: the nearest found within a reach is the nearest of all, and
-    a city's ambulances are seldom an hour away, so the search rarely covers the network."""
+    """The free ambulance with the shortest drive to the patient (and up to the floor), by
+    one search from the patient that stops as soon as the nearest is certain: it covers what
+    lies nearer than that ambulance, not the city."""
     hour = options.hour
     patient = network.snap(lon, lat, "drive")
     sites = _responders(network, ambulances, "drive")
-    found = []
-    for limit_s in AMBULANCE_REACH_S:
-        found = approaches(network, patient, sites, mode="drive", limit_s=limit_s, hour=hour)
-        if found:
-            break
+    found = approaches(network, patient, sites, mode="drive", limit_s=AMBULANCE_REACH_S,
+                       hour=hour, first=1)
     if not found:
         return None
     fastest = found[0]

@@ -37,6 +37,7 @@ from routing.snap import Snap
 
 PENALTY_FACTOR = 2.0     # how much slower the best path's roads are for alternative paths
 MAX_CANDIDATES = 7       # fastest responders considered for the robust choice
+SUM_TOLERANCE_S = 1e-6   # a path's time summed along it vs the search's: rounding apart
 RELAXED_THETAS = (0.75, 1.0)
 
 
@@ -158,24 +159,34 @@ class Scenarios:
 def approaches(
     network: Network, patient: Snap, responders: Sequence[Responder], *, mode: str,
     limit_s: float, hour: int | None = None, edge_factor: np.ndarray | None = None,
-    slow_zone: np.ndarray | None = None,
+    slow_radius_m: float | None = None, first: int | None = None,
+    keep: frozenset[int] = frozenset(),
 ) -> list[Approach]:
     """Each responder's best path to the patient (one reverse search), fastest first.
 
     With ``edge_factor`` the paths are chosen on penalised times but timed on true ones.
-    Responders who cannot arrive within ``limit_s`` are left out.
+    Responders who cannot arrive within ``limit_s`` are left out. With ``first``, only the
+    fastest ``first`` come back (and those in ``keep``): the search's times rank everyone, and
+    only they are followed along their paths (a path is hundreds of Python steps, a time one
+    lookup). The answer is the first ``first`` of the whole list, exactly. Without ``keep``
+    the search also stops once they are certain: each responder leaves by one of two vertices
+    (their edge's ends), so ``2 * first`` of those settled hold the ``first`` fastest.
     """
+    if first is not None and edge_factor is not None:
+        raise ValueError("first needs true times: penalised ones rank differently")
     graph = network.graph(mode, hour, reverse=True)
     seeds = network.arrival_seeds(patient, mode, hour)
+    target_s = None if first is None or keep else _leaving_s(network, responders, mode, hour)
     result = graph.search(seeds, limit_s=limit_s * (PENALTY_FACTOR if edge_factor is not None
-                                                    else 1.0), edge_factor=edge_factor)
+                                                    else 1.0), edge_factor=edge_factor,
+                          target_s=target_s, targets=2 * (first or 1))
+    leaving = [(responder, *best) for responder in responders
+               if (best := _best_leave(network, responder.snap, result, mode, hour))]
+    if first is not None:
+        leaving = _fastest(leaving, first, limit_s, keep)
     forward, reverse = network.costs(mode, hour)
     found = []
-    for responder in responders:
-        best = _best_leave(network, responder.snap, result, mode, hour)
-        if best is None:
-            continue
-        vertex = best
+    for responder, vertex, _ in leaving:
         path = result.vertex_path(vertex)[::-1]     # forward order: responder -> patient
         steps = network.path_steps(responder.snap, patient, path, mode, hour)
         time_s = responder.snap.off_network_s + patient.off_network_s + sum(
@@ -185,14 +196,43 @@ def approaches(
             continue
         lengths = {e: network.length_m[e] * abs(end - start) for e, start, end in steps}
         slow = 0.0
-        if slow_zone is not None:
+        if slow_radius_m is not None:
+            slowed = _in_slow_zone(network, patient, [e for e, _, _ in steps], slow_radius_m)
             slow = sum(abs(end - start) * (forward[e] if end > start else reverse[e])
-                       for e, start, end in steps if slow_zone[e])
+                       for (e, start, end), inside in zip(steps, slowed, strict=True) if inside)
         found.append(Approach(responder, float(time_s), path, steps, slow_extra_s=slow,
                               step_length_m=lengths,
                               entered=_entries(network, responder.snap, steps, forward, reverse)))
     found.sort(key=lambda a: a.time_s)
+    if first is not None:
+        found = [a for i, a in enumerate(found) if i < first or a.responder.id in keep]
     return found
+
+
+def _leaving_s(network: Network, responders: Sequence[Responder], mode: str,
+               hour: int | None) -> np.ndarray:
+    """Per vertex, the least time any responder takes to reach it from where they stand (inf
+    where none leaves by it): the targets of a search that stops at the fastest."""
+    leaving_s = np.full(len(network.vertex_id), np.inf)
+    for responder in responders:
+        for seed in network.seeds(responder.snap, mode, hour):
+            leaving_s[seed.vertex] = min(leaving_s[seed.vertex], seed.time_s)
+    return leaving_s
+
+
+def _fastest(
+    leaving: list[tuple[Responder, int, float]], first: int, limit_s: float,
+    keep: frozenset[int],
+) -> list[tuple[Responder, int, float]]:
+    """The responders who may be among the ``first`` fastest within ``limit_s`` (and those in
+    ``keep``), in their given order. A path's time summed along it differs from the search's
+    by rounding only (SUM_TOLERANCE_S); whoever is within twice that of the ``first``-th
+    search time stays, so the ones summed and ranked after are exactly the fastest."""
+    times = sorted(time_s for _, _, time_s in leaving if time_s <= limit_s + SUM_TOLERANCE_S)
+    if len(times) > first:
+        limit_s = min(limit_s, times[first - 1] + 2 * SUM_TOLERANCE_S)
+    return [entry for entry in leaving
+            if entry[2] <= limit_s + SUM_TOLERANCE_S or entry[0].id in keep]
 
 
 def select_robust(
@@ -209,9 +249,9 @@ def select_robust(
     """
     _check(k, theta, max_stretch)
     scenarios = scenarios or Scenarios(network, patient, mode, limit_s, hour)
-    slow_zone = _slow_zone(network, patient, scenarios.slow_radius_m)
     shortest = approaches(network, patient, responders, mode=mode, limit_s=limit_s, hour=hour,
-                          slow_zone=slow_zone)
+                          slow_radius_m=scenarios.slow_radius_m, first=MAX_CANDIDATES,
+                          keep=keep)
     if not shortest:
         raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s"
                       + network.island_reasons(mode, {"the patient": patient}))
@@ -223,7 +263,8 @@ def select_robust(
     shortest_by_id = {a.responder.id: a for a in candidates}
     for penalised in approaches(network, patient, [a.responder for a in candidates],
                                 mode=mode, limit_s=limit_s * max_stretch, hour=hour,
-                                edge_factor=factor, slow_zone=slow_zone):
+                                edge_factor=factor,
+                                slow_radius_m=scenarios.slow_radius_m):
         own = shortest_by_id[penalised.responder.id]
         alternative = replace(penalised, shortest_s=own.time_s)
         if alternative.stretch <= max_stretch and alternative.edges != own.edges:
@@ -324,9 +365,11 @@ def _best_choice(
     return None if best is None else (best[1], best[2])
 
 
-def _slow_zone(network: Network, patient: Snap, radius_m: float) -> np.ndarray:
-    """Edges whose midpoint lies within ``radius_m`` of the patient."""
-    middle = network.edge_middle_xy
+def _in_slow_zone(network: Network, patient: Snap, edges: list[int],
+                  radius_m: float) -> np.ndarray:
+    """Which of ``edges`` have their midpoint within ``radius_m`` of the patient (the zone a
+    correlated slow-down covers); only a path's edges are looked at, not the network's."""
+    middle = network.edge_middle_xy[edges]
     return np.hypot(middle[:, 0] - patient.x, middle[:, 1] - patient.y) <= radius_m
 
 
@@ -348,14 +391,15 @@ def _entries(
 
 def _best_leave(
     network: Network, snap: Snap, result: SearchResult, mode: str, hour: int | None
-) -> int | None:
-    """The vertex by which a responder's fastest path leaves their own edge."""
-    best_s, best_vertex = np.inf, None
+) -> tuple[int, float] | None:
+    """The vertex by which a responder's fastest path leaves their own edge, and the time to
+    the patient that way."""
+    best_s, best_vertex = np.inf, -1
     for seed in network.seeds(snap, mode, hour):
         total = seed.time_s + result.time_s[seed.vertex]
         if total < best_s:
             best_s, best_vertex = total, seed.vertex
-    return best_vertex if np.isfinite(best_s) else None
+    return (best_vertex, float(best_s)) if np.isfinite(best_s) else None
 
 
 def _check(k: int, theta: float, max_stretch: float) -> None:
@@ -376,7 +420,7 @@ def select_nearest_by_time(
     _check(k, 1.0, 1.0)
     scenarios = scenarios or Scenarios(network, patient, mode, limit_s, hour)
     found = approaches(network, patient, responders, mode=mode, limit_s=limit_s, hour=hour,
-                       slow_zone=_slow_zone(network, patient, scenarios.slow_radius_m))[:k]
+                       slow_radius_m=scenarios.slow_radius_m, first=k)
     if not found:
         raise NoRoute(f"no responder can reach the patient by {mode} within {limit_s:.0f} s"
                       + network.island_reasons(mode, {"the patient": patient}))

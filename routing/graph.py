@@ -146,12 +146,15 @@ class ModeGraph:
 
     def search(
         self, seeds: Sequence[Seed], *, limit_s: float = np.inf,
-        edge_factor: np.ndarray | None = None,
+        edge_factor: np.ndarray | None = None, target_s: np.ndarray | None = None,
+        targets: int = 1,
     ) -> SearchResult:
         """Dijkstra from all seeds at once, stopping at ``limit_s`` seconds.
 
         ``edge_factor`` (one per network edge) multiplies travel times for this search only:
         ``inf`` blocks an edge (a closed road), 2 makes it twice as slow (a path penalty).
+        With ``target_s`` (per vertex) it stops sooner, once the nearest ``targets`` are
+        certain (``dijkstra.search_from_seeds``).
         """
         if not seeds:
             raise ValueError("a search needs at least one seed")
@@ -159,7 +162,8 @@ class ModeGraph:
         time_s, predecessor = search_from_seeds(
             self.indptr[:self.n_vertices + 1], self.indices, self.cost_s, flat.vertex,
             flat.time_s, limit_s=limit_s,
-            factor=None if edge_factor is None else edge_factor[self.edge])
+            factor=None if edge_factor is None else edge_factor[self.edge],
+            target_s=target_s, targets=targets)
         return SearchResult(time_s, predecessor, self.n_vertices)
 
     def search_labelled(

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
 import waitress
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
@@ -22,10 +24,14 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from gis.db import make_engine
 from gis.migrate import migrate
+from gis.network_loader import load_network_arrays
+from gis.osm_import import import_osm
 from localdb import cluster
 from rescuecircle import database
 from rescuecircle.paths import PROJECT_ROOT
 from rescuecircle.settings import Settings
+from routing.network import Network
+from routing.snap import Snap
 from tests.browser import browser_missing
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -94,6 +100,24 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not found at {SHARED_DATA}; see shared/data/README.md")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def futian_streets(make_database, shared_data: Path) -> Network:
+    """Futian's real streets (one-way pairs, islands) as a routing network, imported once."""
+    engine = make_database("futian_streets")
+    import_osm(engine, shared_data / "shenzhen" / "futian.osm.pbf")
+    return Network(load_network_arrays(engine))
+
+
+def road_points(network: Network, mode: str, count: int, seed: int) -> list[Snap]:
+    """Snapped midpoints of random edges open to ``mode`` (random spots may miss the roads)."""
+    arrays = network.arrays
+    usable = np.nonzero(((arrays.cost_s[mode] >= 0) | (arrays.reverse_cost_s[mode] >= 0))
+                        & ~arrays.island[mode])[0]
+    edges = np.random.default_rng(seed).choice(usable, count, replace=False)
+    middles = shapely.line_interpolate_point(arrays.lines[edges], 0.5, normalized=True)
+    return [network.snap(x, y, mode) for x, y in shapely.get_coordinates(middles)]
 
 
 def app_settings(engine: Engine) -> Settings:

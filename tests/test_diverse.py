@@ -30,6 +30,7 @@ from routing.diverse import (
     worst_case_s,
 )
 from routing.network import Network
+from tests.conftest import road_points
 
 WALK_MPS = 5 / 3.6
 
@@ -196,3 +197,26 @@ def test_closing_a_bridge_reroutes_on_a_view_and_leaves_the_network_alone(town):
     assert bridge in on_town.edges
     scenarios = Scenarios(town, patient, "walk", limit_s=900)
     assert on_view.time_s == pytest.approx(scenarios.detour_s(on_town, bridge))
+
+
+@pytest.mark.parametrize(("mode", "hour", "first"), [("walk", None, 7), ("drive", 8, 1),
+                                                      ("bike", None, 3)])
+def test_the_first_approaches_are_exactly_the_head_of_the_whole_list(futian_streets, mode,
+                                                                     hour, first):
+    """Ranked by the search's times and followed only for the fastest, the first approaches
+    are the whole list's head, paths and times alike; a kept responder comes back too."""
+    snaps = road_points(futian_streets, mode, 150, seed=5)
+    patient, responders = snaps[0], [Responder(i, s) for i, s in enumerate(snaps[1:])]
+    every = approaches(futian_streets, patient, responders, mode=mode, limit_s=900, hour=hour)
+    assert len(every) > 3 * first
+    head = approaches(futian_streets, patient, responders, mode=mode, limit_s=900, hour=hour,
+                      first=first)
+    assert [(a.responder.id, a.time_s, a.steps) for a in head] == [
+        (a.responder.id, a.time_s, a.steps) for a in every[:first]]
+    slow = every[-1].responder.id
+    kept = approaches(futian_streets, patient, responders, mode=mode, limit_s=900, hour=hour,
+                      first=first, keep=frozenset({slow}))
+    assert [a.responder.id for a in kept] == [*(a.responder.id for a in head), slow]
+    with pytest.raises(ValueError, match="first"):
+        approaches(futian_streets, patient, responders, mode=mode, limit_s=900,
+                   edge_factor=np.ones(len(futian_streets.length_m)), first=first)

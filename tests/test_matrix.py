@@ -25,9 +25,8 @@ from routing.hierarchy import Hierarchy, hierarchy_of
 from routing.matrix import travel_matrix
 from routing.network import Network
 from routing.row_search import search_to_columns
-from routing.snap import Snap
 from services.matrix import MAX_SYNC_CELLS
-from tests.conftest import served
+from tests.conftest import road_points, served
 from tests.test_reach import client_for, demo_city, unlimited
 from tests.test_routing_api import TOY_CITY
 
@@ -182,33 +181,16 @@ def test_depart_at_takes_the_hours_speeds_as_routes_do(client, network):
                for r, n in zip(rr, nn, strict=True))
 
 
-@pytest.fixture(scope="module")
-def futian(make_database, shared_data) -> Network:
-    """Real streets, one-way pairs included: where a wrong shortcut would show."""
-    engine = make_database("rc_test_matrix_futian")
-    import_osm(engine, shared_data / "shenzhen" / "futian.osm.pbf")
-    return Network(load_network_arrays(engine))
-
-
-def road_points(network: Network, mode: str, count: int, seed: int) -> list[Snap]:
-    """Snapped midpoints of random edges open to ``mode`` (random spots may miss the roads)."""
-    arrays = network.arrays
-    usable = np.nonzero(((arrays.cost_s[mode] >= 0) | (arrays.reverse_cost_s[mode] >= 0))
-                        & ~arrays.island[mode])[0]
-    edges = np.random.default_rng(seed).choice(usable, count, replace=False)
-    middles = shapely.line_interpolate_point(arrays.lines[edges], 0.5, normalized=True)
-    return [network.snap(x, y, mode) for x, y in shapely.get_coordinates(middles)]
-
-
 @pytest.mark.parametrize(("mode", "hour"), [("drive", None), ("drive", 8), ("walk", None)])
-def test_hierarchy_times_are_the_row_searches(futian, mode, hour):
+def test_hierarchy_times_are_the_row_searches(futian_streets, mode, hour):
     """Every cell through the contraction hierarchy equals the full Dijkstra's, both ways."""
-    snaps = road_points(futian, mode, 120, seed=7)
+    snaps = road_points(futian_streets, mode, 120, seed=7)
     for direction in ("from", "to"):
-        graph = directions.graph(futian, mode, hour, direction)
-        rows = [directions.seeds(futian, snap, mode, hour, direction) for snap in snaps[:60]]
+        graph = directions.graph(futian_streets, mode, hour, direction)
+        rows = [directions.seeds(futian_streets, snap, mode, hour, direction)
+                for snap in snaps[:60]]
         columns = np.unique([seed.vertex for snap in snaps[60:] for seed in directions.seeds(
-            futian, snap, mode, hour, opposite(direction))])
+            futian_streets, snap, mode, hour, opposite(direction))])
         expected, _ = search_to_columns(graph, rows, columns)
         found = Hierarchy.build(graph).times_to_columns(rows, columns)
         assert np.isfinite(expected).mean() > 0.9
@@ -217,15 +199,15 @@ def test_hierarchy_times_are_the_row_searches(futian, mode, hour):
         assert np.allclose(found[finite], expected[finite], rtol=0, atol=1e-6)
 
 
-def test_matrix_of_times_uses_the_hierarchy_once_built(futian):
+def test_matrix_of_times_uses_the_hierarchy_once_built(futian_streets):
     """The first large matrix starts the build and is answered by row searches; once the
     hierarchy is there the same request gives the same times through it."""
-    snaps = road_points(futian, "drive", 40, seed=11)
-    graph = futian.graph("drive", 17)
+    snaps = road_points(futian_streets, "drive", 40, seed=11)
+    graph = futian_streets.graph("drive", 17)
     assert hierarchy_of(graph) is None  # not built yet: the build starts in the background
-    first = travel_matrix(futian, snaps[:20], snaps[20:], "drive", hour=17)
+    first = travel_matrix(futian_streets, snaps[:20], snaps[20:], "drive", hour=17)
     assert hierarchy_of(graph, wait=True) is not None
-    again = travel_matrix(futian, snaps[:20], snaps[20:], "drive", hour=17)
+    again = travel_matrix(futian_streets, snaps[:20], snaps[20:], "drive", hour=17)
     assert np.array_equal(np.isfinite(first.time_s), np.isfinite(again.time_s))
     finite = np.isfinite(first.time_s)
     assert finite.mean() > 0.9
