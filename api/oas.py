@@ -56,3 +56,18 @@ def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str,
     """An optional query parameter."""
     return {"name": name, "in": "query", "required": False, "schema": schema,
             "description": description}
+
+
+VECTOR_TILE = {"description": "a Mapbox Vector Tile (empty when nothing is there)",
+               "headers": {"ETag": {"schema": {"type": "string"}},
+                           "Cache-Control": {"schema": {"type": "string"}}},
+               "content": {MVT: {"schema": BINARY}}}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                 "schema": {"type": "string"}}
+
+
+def tile_responses() -> dict[str, Any]:
+    """A vector tile's answers: the tile, 304 when the client's copy (If-None-Match) is
+    current, 404 for an unknown layer or a tile outside the tile matrix set, 503."""
+    return {**responses(VECTOR_TILE, 404),
+            "304": {"description": "the tile the client holds (If-None-Match) is current"}}

@@ -18,14 +18,15 @@ from api.oas import (
     ERROR_SCHEMA,
     GEOJSON,
     HTML,
+    IF_NONE_MATCH,
     JSON,
-    MVT,
     OBJECT,
     get,
     ok,
     path_param,
     query,
     responses,
+    tile_responses,
 )
 from api.processes import PROCESSES
 from gis.feature_edit import EDITABLE
@@ -166,14 +167,7 @@ def _write(summary: str, parameters: list[dict[str, Any]], done: dict[str, Any],
 def _tile_paths(tiled: list[str]) -> dict[str, Any]:
     collection = path_param("collectionId", {"type": "string", "enum": tiled})
     index = {"type": "integer", "minimum": 0}
-    tile = {
-        "200": {"description": "a Mapbox Vector Tile (empty when nothing is there)",
-                "headers": {"ETag": {"schema": {"type": "string"}},
-                            "Cache-Control": {"schema": {"type": "string"}}},
-                "content": {MVT: {"schema": BINARY}}},
-        "304": {"description": "the tile the client holds (If-None-Match) is current"},
-        **{code: body for code, body in responses(ok(""), 404).items() if code != "200"},
-    }
+    tile = tile_responses()
     return {
         "/collections/{collectionId}/tiles": get(
             "A collection's vector tile sets", responses(ok("tile sets"), 404), [collection]),
@@ -182,9 +176,7 @@ def _tile_paths(tiled: list[str]) -> dict[str, Any]:
         "/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}":
             get("One tile of a collection", tile, [
                 collection, path_param("tileMatrix", {**index, "maximum": MAX_ZOOM}),
-                path_param("tileRow", index), path_param("tileCol", index),
-                {"name": "If-None-Match", "in": "header", "required": False,
-                 "schema": {"type": "string"}}]),
+                path_param("tileRow", index), path_param("tileCol", index), IF_NONE_MATCH]),
         "/tileMatrixSets": get("The tiling schemes", responses(ok("tile matrix sets"))),
         "/tileMatrixSets/{tileMatrixSetId}": get(
             "A tiling scheme (OGC 2DTMS JSON)", responses(ok("tile matrix set"), 404),

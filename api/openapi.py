@@ -14,6 +14,21 @@ from flask.typing import ResponseReturnValue
 
 from api import app_state
 from api.exports import COMPUTED_ROLES
+from api.oas import (
+    BEARER,
+    BINARY,
+    ERROR_SCHEMA,
+    GEOJSON,
+    IF_NONE_MATCH,
+    JSON,
+    OBJECT,
+    get,
+    ok,
+    path_param,
+    query,
+    responses,
+    tile_responses,
+)
 from api.ogc import LAYERS as FEATURE_LAYERS
 from api.ogc_tiles import DATASET
 from api.ors import PREFIX as ORS
@@ -27,12 +42,6 @@ from services.ors import ATTRIBUTES, LOCATION_TYPES, MAX_ISOCHRONE_LOCATIONS, PR
 
 blueprint = Blueprint("openapi", __name__)
 
-JSON = "application/json"
-GEOJSON = "application/geo+json"
-MVT = "application/vnd.mapbox-vector-tile"
-ERROR = {"$ref": "#/components/schemas/Error"}
-OBJECT = {"type": "object"}
-BINARY = {"type": "string", "format": "binary"}
 
 
 @blueprint.get("/openapi.json")
@@ -55,112 +64,69 @@ def document(base_url: str, tile_layers: list[str]) -> dict[str, Any]:
                   **_process_paths(), **_travel_paths(), **_ors_paths(),
                   **_feature_paths()},
         "components": {
-            "schemas": {"Error": {"type": "object", "required": ["code", "description"],
-                                  "properties": {"code": {"type": "string"},
-                                                 "description": {"type": "string"}}}},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": BEARER,
         },
     }
 
 
-def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
-    """``ok`` as the 200 response, and JSON error bodies for each status in ``errors``."""
-    descriptions = {400: "bad input", 401: "no or unknown token", 403: "role not allowed",
-                    404: "not found", 413: "request body too large", 422: "no route",
-                    503: "database unavailable"}
-    return {"200": ok, **{str(code): {"description": descriptions[code],
-                                      "content": {JSON: {"schema": ERROR}}}
-                          for code in (*errors, 503)}}
-
-
-def _ok(description: str, media_type: str = JSON, schema: dict[str, Any] = OBJECT,
-        ) -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": schema}}}
-
-
-def _get(summary: str, responses: dict[str, Any], parameters: list[dict[str, Any]] | None = None,
-         **extra: Any) -> dict[str, Any]:
-    return {"get": {"summary": summary, "parameters": parameters or [], "responses": responses,
-                    **extra}}
-
-
-def _path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": schema}
-
-
-def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description}
-
-
 def _service_paths() -> dict[str, Any]:
     return {
-        "/": _get("Landing page: links to everything this server offers",
-                  _responses(_ok("links"))),
-        "/health": _get("Database, PostGIS, pgRouting and network status",
-                        {"200": _ok("ready"), "503": _ok("not ready")}),
-        "/conformance": _get("OGC conformance classes of the root API (Tiles)",
-                             _responses(_ok("conformsTo"))),
-        "/openapi.json": _get("This document", _responses(_ok("OpenAPI 3.0"))),
-        "/api/whoami": _get("The caller's role", _responses(_ok("role and label"), 401),
+        "/": get("Landing page: links to everything this server offers",
+                  responses(ok("links"))),
+        "/health": get("Database, PostGIS, pgRouting and network status",
+                        {"200": ok("ready"), "503": ok("not ready")}),
+        "/conformance": get("OGC conformance classes of the root API (Tiles)",
+                             responses(ok("conformsTo"))),
+        "/openapi.json": get("This document", responses(ok("OpenAPI 3.0"))),
+        "/api/whoami": get("The caller's role", responses(ok("role and label"), 401),
                             security=[{}, {"bearer": []}]),
-        "/api/places": _get(
+        "/api/places": get(
             "Streets and named facilities whose name or address holds q, best first",
-            _responses(_ok("GeoJSON FeatureCollection of places"), 400), [
-                {**_query("q", {"type": "string", "minLength": 2, "maxLength": 100},
+            responses(ok("GeoJSON FeatureCollection of places"), 400), [
+                {**query("q", {"type": "string", "minLength": 2, "maxLength": 100},
                           "part of a street or place name"), "required": True},
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": 20}),
-                _query("lon", {"type": "number", "minimum": -180, "maximum": 180},
+                query("limit", {"type": "integer", "minimum": 1, "maximum": 20}),
+                query("lon", {"type": "number", "minimum": -180, "maximum": 180},
                        "where the map is: nearer places first"),
-                _query("lat", {"type": "number", "minimum": -90, "maximum": 90}),
-                _query("crs", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]})]),
+                query("lat", {"type": "number", "minimum": -90, "maximum": 90}),
+                query("crs", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]})]),
     }
 
 
 def _tile_paths(tile_layers: list[str]) -> dict[str, Any]:
-    layer = _path_param("layer", {"type": "string", "enum": tile_layers})
-    collection = _path_param("collectionId", {
+    layer = path_param("layer", {"type": "string", "enum": tile_layers})
+    collection = path_param("collectionId", {
         "type": "string", "enum": [name for name in tile_layers if name != DATASET]})
     zoom = {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}
     index = {"type": "integer", "minimum": 0}
-    etag = {"name": "If-None-Match", "in": "header", "required": False,
-            "schema": {"type": "string"}}
-    ogc_tile = [_path_param("tileMatrix", zoom), _path_param("tileRow", index),
-                _path_param("tileCol", index), etag]
-    tile = {
-        "200": {"description": "a Mapbox Vector Tile (empty when nothing is there)",
-                "headers": {"ETag": {"schema": {"type": "string"}},
-                            "Cache-Control": {"schema": {"type": "string"}}},
-                "content": {MVT: {"schema": BINARY}}},
-        "304": {"description": "the tile the client holds (If-None-Match) is current"},
-        "404": {"description": "unknown layer, or a tile outside the tile matrix set",
-                "content": {JSON: {"schema": ERROR}}},
-        "503": {"description": "database unavailable", "content": {JSON: {"schema": ERROR}}},
-    }
-    tilejson = _get("TileJSON 3.0.0", _responses(_ok("TileJSON"), 404), [layer])
-    tileset = _responses(_ok("tile set metadata"), 404)
+    ogc_tile = [path_param("tileMatrix", zoom), path_param("tileRow", index),
+                path_param("tileCol", index), IF_NONE_MATCH]
+    tile = tile_responses()
+    tilejson = get("TileJSON 3.0.0", responses(ok("TileJSON"), 404), [layer])
+    tileset = responses(ok("tile set metadata"), 404)
     return {
-        "/tiles": _get("OGC API - Tiles: the dataset's tile sets (the basemap)",
-                       _responses(_ok("tile sets"))),
-        "/tiles/WebMercatorQuad": _get("The basemap's tile set metadata", tileset),
-        "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}": _get(
+        "/tiles": get("OGC API - Tiles: the dataset's tile sets (the basemap)",
+                       responses(ok("tile sets"))),
+        "/tiles/WebMercatorQuad": get("The basemap's tile set metadata", tileset),
+        "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}": get(
             "One basemap tile", tile, ogc_tile),
         "/tiles/{layer}.json": tilejson,
         "/tiles/{layer}/tilejson.json": tilejson,
-        "/tiles/{layer}/{z}/{x}/{y}.mvt": _get(
+        "/tiles/{layer}/{z}/{x}/{y}.mvt": get(
             "One vector tile by XYZ numbering", tile,
-            [layer, _path_param("z", zoom), _path_param("x", index), _path_param("y", index),
-             etag]),
-        "/ogc/collections/{collectionId}/tiles": _get(
-            "A collection's tile sets", _responses(_ok("tile sets"), 404), [collection]),
-        "/ogc/collections/{collectionId}/tiles/WebMercatorQuad": _get(
+            [layer, path_param("z", zoom), path_param("x", index), path_param("y", index),
+             IF_NONE_MATCH]),
+        "/ogc/collections/{collectionId}/tiles": get(
+            "A collection's tile sets", responses(ok("tile sets"), 404), [collection]),
+        "/ogc/collections/{collectionId}/tiles/WebMercatorQuad": get(
             "A collection's tile set metadata", tileset, [collection]),
         "/ogc/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/"
-        "{tileCol}": _get("One tile of a collection", tile, [collection, *ogc_tile]),
-        "/tileMatrixSets": _get("The tile matrix sets", _responses(_ok("list"))),
-        "/tileMatrixSets/{tileMatrixSetId}": _get(
-            "A tile matrix set (OGC 2DTMS JSON)", _responses(_ok("tile matrix set"), 404),
-            [_path_param("tileMatrixSetId", {"type": "string", "enum": ["WebMercatorQuad"]})]),
+        "{tileCol}": get("One tile of a collection", tile, [collection, *ogc_tile]),
+        "/tileMatrixSets": get("The tile matrix sets", responses(ok("list"))),
+        "/tileMatrixSets/{tileMatrixSetId}": get(
+            "A tile matrix set (OGC 2DTMS JSON)", responses(ok("tile matrix set"), 404),
+            [path_param("tileMatrixSetId", {"type": "string", "enum": ["WebMercatorQuad"]})]),
     }
 
 
@@ -170,41 +136,41 @@ def _export_paths() -> dict[str, Any]:
     files = {fmt.media_type: {"schema": BINARY} for fmt in FORMATS.values()}
     computed = f"Needs a token of role {', '.join(COMPUTED_ROLES)}."
     paths: dict[str, Any] = {
-        "/api/exports": _get("What can be exported", _responses(_ok("layers and files"))),
-        "/api/exports/{filename}": _get(
+        "/api/exports": get("What can be exported", responses(ok("layers and files"))),
+        "/api/exports/{filename}": get(
             "A public layer as GeoPackage, GeoJSON, zipped Shapefile or CSV",
-            _responses({"description": "the file", "content": files}, 404),
-            [_path_param("filename", {"type": "string", "enum": names})]),
-        "/api/exports/travel_time.tif": _get(
+            responses({"description": "the file", "content": files}, 404),
+            [path_param("filename", {"type": "string", "enum": names})]),
+        "/api/exports/travel_time.tif": get(
             "A travel-time surface (seconds) as a Cloud-Optimized GeoTIFF. " + computed,
-            _responses({"description": "COG", "content": {"image/tiff": {"schema": BINARY}}},
+            responses({"description": "COG", "content": {"image/tiff": {"schema": BINARY}}},
                        400, 401, 403, 422),
-            [_query("lon", {"type": "number"}, "origin longitude"),
-             _query("lat", {"type": "number"}, "origin latitude"),
-             _query("mode", {"type": "string", "enum": list(MODES)}),
-             _query("minutes", {"type": "number", "minimum": 1, "maximum": 60}),
-             _query("depart_at", {"type": "string", "format": "date-time"})],
+            [query("lon", {"type": "number"}, "origin longitude"),
+             query("lat", {"type": "number"}, "origin latitude"),
+             query("mode", {"type": "string", "enum": list(MODES)}),
+             query("minutes", {"type": "number", "minimum": 1, "maximum": 60}),
+             query("depart_at", {"type": "string", "format": "date-time"})],
             security=[{"bearer": []}]),
     }
     for ending in endings:
-        paths[f"/api/exports/station_coverage.{ending}"] = _get(
+        paths[f"/api/exports/station_coverage.{ending}"] = get(
             "Each station's isochrone as a polygon with area and population. " + computed,
-            _responses({"description": "the file", "content": files}, 400, 401, 403),
-            [_query("minutes", {"type": "number", "minimum": 1, "maximum": 60}),
-             _query("mode", {"type": "string", "enum": list(MODES)})],
+            responses({"description": "the file", "content": files}, 400, 401, 403),
+            [query("minutes", {"type": "number", "minimum": 1, "maximum": 60}),
+             query("mode", {"type": "string", "enum": list(MODES)})],
             security=[{"bearer": []}])
     return paths
 
 
 def _process_paths() -> dict[str, Any]:
-    process_id = _path_param("processId", {"type": "string", "enum": list(PROCESSES)})
+    process_id = path_param("processId", {"type": "string", "enum": list(PROCESSES)})
     point = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
-    job_id = _path_param("jobId", {"type": "string", "format": "uuid"})
+    job_id = path_param("jobId", {"type": "string", "format": "uuid"})
     return {
-        "/ogc/processes": _get("OGC API - Processes: the processes",
-                               _responses(_ok("process list"))),
-        "/ogc/processes/{processId}": _get("A process description",
-                                           _responses(_ok("process"), 404), [process_id]),
+        "/ogc/processes": get("OGC API - Processes: the processes",
+                               responses(ok("process list"))),
+        "/ogc/processes/{processId}": get("A process description",
+                                           responses(ok("process"), 404), [process_id]),
         "/ogc/processes/{processId}/execution": {"post": {
             "summary": "Run a process: synchronously, or as a job with 'Prefer: respond-async' "
                        "(coverage, site, qc; 201 and Location). dispatch needs a dispatcher "
@@ -216,24 +182,24 @@ def _process_paths() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {JSON: {"schema": {
                 "type": "object", "required": ["inputs"],
                 "properties": {"inputs": {"type": "object"}}}}}},
-            "responses": {**_responses(
+            "responses": {**responses(
                 {"description": "the output", "content": {GEOJSON: {"schema": OBJECT},
                                                           JSON: {"schema": OBJECT},
                                                           "image/tiff": {"schema": BINARY}}},
                 400, 401, 403, 404, 413, 422),
-                "201": _ok("the job started: its status (Location: the job)")}}},
-        "/ogc/jobs": _get("The caller's jobs (an admin's: every job)",
-                          _responses(_ok("job list"), 401), security=[{"bearer": []}]),
-        "/ogc/jobs/{jobId}": _get("A job's status and progress",
-                                  _responses(_ok("status"), 401, 404), [job_id],
+                "201": ok("the job started: its status (Location: the job)")}}},
+        "/ogc/jobs": get("The caller's jobs (an admin's: every job)",
+                          responses(ok("job list"), 401), security=[{"bearer": []}]),
+        "/ogc/jobs/{jobId}": get("A job's status and progress",
+                                  responses(ok("status"), 401, 404), [job_id],
                                   security=[{"bearer": []}]),
-        "/ogc/jobs/{jobId}/results": _get(
+        "/ogc/jobs/{jobId}/results": get(
             "A successful job's results: GeoJSON (coverage, site) or JSON (qc); f=html the qc "
             "report page",
-            _responses({"description": "the results", "content": {
+            responses({"description": "the results", "content": {
                 GEOJSON: {"schema": OBJECT}, JSON: {"schema": OBJECT},
                 "text/html": {"schema": {"type": "string"}}}}, 400, 401, 404),
-            [job_id, _query("f", {"type": "string", "enum": ["json", "html"]})],
+            [job_id, query("f", {"type": "string", "enum": ["json", "html"]})],
             security=[{"bearer": []}]),
         "/routes": {"post": {
             "summary": "OGC API - Routes: the fastest route between two waypoints",
@@ -249,7 +215,7 @@ def _process_paths() -> dict[str, Any]:
                     "preference": {"type": "string", "enum": ["fastest"]},
                     "depart_at": {"type": "string", "format": "date-time"},
                     "name": {"type": "string"}}}}}},
-            "responses": _responses(_ok("route", GEOJSON), 400, 422)}},
+            "responses": responses(ok("route", GEOJSON), 400, 422)}},
     }
 
 
@@ -269,7 +235,7 @@ def _travel_paths() -> dict[str, Any]:
             "summary": "Isochrone bands from or to a point, or of several facilities (the "
                        "inputs of process isochrone)",
             "requestBody": body("isochrone"),
-            "responses": _responses(
+            "responses": responses(
                 {"description": "the bands", "content": {GEOJSON: {"schema": OBJECT},
                                                          "image/tiff": {"schema": BINARY}}},
                 400, 422)}},
@@ -277,14 +243,14 @@ def _travel_paths() -> dict[str, Any]:
             "summary": "Seconds and metres from each source to each target (the inputs of "
                        "process matrix); with 'Prefer: respond-async', a job",
             "requestBody": body("matrix"),
-            "responses": {**_responses(_ok("the matrix"), 400, 401, 422),
-                          "201": _ok("the job's status (asynchronous execution)")}}},
+            "responses": {**responses(ok("the matrix"), 400, 401, 422),
+                          "201": ok("the job's status (asynchronous execution)")}}},
     }
 
 
 def _ors_paths() -> dict[str, Any]:
     """openrouteservice v2's shapes (``api/ors.py``): the fields we read; others are ignored."""
-    profile = _path_param("profile", {"type": "string", "enum": list(PROFILES)})
+    profile = path_param("profile", {"type": "string", "enum": list(PROFILES)})
     point = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
     units = {"type": "string", "enum": list(UNIT_M)}
 
@@ -293,7 +259,7 @@ def _ors_paths() -> dict[str, Any]:
         return {"post": {"summary": summary, "parameters": [profile], "requestBody": {
             "required": True, "content": {JSON: {"schema": {
                 "type": "object", "required": required, "properties": properties}}}},
-            "responses": _responses(_ok("the answer", media_type), 400, 422)}}
+            "responses": responses(ok("the answer", media_type), 400, 422)}}
 
     isochrones = post(
         "openrouteservice isochrones: reach from (start) or to (destination) each location",
@@ -329,11 +295,11 @@ def _ors_paths() -> dict[str, Any]:
         f"{ORS}/directions/{{profile}}": {
             **post("openrouteservice directions (JSON, encoded polyline)", ["coordinates"],
                    directions),
-            **_get("openrouteservice directions from start to end, as GeoJSON",
-                   _responses(_ok("the route", GEOJSON), 400, 422), [
+            **get("openrouteservice directions from start to end, as GeoJSON",
+                   responses(ok("the route", GEOJSON), 400, 422), [
                        profile,
-                       {**_query("start", {"type": "string"}, "lon,lat"), "required": True},
-                       {**_query("end", {"type": "string"}, "lon,lat"), "required": True}])},
+                       {**query("start", {"type": "string"}, "lon,lat"), "required": True},
+                       {**query("end", {"type": "string"}, "lon,lat"), "required": True}])},
         f"{ORS}/directions/{{profile}}/json": post(
             "openrouteservice directions (JSON, encoded polyline)", ["coordinates"], directions),
         f"{ORS}/directions/{{profile}}/geojson": post(
@@ -342,24 +308,24 @@ def _ors_paths() -> dict[str, Any]:
 
 
 def _feature_paths() -> dict[str, Any]:
-    collection = _path_param("collectionId", {
+    collection = path_param("collectionId", {
         "type": "string", "enum": [layer.collection for layer in FEATURE_LAYERS]})
-    items = _ok("features", GEOJSON)
-    f = _query("f", {"type": "string", "enum": ["json"]})
+    items = ok("features", GEOJSON)
+    f = query("f", {"type": "string", "enum": ["json"]})
     return {
-        "/ogc/collections/{collectionId}/items": _get(
-            "OGC API - Features items (pygeoapi)", _responses(items, 400, 404),
+        "/ogc/collections/{collectionId}/items": get(
+            "OGC API - Features items (pygeoapi)", responses(items, 400, 404),
             [collection, f,
-             {**_query("bbox", {"type": "array", "items": {"type": "number"}, "minItems": 4,
+             {**query("bbox", {"type": "array", "items": {"type": "number"}, "minItems": 4,
                                 "maxItems": 6}, "minx,miny,maxx,maxy in CRS84"),
               "style": "form", "explode": False},
-             _query("limit", {"type": "integer", "minimum": 1, "maximum": 10000}),
-             _query("offset", {"type": "integer", "minimum": 0}),
-             _query("datetime", {"type": "string"}),
-             _query("filter", {"type": "string"}, "CQL2 text"),
-             _query("properties", {"type": "string"}),
-             _query("sortby", {"type": "string"})]),
-        "/ogc/collections/{collectionId}/items/{featureId}": _get(
-            "One feature (pygeoapi)", _responses(items, 400, 404),
-            [collection, f, _path_param("featureId", {"type": "string"})]),
+             query("limit", {"type": "integer", "minimum": 1, "maximum": 10000}),
+             query("offset", {"type": "integer", "minimum": 0}),
+             query("datetime", {"type": "string"}),
+             query("filter", {"type": "string"}, "CQL2 text"),
+             query("properties", {"type": "string"}),
+             query("sortby", {"type": "string"})]),
+        "/ogc/collections/{collectionId}/items/{featureId}": get(
+            "One feature (pygeoapi)", responses(items, 400, 404),
+            [collection, f, path_param("featureId", {"type": "string"})]),
     }
