@@ -134,9 +134,10 @@ def zoned(engine: Engine, zone: str) -> Engine:
     return make_engine(Settings(database_url=app_settings(engine).database_url, timezone=zone))
 
 
-def client_for(engine: Engine) -> FlaskClient:
-    """A test client of an app serving the database behind ``engine``."""
-    return create_app(app_settings(engine), engine=engine).test_client()
+def client_for(engine: Engine, settings: Settings | None = None) -> FlaskClient:
+    """A test client of an app serving the database behind ``engine`` (with ``settings``,
+    by default ``app_settings(engine)``)."""
+    return create_app(settings or app_settings(engine), engine=engine).test_client()
 
 
 @contextmanager

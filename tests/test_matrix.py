@@ -27,7 +27,7 @@ from routing.network import Network
 from routing.row_search import search_to_columns
 from services.matrix import MAX_SYNC_CELLS
 from tests.conftest import road_points, served
-from tests.test_reach import client_for, demo_city, unlimited
+from tests.test_reach import demo_city, unlimited, unlimited_client
 from tests.test_routing_api import TOY_CITY
 
 MATRIX = "/ogc/processes/matrix/execution"
@@ -46,7 +46,7 @@ def network(engine) -> Network:
 
 @pytest.fixture(scope="module")
 def client(engine):
-    return client_for(engine)
+    return unlimited_client(engine)
 
 
 def random_points(network: Network, count: int, seed: int) -> list[list[float]]:
@@ -90,7 +90,7 @@ def test_owslib_describes_and_executes_matrix(engine, network):
             "sources": points[:3], "targets": points[3:], "mode": "drive"})
     assert len(answer["durations_s"]) == 3 and len(answer["durations_s"][0]) == 4
     assert len(answer["sources"]) == 3 and len(answer["targets"]) == 4
-    client = client_for(engine)
+    client = unlimited_client(engine)
     for i in range(3):
         for j in range(4):
             route = client.post(ROUTE, json={"inputs": {
@@ -152,7 +152,7 @@ def test_no_route_is_null_on_the_toy_city(make_database):
     # closed); the island Lonely Road is reached from nowhere. Walkers leave 6 freely.
     engine = make_database("matrix_toy")
     import_osm(engine, TOY_CITY)
-    client = client_for(engine)
+    client = unlimited_client(engine)
     points = [[0.0, 0.0], [0.002, 0.001], [0.006, 0.0]]
     answer = client.post(MATRIX, json={"inputs": {
         "sources": points, "targets": points, "mode": "drive"}}).json

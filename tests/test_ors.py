@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from services.ors_directions import encode_polyline
 from tests.conftest import served
-from tests.test_reach import client_for, demo_city, unlimited
+from tests.test_reach import demo_city, unlimited, unlimited_client
 
 ISOCHRONE = "/ogc/processes/isochrone/execution"
 MATRIX = "/ogc/processes/matrix/execution"
@@ -30,7 +30,7 @@ def base(engine):
 
 @pytest.fixture(scope="module")
 def ogc(engine):
-    return client_for(engine)
+    return unlimited_client(engine)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_directions_json_and_geojson_are_our_routes(base, ogc, places):
 
 
 def test_get_directions_and_refusals(engine, base, places):
-    client = client_for(engine)
+    client = unlimited_client(engine)
     start, end = (",".join(map(str, p)) for p in places[:2])
     response = client.get(f"/ors/v2/directions/cycling-regular?start={start}&end={end}")
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
@@ -151,7 +151,7 @@ def test_get_directions_and_refusals(engine, base, places):
 
 
 def test_interval_cuts_one_range_into_bands(engine, places):
-    answer = client_for(engine).post("/ors/v2/isochrones/driving-car/geojson", json={
+    answer = unlimited_client(engine).post("/ors/v2/isochrones/driving-car/geojson", json={
         "locations": [places[0]], "range": [300], "interval": 120}).json
     assert [f["properties"]["value"] for f in answer["features"]] == [120, 240, 300]
 

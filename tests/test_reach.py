@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
-from api.app import create_app
 from gis.demo_load import load_demo_city
 from gis.network_loader import current_network_id, load_network_arrays
 from rescuecircle.settings import Settings
@@ -27,7 +26,7 @@ from routing.isochrone import (
 )
 from routing.network import Network
 from routing.snap import Snap
-from tests.conftest import app_settings
+from tests.conftest import app_settings, client_for
 
 ISOCHRONE = "/ogc/processes/isochrone/execution"
 LIMIT_S = 600.0
@@ -47,9 +46,9 @@ def unlimited(engine: Engine) -> Settings:
     return app_settings(engine).model_copy(update={"public_compute_per_min": 100_000})
 
 
-def client_for(engine: Engine) -> FlaskClient:
+def unlimited_client(engine: Engine) -> FlaskClient:
     """A test client of the app over ``engine`` with ``unlimited`` settings."""
-    return create_app(unlimited(engine), engine=engine).test_client()
+    return client_for(engine, unlimited(engine))
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +63,7 @@ def network(engine) -> Network:
 
 @pytest.fixture(scope="module")
 def client(engine):
-    return client_for(engine)
+    return unlimited_client(engine)
 
 
 @pytest.fixture(scope="module")
