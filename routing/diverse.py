@@ -110,16 +110,21 @@ class Scenarios:
     slow_factor: float = 1.5
     closure_radius_m: float = 300.0
     _blocked: dict[int, SearchResult] = field(default_factory=dict)
+    _open: np.ndarray | None = None  # 1 per edge: one closure at a time is set and reset
 
     def blocked(self, edge: int) -> SearchResult:
         """Times to the patient from every vertex with ``edge`` closed (cached per edge)."""
         if edge not in self._blocked:
-            factor = np.ones(len(self.network.length_m))
-            factor[edge] = np.inf
+            if self._open is None:
+                self._open = np.ones(len(self.network.length_m))
             graph = self.network.graph(self.mode, self.hour, reverse=True)
             seeds = self.network.arrival_seeds(self.patient, self.mode, self.hour)
-            self._blocked[edge] = graph.search(seeds, limit_s=self.limit_s * 3,
-                                               edge_factor=factor)
+            self._open[edge] = np.inf
+            try:
+                self._blocked[edge] = graph.search(seeds, limit_s=self.limit_s * 3,
+                                                   edge_factor=self._open)
+            finally:
+                self._open[edge] = 1.0
         return self._blocked[edge]
 
     def detour_s(self, approach: Approach, blocked_edge: int) -> float:
@@ -176,10 +181,10 @@ def approaches(
         raise ValueError("first needs true times: penalised ones rank differently")
     graph = network.graph(mode, hour, reverse=True)
     seeds = network.arrival_seeds(patient, mode, hour)
-    target_s = None if first is None or keep else _leaving_s(network, responders, mode, hour)
+    targets_s = None if first is None or keep else _leaving_s(network, responders, mode, hour)
     result = graph.search(seeds, limit_s=limit_s * (PENALTY_FACTOR if edge_factor is not None
                                                     else 1.0), edge_factor=edge_factor,
-                          target_s=target_s, targets=2 * (first or 1))
+                          targets_s=targets_s, targets=2 * (first or 1))
     leaving = [(responder, *best) for responder in responders
                if (best := _best_leave(network, responder.snap, result, mode, hour))]
     if first is not None:
@@ -210,14 +215,20 @@ def approaches(
 
 
 def _leaving_s(network: Network, responders: Sequence[Responder], mode: str,
-               hour: int | None) -> np.ndarray:
-    """Per vertex, the least time any responder takes to reach it from where they stand (inf
-    where none leaves by it): the targets of a search that stops at the fastest."""
-    leaving_s = np.full(len(network.vertex_id), np.inf)
-    for responder in responders:
-        for seed in network.seeds(responder.snap, mode, hour):
-            leaving_s[seed.vertex] = min(leaving_s[seed.vertex], seed.time_s)
-    return leaving_s
+               hour: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The vertices responders leave their edges by (sorted, each once) and the least time
+    any of them takes to reach each: the targets of a search that stops at the fastest."""
+    leaving = [(seed.vertex, seed.time_s) for responder in responders
+               for seed in network.seeds(responder.snap, mode, hour)]
+    if not leaving:
+        return np.zeros(0, np.int64), np.zeros(0)
+    vertex = np.array([v for v, _ in leaving], np.int64)
+    time_s = np.array([t for _, t in leaving])
+    order = np.lexsort((time_s, vertex))
+    vertex, time_s = vertex[order], time_s[order]
+    first = np.ones(len(vertex), bool)
+    first[1:] = vertex[1:] != vertex[:-1]
+    return vertex[first], time_s[first]
 
 
 def _fastest(

@@ -146,24 +146,24 @@ class ModeGraph:
 
     def search(
         self, seeds: Sequence[Seed], *, limit_s: float = np.inf,
-        edge_factor: np.ndarray | None = None, target_s: np.ndarray | None = None,
-        targets: int = 1,
+        edge_factor: np.ndarray | None = None,
+        targets_s: tuple[np.ndarray, np.ndarray] | None = None, targets: int = 1,
     ) -> SearchResult:
         """Dijkstra from all seeds at once, stopping at ``limit_s`` seconds.
 
         ``edge_factor`` (one per network edge) multiplies travel times for this search only:
         ``inf`` blocks an edge (a closed road), 2 makes it twice as slow (a path penalty).
-        With ``target_s`` (per vertex) it stops sooner, once the nearest ``targets`` are
-        certain (``dijkstra.search_from_seeds``).
+        With ``targets_s`` (target vertices, sorted, and the seconds on from each) it stops
+        sooner, once the nearest ``targets`` are certain (``dijkstra.search_from_seeds``).
         """
         if not seeds:
             raise ValueError("a search needs at least one seed")
         flat = FlatSeeds.of([seeds])
         time_s, predecessor = search_from_seeds(
             self.indptr[:self.n_vertices + 1], self.indices, self.cost_s, flat.vertex,
-            flat.time_s, limit_s=limit_s,
-            factor=None if edge_factor is None else edge_factor[self.edge],
-            target_s=target_s, targets=targets)
+            flat.time_s, self.edge, limit_s=limit_s, factor=edge_factor,
+            target_vertex=None if targets_s is None else targets_s[0],
+            target_s=None if targets_s is None else targets_s[1], targets=targets)
         return SearchResult(time_s, predecessor, self.n_vertices)
 
     def search_labelled(
