@@ -125,7 +125,7 @@ def network_time_grid(
 
 def edge_reach(network: Network, vertex_s: np.ndarray) -> EdgeReach | None:
     """The edge vertex a search reached first, from its seconds per vertex (inf: unreached)."""
-    candidates = np.nonzero(network.edge_vertices)[0]
+    candidates = network.edge_vertex_ids
     if not len(candidates):
         return None
     at_edge = vertex_s[candidates]

@@ -7,6 +7,7 @@ graph's structure with its costs scaled, for the hours in use.
 """
 
 import copy
+import functools
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -203,6 +204,12 @@ class Network:
             if self._edge_vertices is None:
                 self._edge_vertices = edge_vertices(self.vertex_xy)
             return self._edge_vertices
+
+    @functools.cached_property
+    def edge_vertex_ids(self) -> np.ndarray:
+        """The vertices on the edge of the loaded network, by index (an isochrone asks which
+        it reached: a few thousand, not a mask over every vertex of a province)."""
+        return np.flatnonzero(self.edge_vertices)
 
     def edges_at(self, vertices: np.ndarray) -> np.ndarray:
         """The edges that start or end at ``vertices``, sorted, each once."""
