@@ -36,6 +36,7 @@ def _tick(clock_ref: "weakref.ref[AlertClock]") -> None:
     """Time out due alerts every TICK_S; holds the clock only while ticking, so a clock whose
     app is gone (a test's) stops."""
     maintained_at: float | None = None
+    failing = False  # an outage is logged once, with its cause, not four times a second
     while (clock := clock_ref()) is not None:
         state, stopped = clock._state, clock._stopped
         if maintained_at is None or time.monotonic() - maintained_at >= MAINTAIN_EVERY_S:
@@ -46,7 +47,14 @@ def _tick(clock_ref: "weakref.ref[AlertClock]") -> None:
             if expired:
                 LOGGER.info("%d alerts timed out; their incidents were planned again", expired)
         except Exception:  # noqa: BLE001 - the database may be away; tick again later
-            LOGGER.warning("alert clock: timing out alerts failed; trying again", exc_info=True)
+            if not failing:
+                LOGGER.warning("alert clock: timing out alerts failed; trying again every "
+                               "%.2f s, quietly until it works", TICK_S, exc_info=True)
+            failing = True
+        else:
+            if failing:
+                LOGGER.info("alert clock: timing out alerts works again")
+            failing = False
         del clock, state
         if stopped.wait(TICK_S):
             return

@@ -12,6 +12,7 @@ unchanged``) and ``test_registry_import.py`` (``test_strict_import_loads_nothing
 leaves_previous_data``).
 """
 
+import gc
 import json
 import shutil
 import socket
@@ -212,3 +213,31 @@ def test_throwaway_cluster_is_not_the_shared_one(throwaway):
     assert settings.pg_port != shared.pg_port
     assert database.cluster_paths(settings).root != database.cluster_paths(shared).root
     assert Path(database.local_url(settings)).name == "reliab_faults"
+
+
+def test_the_alert_clock_logs_an_outage_once_and_the_recovery(throwaway, caplog):
+    """With the database stopped the clock ticks four times a second: one warning with its
+    cause, not one per tick; when the database is back, one line says so."""
+    settings, engine = throwaway
+    gc.collect()  # the earlier tests' apps, whose clocks would log the outage too
+    caplog.set_level("INFO", logger="api.alert_clock")
+    app = create_app(settings, engine=engine)
+
+    def said(words: str) -> list:
+        return [r for r in caplog.records if words in r.getMessage()]
+
+    try:
+        time.sleep(0.5)
+        cluster.stop(settings)
+        time.sleep(1.5)
+        [warning] = said("timing out alerts failed")
+        assert warning.levelname == "WARNING" and warning.exc_info is not None
+        cluster.start(settings)
+        deadline = time.monotonic() + 20
+        while not said("works again") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(said("works again")) == 1
+        assert len(said("timing out alerts failed")) == 1
+    finally:
+        app.extensions["rc_alert_clock"].stop()
+        cluster.start(settings)
