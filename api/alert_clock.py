@@ -2,9 +2,12 @@
 has the next volunteer alerted, within a tick. Every server process runs one; each due alert is
 taken by exactly one of them (``FOR UPDATE SKIP LOCKED``). About hourly (and once at start) it
 also maintains the positions' day partitions (``services.positions.maintain_positions``:
-days made ahead, days past the retention dropped; safe in every process at once)."""
+days made ahead, days past the retention dropped; safe in every process at once), the first
+time a minute or so after start: the days ahead are made days ahead, and workers starting
+together then serve their first requests instead of each altering the same tables."""
 
 import logging
+import random
 import threading
 import time
 import weakref
@@ -16,6 +19,7 @@ from services.responder import expire_due
 LOGGER = logging.getLogger(__name__)
 TICK_S = 0.25
 MAINTAIN_EVERY_S = 3600.0
+MAINTAIN_FIRST_S = 45.0  # after start, plus up to as much again at random
 
 
 class AlertClock:
@@ -35,11 +39,12 @@ class AlertClock:
 def _tick(clock_ref: "weakref.ref[AlertClock]") -> None:
     """Time out due alerts every TICK_S; holds the clock only while ticking, so a clock whose
     app is gone (a test's) stops."""
-    maintained_at: float | None = None
+    maintained_at = (time.monotonic() - MAINTAIN_EVERY_S
+                     + MAINTAIN_FIRST_S * (1 + random.random()))  # noqa: S311 - spread only
     failing = False  # an outage is logged once, with its cause, not four times a second
     while (clock := clock_ref()) is not None:
         state, stopped = clock._state, clock._stopped
-        if maintained_at is None or time.monotonic() - maintained_at >= MAINTAIN_EVERY_S:
+        if time.monotonic() - maintained_at >= MAINTAIN_EVERY_S:
             maintained_at = time.monotonic()
             _maintain(state)
         try:

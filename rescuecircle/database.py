@@ -6,6 +6,7 @@ read-write``, what a Patroni cluster's clients use): it becomes SQLAlchemy's spe
 (``?host=h1:5432&host=h2:5432``), and :func:`libpq_url` turns either back into libpq's.
 """
 
+import functools
 import hashlib
 import os
 import secrets
@@ -122,7 +123,10 @@ def app_password(paths: ClusterPaths) -> str:
     return paths.password_file.read_text().strip()
 
 
+@functools.cache
 def _reachable_by_postgres(directory: Path) -> bool:
+    """Whether the postgres user can traverse ``directory`` (asked once per process: it is a
+    subprocess, and building an app asks for the cluster's URL once per collection)."""
     probe = directory
     while not probe.exists():
         probe = probe.parent
