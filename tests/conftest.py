@@ -20,6 +20,7 @@ import shapely
 import waitress
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
+from waitress import wasyncore
 
 from api.app import create_app
 from gis.db import make_engine
@@ -156,6 +157,8 @@ def served(engine: Engine, settings: Settings | None = None, *, threads: int = 4
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
+    finally:  # requests finish first; then the loop's own thread closes the sockets (closed
+        # from here they race its select, and a finishing request's wake-up of the loop)
+        server.task_dispatcher.shutdown()
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=10)
