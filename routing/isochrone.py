@@ -27,6 +27,7 @@ from routing.network import Network, sorted_unique
 from routing.polygonise import polygonise
 from routing.raster_labels import label_side_by_side
 from routing.snap import OFF_NETWORK_SPEED_KMH, Snap
+from routing.tiled_simplify import simplify_in_tiles
 
 MAX_MINUTES = 60
 CELL_M = {"walk": 25.0, "bike": 40.0, "drive": 75.0}
@@ -296,7 +297,7 @@ def bands(
     shapes = polygonise([inside for inside, _ in cells], [transform for _, transform in cells])
     result = []
     for limit, (inside, transform), shape in zip(limits, cells, shapes, strict=True):
-        geometry = _as_multipolygon(shapely.simplify(shape, grid.cell_m / 2))
+        geometry = _as_multipolygon(simplify_in_tiles(shape, grid.cell_m / 2, transform))
         people = None if population is None else _people_in(
             inside, transform, grid.cell_m, population)
         truncated = grid.edge is not None and grid.edge.time_s < limit * 60
@@ -428,7 +429,7 @@ def facility_bands(
     result = []
     for (limit, k), mine, transform, shape in zip(
             keys, masks, transforms, polygonise(masks, transforms), strict=True):
-        geometry = _as_multipolygon(shapely.simplify(shape, grid.cell_m / 2))
+        geometry = _as_multipolygon(simplify_in_tiles(shape, grid.cell_m / 2, transform))
         people = None if population is None else _people_in(
             mine, transform, grid.cell_m, population)
         truncated = grid.edge is not None and grid.edge.time_s < limit * 60
