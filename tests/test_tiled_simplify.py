@@ -9,7 +9,7 @@ from scipy import ndimage
 
 from routing.isochrone import PeopleXY, TimeGrid, _band_cells, bands
 from routing.polygonise import polygonise
-from routing.tiled_simplify import TILE_CELLS, simplify_in_tiles
+from routing.tiled_simplify import WHOLE_MAX_CELLS, simplify_in_tiles
 
 CELL_M = 75.0
 TRANSFORM = from_origin(500_000.0, 4_000_000.0, CELL_M, CELL_M)
@@ -40,7 +40,7 @@ def ring_counts(geometry: shapely.Geometry) -> list[int]:
     ((300, 260), 4, 1.2, 17)])
 def test_tiles_keep_every_ring_within_the_tolerance(size, seed, smooth, tile):
     raw = polygonise([blobs(size, seed, smooth)], [TRANSFORM])[0]
-    ours = simplify_in_tiles(raw, CELL_M / 2, TRANSFORM, tile_cells=tile)
+    ours = simplify_in_tiles(raw, CELL_M / 2, TRANSFORM, tile_cells=tile, whole_max_cells=0)
     whole = shapely.simplify(raw, CELL_M / 2)
     assert ours.is_valid
     assert ring_counts(ours) == ring_counts(raw)  # no ring lost, no polygon split or merged
@@ -54,14 +54,14 @@ def test_tiles_keep_every_ring_within_the_tolerance(size, seed, smooth, tile):
     assert abs(ours.area - whole.area) < 0.01 * raw.area
 
 
-def test_a_shape_within_one_tile_is_simplified_whole():
+def test_a_small_shape_is_simplified_whole():
     raw = polygonise([blobs((120, 100), 5, 1.5)], [TRANSFORM])[0]
-    ours = simplify_in_tiles(raw, CELL_M / 2, TRANSFORM, tile_cells=128)
+    ours = simplify_in_tiles(raw, CELL_M / 2, TRANSFORM, tile_cells=16, whole_max_cells=120)
     assert shapely.equals_exact(ours, shapely.simplify(raw, CELL_M / 2), 0)
 
 
-def test_bands_of_a_grid_wider_than_a_tile_match_the_untiled_bands():
-    height, width = TILE_CELLS + 150, 2 * TILE_CELLS + 90
+def test_bands_of_a_large_grid_match_the_untiled_bands():
+    height, width = WHOLE_MAX_CELLS + 150, 2 * WHOLE_MAX_CELLS + 90
     rows, cols = np.mgrid[0:height, 0:width]
     distance_m = np.hypot(rows - height / 2, cols - width / 2) * CELL_M
     blocked = blobs((height, width), 6, 1.5) & (distance_m > 3000)  # blocks without roads
@@ -71,7 +71,7 @@ def test_bands_of_a_grid_wider_than_a_tile_match_the_untiled_bands():
     x = TRANSFORM.c + rng.uniform(0, width, 5000) * CELL_M
     y = TRANSFORM.f - rng.uniform(0, height, 5000) * CELL_M
     people = PeopleXY(x, y, rng.uniform(1, 50, 5000))
-    minutes = [5.0, 20.0, 45.0]  # inside one tile, across two, across all of them
+    minutes = [5.0, 20.0, 45.0]  # simplified whole, across tiles, across all of them
     for band in bands(grid, minutes, population=people):
         inside, transform = _band_cells(grid, band.minutes, 20_000 / CELL_M**2)
         raw = polygonise([inside], [transform])[0]
