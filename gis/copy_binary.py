@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg
 
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _TRAILER = (-1).to_bytes(2, "big", signed=True)
@@ -48,6 +49,24 @@ def varying(values: Sequence[bytes | str | None]) -> Field:
     data = np.frombuffer(b"".join(v for v in encoded if v is not None), np.uint8)
     start = np.cumsum(np.maximum(size, 0)) - np.maximum(size, 0)
     return Field(data, start, size)
+
+
+def column(values: np.ndarray, pg_type: str | None) -> Field:
+    """A column from numpy: numbers of ``pg_type`` (None in an object array: NULL), or text and
+    EWKB when ``pg_type`` is None."""
+    if pg_type is None:
+        return varying(values.tolist())
+    if values.dtype != object:
+        return numbers(values, pg_type)
+    null = np.array([value is None for value in values.tolist()])
+    return numbers(np.where(null, 0.0, values).astype(float), pg_type, null=null)
+
+
+def copy_into(cur: psycopg.Cursor, table: str, fields: Sequence[Field]) -> None:
+    """COPY ``fields`` into ``table`` (``name (columns)``) in the binary format."""
+    with cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+        for chunk in copy_chunks(fields):
+            copy.write(chunk)
 
 
 def copy_chunks(fields: Sequence[Field], *, rows_per_chunk: int = 100_000) -> Iterator[bytes]:

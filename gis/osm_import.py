@@ -476,29 +476,13 @@ def _load_network(raw: psycopg.Connection, columns: dict[str, np.ndarray],
     with raw.cursor() as cur:
         cur.execute("DELETE FROM rc.road_edge")
         cur.execute("DELETE FROM rc.road_vertex")
-        _copy(cur, "rc.road_vertex (id, geom)",
-              [copy_binary.numbers(vertex_ids, "bigint"),
-               copy_binary.varying(_ewkb(vertex_points))])
-        _copy(cur, f"rc.road_edge ({', '.join(_EDGE_COLUMNS)})",
-              [_edge_field(columns[name], pg_type) for name, pg_type in _EDGE_COLUMNS.items()])
+        copy_binary.copy_into(cur, "rc.road_vertex (id, geom)",
+                              [copy_binary.numbers(vertex_ids, "bigint"),
+                               copy_binary.varying(_ewkb(vertex_points))])
+        copy_binary.copy_into(cur, f"rc.road_edge ({', '.join(_EDGE_COLUMNS)})",
+                              [copy_binary.column(columns[name], pg_type)
+                               for name, pg_type in _EDGE_COLUMNS.items()])
     return len(vertex_ids)
-
-
-def _edge_field(values: np.ndarray, pg_type: str | None) -> copy_binary.Field:
-    """One edge column for the binary COPY (None in a column of numbers: NULL)."""
-    if pg_type is None:
-        return copy_binary.varying(values.tolist())
-    if values.dtype != object:
-        return copy_binary.numbers(values, pg_type)
-    null = np.array([value is None for value in values.tolist()])
-    return copy_binary.numbers(np.where(null, 0.0, values).astype(float), pg_type, null=null)
-
-
-def _copy(cur: psycopg.Cursor, table: str, fields: list[copy_binary.Field]) -> None:
-    """COPY ``fields`` into ``table`` (``name (columns)``) in PostgreSQL's binary format."""
-    with cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
-        for chunk in copy_binary.copy_chunks(fields):
-            copy.write(chunk)
 
 
 def _upsert_pois(conn: Connection, kind: PoiKind, pois: list[Poi]) -> int:
