@@ -74,6 +74,7 @@ def _with_crossings(
 
 
 def _on_tile_lines(cell: np.ndarray, tile_cells: int) -> np.ndarray:
+    """Which vertices lie on a tile line (their ends are kept: the pieces are cut there)."""
     return ((cell % tile_cells) == 0).any(axis=1)
 
 
