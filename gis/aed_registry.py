@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from formats.opening_hours import parse_opening_hours
+from formats.opening_hours import OpeningHours, parse_opening_hours
 from rescuecircle.errors import InvalidInput, NotFound
 
 STATUSES = ("ready", "fault", "in_use", "out_of_service", "missing")
@@ -65,8 +65,11 @@ def sync_opening_hours(conn: Connection) -> int:
     if not rows:
         return 0
     parsed = []
+    by_value: dict[str, OpeningHours] = {}  # an import brings thousands of AEDs, few schedules
     for aed_id, value in rows:
-        hours = parse_opening_hours(value)
+        if value not in by_value:
+            by_value[value] = parse_opening_hours(value)
+        hours = by_value[value]
         parsed.append({
             "aed_id": aed_id, "opening_hours": value, "state": hours.state,
             "problems": "; ".join(hours.problems) or None, "holiday": hours.holiday_rule,

@@ -54,6 +54,7 @@ from formats.osm_tags import (
 )
 from formats.place_locale import Locale, locale_of
 from formats.venue_tags import VENUE_KEYS, may_be_large, venue_fields, venue_kind, way_venue
+from gis import copy_binary
 from gis.aed_registry import sync_opening_hours
 from rescuecircle.errors import InvalidInput
 
@@ -64,12 +65,16 @@ ISLAND_MAX_VERTICES = 1000
 _CLOSED = -1.0  # cost of a direction a mode may not travel (pgRouting: negative = no edge)
 _POI_LABELS: dict[PoiKind, str] = {"aed": "AEDs", "hospital": "hospitals", "station": "stations",
                                    "venue": "AED duty venues"}
-_EDGE_COLUMNS = (
-    "id", "osm_way_id", "source", "target", "road_class", "name", "length_m", "maxspeed_kmh",
-    "speed_drive_kmh", "speed_walk_kmh", "speed_bike_kmh",
-    "cost_drive_s", "reverse_cost_drive_s", "cost_walk_s", "reverse_cost_walk_s",
-    "cost_bike_s", "reverse_cost_bike_s", "island_drive", "island_walk", "island_bike", "geom",
-)
+# rc.road_edge's columns as COPY sends them: the type of each number, None for text and EWKB
+_EDGE_COLUMNS: dict[str, str | None] = {
+    "id": "bigint", "osm_way_id": "bigint", "source": "bigint", "target": "bigint",
+    "road_class": None, "name": None, "length_m": "double precision", "maxspeed_kmh": "real",
+    "speed_drive_kmh": "real", "speed_walk_kmh": "real", "speed_bike_kmh": "real",
+    "cost_drive_s": "double precision", "reverse_cost_drive_s": "double precision",
+    "cost_walk_s": "double precision", "reverse_cost_walk_s": "double precision",
+    "cost_bike_s": "double precision", "reverse_cost_bike_s": "double precision",
+    "island_drive": "boolean", "island_walk": "boolean", "island_bike": "boolean", "geom": None,
+}
 
 
 @dataclass(frozen=True)
@@ -396,7 +401,8 @@ def island_flags(source: np.ndarray, target: np.ndarray, usable: np.ndarray) -> 
     graph = coo_matrix((np.ones(int(usable.sum())), (source[usable], target[usable])),
                        shape=(vertex_count, vertex_count))
     _, labels = connected_components(graph, directed=False)
-    used = np.unique(np.r_[source[usable], target[usable]])
+    used = np.zeros(vertex_count, bool)  # a mask, not np.unique: 0.05 s, not 2.5 s, at 3M
+    used[source[usable]] = used[target[usable]] = True
     size = np.bincount(labels[used], minlength=labels.max() + 1)
     small = (size < ISLAND_MAX_VERTICES) & (np.arange(len(size)) != size.argmax())
     return usable & small[labels[source]]
@@ -451,10 +457,9 @@ def _linestrings(lon: np.ndarray, lat: np.ndarray, network: Network) -> np.ndarr
     return shapely.linestrings(lon[position], lat[position], indices=edge)
 
 
-def _ewkb(geometries: np.ndarray) -> list[str]:
-    """Hex EWKB with SRID 4326, the text form COPY hands to PostGIS fastest."""
-    return shapely.to_wkb(shapely.set_srid(geometries, 4326), hex=True,
-                          include_srid=True).tolist()
+def _ewkb(geometries: np.ndarray) -> list[bytes]:
+    """EWKB with SRID 4326, PostGIS's binary input of a geometry."""
+    return shapely.to_wkb(shapely.set_srid(geometries, 4326), include_srid=True).tolist()
 
 
 def _load_network(raw: psycopg.Connection, columns: dict[str, np.ndarray],
@@ -471,12 +476,12 @@ def _load_network(raw: psycopg.Connection, columns: dict[str, np.ndarray],
     with raw.cursor() as cur:
         cur.execute("DELETE FROM rc.road_edge")
         cur.execute("DELETE FROM rc.road_vertex")
-        with cur.copy("COPY rc.road_vertex (id, geom) FROM STDIN") as copy:
-            for row in zip(vertex_ids.tolist(), _ewkb(vertex_points), strict=True):
-                copy.write_row(row)
-        with cur.copy(f"COPY rc.road_edge ({', '.join(_EDGE_COLUMNS)}) FROM STDIN") as copy:
-            for row in zip(*(columns[name].tolist() for name in _EDGE_COLUMNS), strict=True):
-                copy.write_row(row)
+        copy_binary.copy_into(cur, "rc.road_vertex (id, geom)",
+                              [copy_binary.numbers(vertex_ids, "bigint"),
+                               copy_binary.varying(_ewkb(vertex_points))])
+        copy_binary.copy_into(cur, f"rc.road_edge ({', '.join(_EDGE_COLUMNS)})",
+                              [copy_binary.column(columns[name], pg_type)
+                               for name, pg_type in _EDGE_COLUMNS.items()])
     return len(vertex_ids)
 
 
