@@ -168,6 +168,7 @@ def _initdb(settings: Settings, paths: ClusterPaths) -> None:
             "work_mem = 32MB\n"
             "maintenance_work_mem = 256MB\n"
             "max_connections = 200\n"  # the test suite holds a pool per database
+            "max_wal_size = 4GB\n"  # positions at rate: checkpoints by time (operations.md)
         )
 
 
