@@ -10,8 +10,6 @@ from numba import njit
 from routing.heap import pop, push
 
 NO_VERTEX = -9999  # the predecessor of a vertex the search did not reach (scipy's marker)
-
-
 STOP_SLACK_S = 1e-3  # searched past the targets' bound, so near-ties are settled too
 
 
@@ -28,9 +26,8 @@ def search_from_seeds(
 
     With ``target_vertex`` (sorted, each once) and ``target_s`` (seconds on from each to a
     target) the search stops once ``targets`` of them are settled and nothing nearer than their
-    totals remains:
-    those vertices and every vertex nearer than them have their final times and paths; the
-    rest are unfinished (at least their true time).
+    totals remains: those vertices and every vertex nearer than them have their final times
+    and paths; the rest are unfinished (at least their true time).
     """
     n = len(indptr) - 1
     time_s = np.full(n, np.inf)

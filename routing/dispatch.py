@@ -213,7 +213,7 @@ def _runner(
     to_patient = approaches(network, patient, sites, mode=mode, limit_s=options.responder_limit_s,
                             first=AED_CANDIDATES)
     best: tuple[float, float, Approach, Approach] | None = None
-    for aed_leg in to_patient[:AED_CANDIDATES]:
+    for aed_leg in to_patient:
         aed_snap = aed_leg.responder.snap
         fetchers = approaches(network, aed_snap, [a.responder for a in pool], mode=mode,
                               limit_s=options.responder_limit_s, first=1)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from rescuecircle.errors import InvalidInput, NoRoute
-from routing.graph import SearchResult
+from routing.graph import SearchResult, Seed
 from routing.network import Network
 from routing.snap import Snap
 
@@ -181,12 +181,13 @@ def approaches(
         raise ValueError("first needs true times: penalised ones rank differently")
     graph = network.graph(mode, hour, reverse=True)
     seeds = network.arrival_seeds(patient, mode, hour)
-    targets_s = None if first is None or keep else _leaving_s(network, responders, mode, hour)
+    leave_seeds = [network.seeds(responder.snap, mode, hour) for responder in responders]
+    targets_s = None if first is None or keep else _leaving_s(leave_seeds)
     result = graph.search(seeds, limit_s=limit_s * (PENALTY_FACTOR if edge_factor is not None
                                                     else 1.0), edge_factor=edge_factor,
                           targets_s=targets_s, targets=2 * (first or 1))
-    leaving = [(responder, *best) for responder in responders
-               if (best := _best_leave(network, responder.snap, result, mode, hour))]
+    leaving = [(responder, *best) for responder, own in zip(responders, leave_seeds, strict=True)
+               if (best := _best_leave(own, result))]
     if first is not None:
         leaving = _fastest(leaving, first, limit_s, keep)
     forward, reverse = network.costs(mode, hour)
@@ -214,12 +215,10 @@ def approaches(
     return found
 
 
-def _leaving_s(network: Network, responders: Sequence[Responder], mode: str,
-               hour: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _leaving_s(leave_seeds: list[list[Seed]]) -> tuple[np.ndarray, np.ndarray]:
     """The vertices responders leave their edges by (sorted, each once) and the least time
     any of them takes to reach each: the targets of a search that stops at the fastest."""
-    leaving = [(seed.vertex, seed.time_s) for responder in responders
-               for seed in network.seeds(responder.snap, mode, hour)]
+    leaving = [(seed.vertex, seed.time_s) for seeds in leave_seeds for seed in seeds]
     if not leaving:
         return np.zeros(0, np.int64), np.zeros(0)
     vertex = np.array([v for v, _ in leaving], np.int64)
@@ -400,13 +399,11 @@ def _entries(
     return found
 
 
-def _best_leave(
-    network: Network, snap: Snap, result: SearchResult, mode: str, hour: int | None
-) -> tuple[int, float] | None:
-    """The vertex by which a responder's fastest path leaves their own edge, and the time to
-    the patient that way."""
+def _best_leave(seeds: list[Seed], result: SearchResult) -> tuple[int, float] | None:
+    """The vertex by which a responder's fastest path leaves their own edge (``seeds``: the
+    ways off it), and the time to the patient that way."""
     best_s, best_vertex = np.inf, -1
-    for seed in network.seeds(snap, mode, hour):
+    for seed in seeds:
         total = seed.time_s + result.time_s[seed.vertex]
         if total < best_s:
             best_s, best_vertex = total, seed.vertex
