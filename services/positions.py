@@ -55,10 +55,7 @@ def availability(value: Any, where: str = "") -> str | None:
 
 def report_volunteer_position(context: Context, volunteer_id: int, body: dict[str, Any]) -> int:
     """Store one volunteer position (and availability, if given); the position's id."""
-    report = position_report(body, context.now())
-    return record_positions(context.engine, [PositionRow(
-        volunteer_id, report.lon, report.lat, report.accuracy_m, report.observed_at,
-        availability(body.get("availability")))])
+    return record_positions(context.engine, [_row(volunteer_id, body, context.now())])
 
 
 def report_volunteer_positions(context: Context, body: dict[str, Any]) -> int:
@@ -91,9 +88,14 @@ def _batch_row(entry: Any, now: datetime, i: int) -> PositionRow:
     volunteer_id = entry.get("volunteer_id")
     if not isinstance(volunteer_id, int) or isinstance(volunteer_id, bool):
         raise InvalidInput(f"{where}volunteer_id must be a volunteer's id (an integer)")
-    report = position_report(entry, now, where)
+    return _row(volunteer_id, entry, now, where)
+
+
+def _row(volunteer_id: int, body: dict[str, Any], now: datetime, where: str = "") -> PositionRow:
+    """A report (``where`` names it in errors) checked into the row to store."""
+    report = position_report(body, now, where)
     return PositionRow(volunteer_id, report.lon, report.lat, report.accuracy_m,
-                       report.observed_at, availability(entry.get("availability"), where))
+                       report.observed_at, availability(body.get("availability"), where))
 
 
 @dataclass(frozen=True)
