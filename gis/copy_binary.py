@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 
+from routing.arrays import ranges
+
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _TRAILER = (-1).to_bytes(2, "big", signed=True)
 _BIG_ENDIAN = {"bigint": ">i8", "double precision": ">f8", "real": ">f4", "boolean": "u1"}
@@ -93,9 +95,7 @@ def _rows(fields: Sequence[Field], rows: slice) -> bytes:
         _put(out, at, size.astype(">i4"))
         at = at + 4
         length = np.maximum(size, 0)
-        within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
-        out[np.repeat(at, length) + within] = field.data[
-            np.repeat(field.start[rows], length) + within]
+        out[ranges(at, length)] = field.data[ranges(field.start[rows], length)]
         at = at + length
     return out.tobytes()
 

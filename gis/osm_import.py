@@ -57,6 +57,7 @@ from formats.venue_tags import VENUE_KEYS, may_be_large, venue_fields, venue_kin
 from gis import copy_binary
 from gis.aed_registry import sync_opening_hours
 from rescuecircle.errors import InvalidInput
+from routing.arrays import ranges
 
 _STAGES = ("reading", "splitting", "islands", "loading", "POIs")
 _COORD_SCALE = 1e7  # osmium stores coordinates as integers of 1e-7 degrees
@@ -452,8 +453,7 @@ def _linestrings(lon: np.ndarray, lat: np.ndarray, network: Network) -> np.ndarr
     """One shapely LineString per edge through node positions ``first..last``."""
     counts = network.last - network.first + 1
     edge = np.repeat(np.arange(len(counts)), counts)
-    offset_in_edge = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    position = np.repeat(network.first, counts) + offset_in_edge
+    position = ranges(network.first, counts)
     return shapely.linestrings(lon[position], lat[position], indices=edge)
 
 

@@ -17,6 +17,14 @@ Mode = Literal["drive", "walk", "bike"]
 MODES: tuple[Mode, ...] = ("drive", "walk", "bike")  # the road modes; drones fly, see drone.py
 
 
+def ranges(start: np.ndarray | int, count: np.ndarray) -> np.ndarray:
+    """The integers ``start[i], ..., start[i] + count[i] - 1`` of every ``i``, one range after
+    the other (``start`` 0: each item's place within its own range), without a Python loop."""
+    count = np.asarray(count, np.int64)
+    return (np.repeat(np.asarray(start, np.int64) - np.cumsum(count) + count, count)
+            + np.arange(int(count.sum())))
+
+
 @dataclass(frozen=True, eq=False)
 class EdgeLines:
     """The polyline of every edge in one flat coordinate array: edge e is
@@ -44,8 +52,7 @@ class EdgeLines:
         """Indices into ``coords`` of the points of ``edges``, in order, and their count per
         edge."""
         counts = self.offsets[edges + 1] - self.offsets[edges]
-        first = np.repeat(self.offsets[edges] - np.cumsum(counts) + counts, counts)
-        return first + np.arange(int(counts.sum())), counts
+        return ranges(self.offsets[edges], counts), counts
 
     @overload
     def __getitem__(self, edges: int | np.integer) -> shapely.LineString: ...

@@ -19,7 +19,7 @@ import shapely.ops
 from shapely import LineString
 
 from rescuecircle.errors import InvalidInput, NoRoute
-from routing.arrays import MODES, NetworkArrays
+from routing.arrays import MODES, NetworkArrays, ranges
 from routing.extent import edge_vertices
 from routing.graph import ModeGraph, SearchResult, Seed
 from routing.line_measure import interpolate
@@ -215,17 +215,14 @@ class Network:
         """The edges that start or end at ``vertices``, sorted, each once."""
         start = self.index.vertex_start[vertices]
         count = self.index.vertex_start[np.asarray(vertices) + 1] - start
-        take = np.repeat(start - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
-        return sorted_unique(self.index.vertex_edge[take])
+        return sorted_unique(self.index.vertex_edge[ranges(start, count)])
 
     def samples(self, edges: np.ndarray, spacing_m: float) -> EdgeSamples:
         """Points at most ``spacing_m`` apart along ``edges``, both ends included, edge after
         edge (computed for the edges asked for: a search reaches a small part of a city)."""
         counts = np.maximum(2, np.ceil(self.length_m[edges] / spacing_m).astype(np.int64) + 1)
         edge = np.repeat(edges, counts)
-        start = np.cumsum(counts) - counts
-        fraction = (np.arange(len(edge)) - np.repeat(start, counts)) / np.repeat(counts - 1,
-                                                                                  counts)
+        fraction = ranges(0, counts) / np.repeat(counts - 1, counts)
         xy = interpolate(self.geometry, self.index.cumulative_m, edge, fraction)
         return EdgeSamples(edge, fraction, xy[:, 0], xy[:, 1], counts)
 

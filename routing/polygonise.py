@@ -20,6 +20,7 @@ from numba import njit
 from rasterio.transform import Affine
 from shapely import MultiPolygon
 
+from routing.arrays import ranges
 from routing.raster_labels import label_side_by_side
 
 # Headings along cell edges, rows growing southwards; the mask lies on the left of a ring.
@@ -198,7 +199,7 @@ def _multipolygons(
     """Closed rings of vertex coordinates, assembled by shapely in one call."""
     size = np.diff(starts)[rings] + 1  # each ring closed by its first vertex again
     offset = np.cumsum(size) - size
-    within = np.arange(size.sum()) - np.repeat(offset, size)
+    within = ranges(0, size)
     within[offset + size - 1] = 0
     vertex = edges.vertex[order[np.repeat(starts[:-1][rings], size) + within]]
     mask, i, j = vertices.mask[vertex], vertices.row[vertex], vertices.col[vertex]

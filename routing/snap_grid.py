@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.arrays import EdgeLines
+from routing.arrays import EdgeLines, ranges
 
 CELL_M = 150.0  # about two segments of a city street per cell
 
@@ -45,7 +45,7 @@ class SnapGrid:
         span = high - low + 1
         per = span[:, 0] * span[:, 1]
         which = np.repeat(np.arange(len(first)), per)
-        k = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
+        k = ranges(0, per)
         col = low[which, 0] + k % span[which, 0]
         row = low[which, 1] + k // span[which, 0]
         cell = row * columns + col
@@ -87,8 +87,7 @@ class SnapGrid:
             start, stop = self.cell_start[cell], self.cell_start[cell + 1]
             per = stop - start
             point = np.repeat(owner, per)
-            segment = self.segment[np.repeat(start - np.cumsum(per) + per, per)
-                                   + np.arange(int(per.sum()))].astype(np.int64)
+            segment = self.segment[ranges(start, per)].astype(np.int64)
             edge = point_edge[segment]
             keep = usable[edge]
             point, segment, edge = point[keep], segment[keep], edge[keep]

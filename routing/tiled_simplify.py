@@ -16,6 +16,8 @@ import shapely
 from rasterio.transform import Affine
 from shapely import MultiPolygon
 
+from routing.arrays import ranges
+
 TILE_CELLS = 256  # at 128-256 a province's bands took 2.4 s each, at 512 4-7 s, 1,024 5 s
 WHOLE_MAX_CELLS = 512  # an isochrone's bands: as GEOS simplifies them whole, in a few ms
 
@@ -58,7 +60,7 @@ def _with_crossings(
                      (high - 1) // tile_cells - low // tile_cells, 0)  # per axis
     added = count.sum(axis=1)
     each = np.repeat(np.arange(len(cell)), added + 1)
-    k = np.arange(len(each)) - np.repeat(np.cumsum(added + 1) - added - 1, added + 1)
+    k = ranges(0, added + 1)
     out = cell[each].copy()
     crossing = k > 0
     at, step = each[crossing], k[crossing]
@@ -121,8 +123,7 @@ def _simplified_pieces(
     by_tile = np.argsort(tile, kind="stable")
     length = ends - starts + 1
     offsets = np.concatenate([[0], np.cumsum(length[by_tile])])
-    index = np.repeat(starts[by_tile], length[by_tile]) + (
-        np.arange(offsets[-1]) - np.repeat(offsets[:-1], length[by_tile]))
+    index = ranges(starts[by_tile], length[by_tile])
     xy = np.column_stack([transform.a * cell[index, 0] + transform.c,
                           transform.e * cell[index, 1] + transform.f])
     tiles = np.concatenate([[0], np.flatnonzero(np.diff(tile[by_tile])) + 1, [len(by_tile)]])
@@ -134,8 +135,7 @@ def _simplified_pieces(
     kept_offsets = np.concatenate([[0], np.cumsum(kept)])
     place = np.empty(len(by_tile), np.int64)
     place[by_tile] = np.arange(len(by_tile))  # piece -> its rank in tile order
-    in_order = np.repeat(kept_offsets[place], kept[place]) + (
-        np.arange(kept.sum()) - np.repeat(np.cumsum(kept[place]) - kept[place], kept[place]))
+    in_order = ranges(kept_offsets[place], kept[place])
     return coords[in_order], kept[place]
 
 
@@ -150,9 +150,7 @@ def _rings_again(
         np.int64)
     size = body + 1
     out_offsets = np.concatenate([[0], np.cumsum(size)])
-    taken = np.repeat(piece_first, lengths - 1) + (
-        np.arange(int((lengths - 1).sum())) - np.repeat(np.cumsum(lengths - 1) - lengths + 1,
-                                                        lengths - 1))
+    taken = ranges(piece_first, lengths - 1)
     index = np.empty(out_offsets[-1], np.int64)
     closing = out_offsets[1:] - 1
     body_slot = np.ones(len(index), bool)
