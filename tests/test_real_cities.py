@@ -151,6 +151,11 @@ def test_a_city_from_its_files(city, make_database, shared_data, tmp_path, monke
     engine = make_database(f"city_{city.name}")
     monkeypatch.setenv("RC_DATABASE_URL", app_settings(engine).database_url)
     monkeypatch.delenv("RC_TIMEZONE", raising=False)
+    # Free-flow driving: the plan is for now, and at the city's rush hour its ambulance may
+    # miss the target and the plan rightly name the missing air base, whenever the suite runs.
+    free_flow = tmp_path / "free_flow.json"
+    free_flow.write_text("{}")
+    monkeypatch.setenv("RC_SPEED_FACTORS_FILE", str(free_flow))
     main(["import", "osm", str(shared_data / city.osm), "--quiet"])
     for command in city.inputs(shared_data, tmp_path):
         main(command)
