@@ -5,6 +5,7 @@ test run never touches the database ``make run`` serves. ``RC_TEST_DATABASE_URL`
 suite at an existing database instead; the suite then drops and rebuilds its ``rc`` schema.
 """
 
+import contextlib
 import gc
 import os
 import socket
@@ -160,5 +161,6 @@ def served(engine: Engine, settings: Settings | None = None, *, threads: int = 4
     finally:  # requests finish first; then the loop's own thread closes the sockets (closed
         # from here they race its select, and a finishing request's wake-up of the loop)
         server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        with contextlib.suppress(OSError):  # its trigger closed already: the loop is closing
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=10)
